@@ -1,0 +1,37 @@
+"""The `mtsft` command line: thin commands over library functions (each module: one command group)."""
+
+from __future__ import annotations
+
+import os
+
+# Tests and the embedded defaults never reach a hub; a user with the internet can set it to 0.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import typer  # noqa: E402
+
+from mtsft import __version__  # noqa: E402
+from mtsft.cli import data, evaluate, later, train  # noqa: E402
+
+app = typer.Typer(
+    name="mtsft",
+    help="Multi-task supervised fine-tuning: curate -> train -> eval -> diagnose -> remix, then serve.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data.app, name="data", help="Make, import, analyze and curate multi-task data.")
+train.register(app)
+app.add_typer(evaluate.app, name="eval", help="Generate with a model and score each task with its verifier.")
+later.register(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mtsft {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="Print the version and exit.")) -> None:
+    """mtsft: one assistant model for many task types, with the tasks kept apart."""

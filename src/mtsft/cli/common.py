@@ -1,0 +1,41 @@
+"""What every command shares: one-line errors instead of tracebacks, and the console."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+import typer
+from rich.console import Console
+
+console = Console()
+err_console = Console(stderr=True)
+
+# Errors a user can fix from the message alone; anything else is a bug and keeps its traceback.
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, IsADirectoryError,
+                                                PermissionError, KeyError, MemoryError)
+
+
+def friendly_errors(fn):
+    """Turn user errors into `error: <one line>` and exit code 2 (MTSFT_DEBUG=1 shows the traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except USER_ERRORS as e:
+            if os.environ.get("MTSFT_DEBUG"):
+                raise
+            msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+            if isinstance(e, MemoryError):
+                msg = "out of memory: lower the batch size or max length, or use LoRA/QLoRA"
+            err_console.print(f"[bold red]error:[/] {msg}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def not_built(command: str, issue_hint: str) -> None:
+    err_console.print(f"[yellow]`mtsft {command}` is not built yet[/] ({issue_hint}).", highlight=False)
+    sys.exit(3)

@@ -1,0 +1,48 @@
+"""The Task interface: everything a stage may ask about a task type lives on one object.
+
+Stages never hard-code task names; they ask the registry (`mtsft.tasks.get`, `mtsft.tasks.all_tasks`).
+"""
+
+from __future__ import annotations
+
+import random
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Task(ABC):
+    """One task type.
+
+    name:         registry key (e.g. "translation"); never renamed once shipped.
+    description:  {"zh": ..., "en": ...}.
+    signals:      {"zh": [...], "en": [...]} regular expressions found in instructions of this task; the
+                  classifier uses them on unlabeled data.
+    family:       a coarse group ("knowledge", "transform", "reasoning", "structured", "open") that staged
+                  schedules use to group tasks.
+    multi_turn:   whether `generate` can emit follow-up turns.
+    """
+
+    name: str
+    description: dict[str, str]
+    signals: dict[str, list[str]] = field(default_factory=dict)
+    family: str = "open"
+    multi_turn: bool = False
+
+    @abstractmethod
+    def generate(self, rng: random.Random, lang: str, *, held_out: bool = False) -> dict:
+        """One clean record of this task in `lang` ("zh"/"en") with `task`, `lang`, `reference` and
+        `meta.template` set; `held_out=True` draws only from the templates kept out of training."""
+
+    @abstractmethod
+    def score(self, output: str, record: dict) -> float:
+        """How well `output` answers `record`'s last user turn, against `record["reference"]`, in [0, 1]."""
+
+    @abstractmethod
+    def format_violations(self, output: str, record: dict) -> list[str]:
+        """Named format problems of `output` for this task (e.g. "prose_around_code", "invalid_json")."""
+
+    @abstractmethod
+    def output_likeness(self, output: str) -> float:
+        """How much `output` looks like an answer of this task, in [0, 1], judged from the output alone
+        (no prompt). Crosstalk detection and the answer-shape conflict check compare these across tasks."""

@@ -1,0 +1,37 @@
+"""Shared fixtures: the embedded tokenizer and a tiny randomly initialised model built in the test."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    from mtsft.model import load_tokenizer
+
+    return load_tokenizer("builtin", log=lambda *_: None)
+
+
+def build_tiny_model(tokenizer, *, seed: int = 0, layers: int = 2, hidden: int = 64):
+    """A 2-layer, hidden-64 Llama with the embedded tokenizer's vocabulary, random weights."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden,
+        num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
+        max_position_embeddings=2048, bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=True)
+    torch.manual_seed(seed)
+    return LlamaForCausalLM(config)
+
+
+@pytest.fixture
+def tiny_model(tokenizer):
+    return build_tiny_model(tokenizer)
