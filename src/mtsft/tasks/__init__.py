@@ -23,11 +23,11 @@ def _ensure_loaded() -> None:
     global _loaded
     if _loaded:
         return
-    _loaded = True
     import mtsft.tasks.builtin  # noqa: F401  (registers the built-in tasks)
     from mtsft.tasks.plugins import load_entry_point_tasks
 
     load_entry_point_tasks()
+    _loaded = True
 
 
 def get(name: str) -> Task:

@@ -46,3 +46,13 @@ class Task(ABC):
     def output_likeness(self, output: str) -> float:
         """How much `output` looks like an answer of this task, in [0, 1], judged from the output alone
         (no prompt). Crosstalk detection and the answer-shape conflict check compare these across tasks."""
+
+    # ---- helpers with a default (additive: tasks may override) ------------------------------------
+
+    def answer_lang(self, record: dict) -> str:
+        """The language the answer should be in: `reference["answer_lang"]` when the task sets it (a
+        translation answers in the target language), else the record's language."""
+        ref = record.get("reference")
+        if isinstance(ref, dict) and ref.get("answer_lang"):
+            return ref["answer_lang"]
+        return record.get("lang") or "en"

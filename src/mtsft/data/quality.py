@@ -1,0 +1,201 @@
+"""Quality round: drop records no one should train on, and score the rest so balancing keeps the best.
+
+Hard failures (the record is rejected, reason = the check's name): invalid record, empty or too short,
+truncated, over the model's max length, n-gram repetition, answer language not the one asked, refusal
+boilerplate, the task's own format violations (from the registry), control characters / mojibake.
+Soft signals (the quality score in [0, 1]): repetition, length against the task's median, and the task's
+own verifier score against the record's reference when there is one.
+
+What "normal" looks like for a task (does its answer keep the prompt's language? do its answers end on a
+full stop?) is learned from the registry's clean generated records, so no task name is hard-coded here.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from mtsft.data.common import RoundResult, curate_meta, progress, reject, task_of, token_lengths
+from mtsft.data.config import QualityConfig
+from mtsft.records import RecordError, conversation_text, prompt, response, validate_messages
+from mtsft.text import cjk_ratio, has_control_chars
+
+ROUND = "quality"
+
+_REFUSAL = re.compile(
+    r"\bas an ai (?:language )?model\b|\bi(?:'m| am) (?:sorry|afraid),? (?:but )?i (?:can(?:no|')t|am unable|won't)"
+    r"|\bi cannot (?:help|assist|provide|fulfil)|\bi'm not able to (?:help|assist|provide)"
+    r"|作为一个?(?:AI|人工智能)(?:语言模型|助手)?|(?:抱歉|对不起)[，,]?\s*我(?:无法|不能|没办法)|我无法(?:回答|提供|协助)", re.I)
+# Typical UTF-8 read as Latin-1/GBK: "Ã©", "â€™", "锟斤拷".
+_MOJIBAKE = re.compile(r"Ã[\x80-\xbf©¨¦¤]|â€[™œ\x9d“”˜]|锟斤拷|ï¿½")
+_FENCE = re.compile(r"```")
+_CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
+_TERMINAL = set(".!?。！？…」』”\"')）]}>`*|;；:：~-_0123456789")
+_WORDS = re.compile(r"[A-Za-z]+|[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class TaskProfile:
+    keeps_language: bool = True       # answers are in the prompt's language
+    ends_cleanly: bool = False        # answers (nearly) always end on terminal punctuation
+
+
+@lru_cache(maxsize=1)
+def task_profiles(per_lang: int = 20, seed: int = 0) -> dict[str, TaskProfile]:
+    """What a clean answer of each registry task looks like, from the registry's own generated records."""
+    try:
+        from mtsft import tasks
+        all_tasks = tasks.all_tasks()
+    except Exception:  # the registry is optional for curating user data with custom labels
+        return {}
+    rng = random.Random(seed)
+    out = {}
+    for task in all_tasks:
+        same_lang, clean_end, n = 0, 0, 0
+        for lang in ("zh", "en"):
+            for _ in range(per_lang):
+                rec = task.generate(rng, lang)
+                answer = response(rec)
+                same_lang += answer_language(answer) in (None, "mixed", lang)
+                clean_end += ends_cleanly(answer)
+                n += 1
+        out[task.name] = TaskProfile(keeps_language=same_lang >= 0.9 * n, ends_cleanly=clean_end >= 0.97 * n)
+    return out
+
+
+def answer_language(text: str) -> str | None:
+    """zh / en / mixed for the prose of an answer (code stripped); None when there is too little to judge."""
+    prose = _CODE.sub(" ", text)
+    letters = _WORDS.findall(prose)
+    if len(letters) < 4:
+        return None
+    ratio = cjk_ratio(prose)
+    return "zh" if ratio >= 0.5 else "en" if ratio <= 0.15 else "mixed"
+
+
+def asked_language(record: dict) -> str | None:
+    lang = record.get("lang")
+    return lang if lang in ("zh", "en") else answer_language(prompt(record))
+
+
+def ends_cleanly(text: str) -> bool:
+    tail = text.rstrip()
+    return bool(tail) and tail[-1] in _TERMINAL
+
+
+def looks_truncated(text: str, profile: TaskProfile) -> bool:
+    if len(_FENCE.findall(text)) % 2:
+        return True
+    tail = text.rstrip()
+    if tail.count("{") > tail.count("}") or tail.count("[") > tail.count("]"):
+        return True
+    return profile.ends_cleanly and not ends_cleanly(text)
+
+
+def repetition_share(text: str) -> float:
+    """Share of duplicated 3-grams of words (Latin) / characters (Han): Gopher-style repetition."""
+    units = _WORDS.findall(text.lower())
+    grams = list(zip(units, units[1:], units[2:]))
+    if len(grams) < 10:
+        return 0.0
+    return 1.0 - len(set(grams)) / len(grams)
+
+
+def hard_failure(record: dict, cfg: QualityConfig, profile: TaskProfile, task) -> str | None:
+    """The first check the record fails, as a reason code, or None."""
+    answer = response(record)
+    if len(answer.strip()) < cfg.min_response_chars:
+        return "too_short"
+    text = conversation_text(record)
+    if has_control_chars(text):
+        return "control_chars"
+    if _MOJIBAKE.search(text):
+        return "mojibake"
+    if _REFUSAL.search(answer):
+        return "refusal"
+    if cfg.check_truncation and looks_truncated(answer, profile):
+        return "truncated"
+    if repetition_share(answer) > cfg.repetition_threshold:
+        return "repetition"
+    if cfg.check_language and profile.keeps_language:
+        asked, got = asked_language(record), answer_language(answer)
+        if asked and got and got != "mixed" and got != asked:
+            return "wrong_language"
+    if cfg.check_format and task is not None:
+        problems = task.format_violations(answer, record)
+        if problems:
+            return "format:" + problems[0]
+    return None
+
+
+def _registry_task(name: str):
+    try:
+        from mtsft import tasks
+        return tasks.get(name)
+    except Exception:
+        return None
+
+
+def verifier_score(task, record: dict) -> float | None:
+    """The task's own score of the record's answer against its reference (None without a reference)."""
+    if task is None or record.get("reference") in (None, "", [], {}):
+        return None
+    try:
+        return float(task.score(response(record), record))
+    except Exception:  # a reference in a shape the scorer does not expect: no evidence either way
+        return None
+
+
+def quality_round(records: list[dict], cfg: QualityConfig, tokenizer=None, show: bool = True) -> RoundResult:
+    valid, rejected = [], []
+    for r in records:
+        try:
+            r["messages"] = validate_messages(r.get("messages"))
+            valid.append(r)
+        except RecordError as e:
+            rejected.append(reject(r, ROUND, "empty" if "empty" in str(e) else "invalid_record", detail=str(e)))
+    lengths = token_lengths([conversation_text(r) for r in valid], tokenizer, show=show)
+    profiles = task_profiles()
+    task_objs = {t: _registry_task(t) for t in {task_of(r) for r in valid}}
+    answer_len = np.fromiter((len(response(r)) for r in valid), dtype=np.float64, count=len(valid))
+    median_len = _median_by_task(valid, answer_len)
+    kept = []
+    for i, r in enumerate(progress(valid, "quality", show)):
+        name = task_of(r)
+        meta = curate_meta(r)
+        meta["tokens"] = int(lengths[i])
+        if lengths[i] > cfg.max_tokens:
+            rejected.append(reject(r, ROUND, "too_long", tokens=int(lengths[i]), max_tokens=cfg.max_tokens))
+            continue
+        failure = hard_failure(r, cfg, profiles.get(name, TaskProfile()), task_objs[name])
+        if failure:
+            rejected.append(reject(r, ROUND, failure))
+            continue
+        meta["quality"] = score = quality_score(r, task_objs[name], answer_len[i] / max(median_len[name], 1.0))
+        if score < cfg.min_score:
+            rejected.append(reject(r, ROUND, "low_score", quality=score))
+            continue
+        kept.append(r)
+    return RoundResult(kept, rejected, notes={"length_method": "tokenizer" if tokenizer else "estimate"})
+
+
+def _median_by_task(records: list[dict], values: np.ndarray) -> dict[str, float]:
+    groups = defaultdict(list)
+    for r, v in zip(records, values):
+        groups[task_of(r)].append(v)
+    return {t: float(np.median(v)) for t, v in groups.items()}
+
+
+def quality_score(record: dict, task, relative_length: float) -> float:
+    """Mean of: no repetition, a length near the task's usual one, and the verifier's score if any."""
+    parts = [1.0 - repetition_share(response(record))]
+    parts.append(float(np.clip(min(relative_length, 1.0 / max(relative_length, 1e-9)) * 2, 0.0, 1.0)))
+    verified = verifier_score(task, record)
+    if verified is not None:
+        parts.append(verified)
+    return round(float(np.mean(parts)), 4)

@@ -1,0 +1,120 @@
+"""The training config: one typed object, loaded from a YAML recipe and `--set key=value` overrides.
+
+A single-stage run uses the top-level `epochs`, `lr` and `mixture`; a staged run lists `stages`, each
+with its own mixture, epochs and learning rate (unset stage fields fall back to the top level).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from mtsft.config import StageConfig, load_config
+
+Method = Literal["auto", "lora", "qlora", "full"]
+Precision = Literal["auto", "bf16", "fp16", "fp32"]
+TagMode = Literal["none", "system", "prefix"]
+
+
+class MixtureConfig(StageConfig):
+    """How many records of each task one epoch draws; read by `mtsft.data.mixture.mixture_counts`,
+    the same rules `data curate` balances with. `total` defaults to the records available."""
+
+    strategy: Literal["proportional", "temperature", "uniform", "weights"] = "temperature"
+    temperature: float = Field(2.0, gt=0)
+    cap: int | None = Field(None, gt=0)
+    total: int | None = Field(None, ge=1)
+    weights: dict[str, float] | None = None
+
+
+class LoraConfig(StageConfig):
+    r: int = Field(16, ge=1)
+    alpha: int = Field(32, ge=1)
+    dropout: float = Field(0.0, ge=0, lt=1)
+    target_modules: str | list[str] = "all-linear"
+
+
+class StageSpec(StageConfig):
+    """One stage of a staged schedule; it starts from the previous stage's weights."""
+
+    name: str
+    epochs: float | None = Field(None, gt=0)
+    lr: float | None = Field(None, gt=0)
+    mixture: MixtureConfig | None = None
+    tasks: list[str] | None = None          # train only these tasks (plus replay of the others)
+    families: list[str] | None = None       # ... or only tasks of these registry families
+    replay: float = Field(0.0, ge=0, le=1)  # share of this stage's size drawn from the excluded tasks
+    order: Literal["shuffled", "grouped"] = "shuffled"  # grouped: one task family after another
+
+
+class EvalConfig(StageConfig):
+    data: str | None = None                 # a held-out file; else `fraction` of each task is held out
+    fraction: float = Field(0.05, ge=0, lt=1)
+    max_per_task: int = Field(32, ge=1)
+    steps: int | None = Field(None, ge=1)   # evaluate every N steps (default: at the end of each stage)
+
+
+class TrainConfig(StageConfig):
+    model: str = "builtin"
+    data: str | None = None
+    out: str = "runs/latest"
+    method: Method = "lora"
+    precision: Precision = "auto"
+    seed: int = 0
+
+    epochs: float = Field(1.0, gt=0)
+    lr: float = Field(2e-4, gt=0)
+    batch_size: int = Field(4, ge=1)        # rows per device per step (a row holds several packed examples)
+    grad_accum: int = Field(1, ge=1)
+    max_steps: int | None = Field(None, ge=1)  # caps each stage (smoke runs, benchmarks)
+    warmup_ratio: float = Field(0.03, ge=0, lt=1)
+    weight_decay: float = Field(0.0, ge=0)
+    scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "cosine"
+    max_grad_norm: float = Field(1.0, gt=0)
+
+    max_length: int = Field(1024, ge=8)     # longer conversations are truncated
+    packing: bool = True                    # several examples per row, no attention across them
+    pack_length: int | None = Field(None, ge=8)  # row length when packing (default: max_length)
+    gradient_checkpointing: bool = False    # a 135M model does not need it; it costs 20-30% speed
+    lm_head_trained_only: bool = True       # logits only where the loss needs them (49k vocab)
+    threads: int | None = Field(None, ge=1)
+
+    task_tags: TagMode = "none"
+    mixture: MixtureConfig | None = None    # None: train on the data as curated
+    stages: list[StageSpec] | None = None
+    lora: LoraConfig = LoraConfig()
+    eval: EvalConfig = EvalConfig()
+
+    logging_steps: int = Field(10, ge=1)
+    save_steps: int = Field(50, ge=1)
+    save_total_limit: int = Field(2, ge=1)
+    report_to: list[str] = ["tensorboard"]
+    # auto-method thresholds (records): the rule of thumb measured in bench/bench_lora_vs_full.py
+    auto_lora_below: int = Field(2000, ge=0)
+    auto_full_above: int = Field(5000, ge=0)
+
+    @model_validator(mode="after")
+    def _stages_named_once(self) -> TrainConfig:
+        if self.stages is not None:
+            if not self.stages:
+                raise ValueError("stages is empty: drop the key for a single-stage run")
+            names = [s.name for s in self.stages]
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise ValueError(f"stage names must be unique, repeated: {', '.join(dup)}")
+        return self
+
+    def stage_list(self) -> list[StageSpec]:
+        """The stages to run, with unset fields filled from the top level."""
+        if not self.stages:
+            return [StageSpec(name="main", epochs=self.epochs, lr=self.lr, mixture=self.mixture)]
+        return [s.model_copy(update={
+            "epochs": s.epochs if s.epochs is not None else self.epochs,
+            "lr": s.lr if s.lr is not None else self.lr,
+            "mixture": s.mixture if s.mixture is not None else self.mixture,
+        }) for s in self.stages]
+
+
+def load_train_config(path=None, overrides: list[str] | None = None) -> TrainConfig:
+    return load_config(TrainConfig, path, overrides)
