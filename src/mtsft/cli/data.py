@@ -13,8 +13,25 @@ app = typer.Typer(no_args_is_help=True)
 
 @app.command("synth", help="Write the built-in bilingual multi-task data set (messy on purpose; --clean for none).")
 @friendly_errors
-def synth_cmd() -> None:
-    not_built("data synth", "the task registry issue")
+def synth_cmd(
+    out: Path = typer.Option(..., "--out", "-o", help="Output JSONL file."),
+    n: int = typer.Option(1000, "--n", help="Number of records."),
+    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed writes the same file."),
+    lang: str = typer.Option("zh,en", "--lang", help="Comma-separated languages: zh, en or both."),
+    clean: bool = typer.Option(False, "--clean", help="No injected defects (task counts stay skewed)."),
+    eval_split: bool = typer.Option(False, "--eval", help="A clean, task-balanced split from the held-out templates."),
+) -> None:
+    import time
+
+    from mtsft.records import write_jsonl
+    from mtsft.tasks.synth import stats_table, synth_records, synth_stats
+
+    start = time.perf_counter()
+    records = synth_records(n, seed=seed, langs=[x.strip() for x in lang.split(",") if x.strip()],
+                            clean=clean, eval_split=eval_split)
+    write_jsonl(out, records)
+    console.print(stats_table(synth_stats(records)))
+    console.print(f"wrote {len(records)} records to {out} in {time.perf_counter() - start:.1f} s")
 
 
 @app.command("import", help="Read Alpaca, ShareGPT, OpenAI messages, prompt/completion, Parquet, CSV or HF datasets into the record schema.")
@@ -42,17 +59,78 @@ def import_cmd(
 
 @app.command("classify", help="Label records without a trusted task with the signal + char n-gram classifier.")
 @friendly_errors
-def classify_cmd() -> None:
-    not_built("data classify", "the curation issue")
+def classify_cmd(
+    inputs: list[str] = typer.Argument(..., help="mtsft record files (JSONL)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output JSONL: every record with task, confidence and method."),
+    threshold: float = typer.Option(0.5, help="Below this confidence the task is 'uncertain'."),
+    relabel: bool = typer.Option(False, "--relabel", help="Classify every record, ignoring the labels it has."),
+) -> None:
+    from mtsft.data.classify import classify_file
+    from mtsft.data.config import ClassifyConfig
+
+    summary = classify_file(inputs, str(out), ClassifyConfig(threshold=threshold, trust_labels=not relabel))
+    console.print(f"wrote {summary['records']:,} records to {out} ({summary['unreadable']} unreadable lines skipped)")
+    console.print("by task:   " + ", ".join(f"{t} {n:,}" for t, n in summary["by_task"].items()), highlight=False)
+    console.print("by method: " + ", ".join(f"{m} {n:,}" for m, n in summary["by_method"].items()), highlight=False)
 
 
 @app.command("analyze", help="Per-task counts, token lengths, languages, turns and duplicates; terminal table and HTML page.")
 @friendly_errors
-def analyze_cmd() -> None:
-    not_built("data analyze", "the curation issue")
+def analyze_cmd(
+    inputs: list[str] = typer.Argument(..., help="mtsft record files (JSONL)."),
+    html: Path = typer.Option(None, "--html", help="Write an HTML page with plots here."),
+    tokenizer: str = typer.Option(None, "--tokenizer", help="Model spec for token lengths (e.g. builtin); default: estimate."),
+    near: bool = typer.Option(True, "--near/--no-near", help="Measure near duplicates (MinHash) too."),
+    json_out: Path = typer.Option(None, "--json", help="Write the table rows as JSON here."),
+) -> None:
+    import json
+
+    from mtsft.data.analyze import analyze_files, rich_table
+
+    analysis = analyze_files(inputs, html, tokenizer, near=near)
+    console.print(rich_table(analysis))
+    if json_out:
+        json_out.write_text(json.dumps(analysis.rows, ensure_ascii=False, indent=2), encoding="utf-8")
+    if html:
+        console.print(f"HTML page: {html}")
 
 
-@app.command("curate", help="classify -> balance -> quality -> dedup -> conflicts -> validate, every record accounted for.")
+@app.command("curate", help="classify -> quality -> dedup -> conflicts -> balance -> validate, every record accounted for.")
 @friendly_errors
-def curate_cmd() -> None:
-    not_built("data curate", "the curation issue")
+def curate_cmd(
+    inputs: list[str] = typer.Argument(..., help="Record files (JSONL; other formats go through the importers)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder: kept/rejected/review.jsonl, manifest.json, report.md/html."),
+    config: Path = typer.Option(None, "--config", "-c", help="Curation recipe (YAML), e.g. configs/curate.yaml."),
+    overrides: list[str] = typer.Option(None, "--set", help="Override a config key: --set dedup.threshold=0.7."),
+    strategy: str = typer.Option(None, "--strategy", help="proportional, temperature, uniform or weights."),
+    weights: str = typer.Option(None, "--weights", help="task=w,... (implies --strategy weights)."),
+    total: int = typer.Option(None, "--total", help="Target number of records after balancing."),
+    eval_files: list[str] = typer.Option(None, "--eval", help="Evaluation files: training records that leak into them are dropped."),
+    seed: int = typer.Option(None, "--seed", help="Random seed (same input + seed = same kept.jsonl)."),
+    model: str = typer.Option(None, "--model", help="Model spec for model-based difficulty (answer loss)."),
+    tokenizer: str = typer.Option(None, "--tokenizer", help="Model spec whose tokenizer measures lengths (default: estimate)."),
+) -> None:
+    from mtsft.config import load_config
+    from mtsft.data.config import CurateConfig
+    from mtsft.data.mixture import parse_weights
+    from mtsft.data.pipeline import curate_files
+
+    sets = list(overrides or [])
+    parsed = parse_weights(weights)
+    if parsed:
+        sets += ["balance.strategy=weights"] + [f"balance.weights.{t}={w}" for t, w in parsed.items()]
+    for key, value in (("balance.strategy", strategy), ("balance.total", total), ("seed", seed),
+                       ("model", model), ("tokenizer", tokenizer)):
+        if value is not None:
+            sets.append(f"{key}={value}")
+    cfg = load_config(CurateConfig, config, sets)
+    result = curate_files(inputs, cfg, out, eval_files=eval_files or [], log=console.print)
+    console.print(f"{result.inputs:,} inputs: {len(result.kept) - result.upsampled:,} kept + {len(result.rejected):,} "
+                  f"rejected ({len(result.review):,} to review), {result.upsampled:,} up-sampled copies", highlight=False)
+    console.print(f"report: {out / 'report.html'}")
+    for check in result.checks:
+        mark = "[green]ok[/]" if check.ok else "[bold red]FAIL[/]"
+        console.print(f"  {mark} {check.name}: {check.detail}" + ("" if check.ok else f"\n       fix: {check.fix}"),
+                      highlight=False)
+    if not result.ok and cfg.validate_.fail_on_error:
+        raise typer.Exit(1)

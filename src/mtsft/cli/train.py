@@ -2,18 +2,59 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import typer
 
-from mtsft.cli.common import friendly_errors, not_built
+from mtsft.cli.common import console, friendly_errors
+
+
+def _flag_overrides(**flags) -> list[str]:
+    return [f"{k}={v}" for k, v in flags.items() if v is not None]
 
 
 def register(app: typer.Typer) -> None:
     @app.command(help="LoRA / QLoRA / full SFT with multi-task controls, staged schedules and per-task eval loss.")
     @friendly_errors
-    def train() -> None:
-        not_built("train", "the training issue")
+    def train(
+        config: Path = typer.Option(None, "-c", "--config", help="YAML recipe (configs/lora.yaml, ...)."),
+        set_: list[str] = typer.Option([], "--set", help="Override a config key: --set lr=1e-4 (repeatable)."),
+        data: Path = typer.Option(None, "--data", help="Curated records (JSONL) to train on."),
+        out: Path = typer.Option(None, "--out", help="Run directory (default runs/latest)."),
+        model: str = typer.Option(None, "--model", help="builtin (default), tiny, a hub id or a local dir."),
+        resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last checkpoint."),
+        precision: str = typer.Option(None, "--precision", help="auto | bf16 | fp16 | fp32."),
+        nproc: int = typer.Option(None, "--nproc", help="Processes (per machine), launched through accelerate."),
+        config_accelerate: Path = typer.Option(None, "--config-accelerate", help="accelerate config (DDP/FSDP/DeepSpeed)."),
+        num_machines: int = typer.Option(None, "--num-machines", help="Multi-node: number of machines."),
+        machine_rank: int = typer.Option(None, "--machine-rank", help="Multi-node: rank of this machine."),
+        main_process_ip: str = typer.Option(None, "--main-process-ip", help="Multi-node: address of rank 0."),
+        main_process_port: int = typer.Option(None, "--main-process-port", help="Multi-node: port of rank 0."),
+    ) -> None:
+        from mtsft.train.config import load_train_config
+        from mtsft.train.launch import LaunchSpec, inside_launcher, launch
+        from mtsft.train.stages import train as run_training
+
+        if config is None and resume and out is not None and (out / "config.yaml").exists():
+            config = out / "config.yaml"
+        cfg = load_train_config(config, list(set_) + _flag_overrides(
+            data=data, out=out, model=model, precision=precision))
+        spec = LaunchSpec(nproc, str(config_accelerate) if config_accelerate else None, num_machines,
+                          machine_rank, main_process_ip, main_process_port)
+        if spec.wanted() and not inside_launcher():
+            raise typer.Exit(launch(cfg, spec, resume=resume, log=console.print))
+        info = run_training(cfg, resume=resume, log=console.print)
+        if os.environ.get("RANK", "0") == "0":
+            console.print(f"run: {cfg.out}  status: {info['status']}  final loss: {info['metrics']['final_loss']}")
 
     @app.command(help="Export a run as a plain Hugging Face model (--merge folds LoRA into the weights).")
     @friendly_errors
-    def export() -> None:
-        not_built("export", "the training issue")
+    def export(
+        run: Path = typer.Argument(..., help="Run directory (or a model/adapter directory)."),
+        out: Path = typer.Option(..., "--out", help="Where to write the model."),
+        merge: bool = typer.Option(True, "--merge/--no-merge", help="Merge LoRA into the base weights."),
+    ) -> None:
+        from mtsft.train.export import export_run
+
+        export_run(run, out, merge=merge, log=console.print)

@@ -120,7 +120,9 @@ def lsh_components(sigs: np.ndarray, bands: int, threshold: float, chunk: int = 
     graph = coo_matrix((np.ones(len(good)), (good[:, 0], good[:, 1])), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     best_sim = np.zeros(n)
-    np.maximum.at(best_sim, good[:, 0], sim[sim >= threshold]) if len(good) else None
+    if len(good):
+        np.maximum.at(best_sim, good[:, 0], sim[sim >= threshold])
+        np.maximum.at(best_sim, good[:, 1], sim[sim >= threshold])
     return labels, best_sim
 
 

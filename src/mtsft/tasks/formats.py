@@ -8,6 +8,7 @@ for zh vs en it is enough, works offline and costs microseconds.
 from __future__ import annotations
 
 import ast
+import json
 import re
 
 from mtsft.tasks.scorers import list_items, normalize_label, parse_json_object
@@ -86,8 +87,6 @@ def check_code(output: str) -> list[str]:
 def check_json_object(output: str, required: list[str] | None = None) -> list[str]:
     text = output.strip()
     try:
-        import json
-
         obj = json.loads(text)
     except ValueError:
         obj = parse_json_object(output)

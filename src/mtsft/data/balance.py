@@ -1,0 +1,132 @@
+"""Balance round: bring each task to its target count under the shared mixing rules of `mixture.py`.
+
+Down-sampling keeps the highest-quality records, stratified by difficulty (each task keeps its spread of
+easy and hard records instead of only the easy ones). Up-sampling first makes augmented copies (the
+instruction re-phrased through a framing template, or a system prompt added/varied, in the record's
+language) and only when every record has had each augmentation once does it repeat records verbatim.
+Copies are new records (`meta.upsampled = {from, how}`), counted apart from the inputs.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import random
+from collections import Counter, defaultdict
+
+import numpy as np
+
+from mtsft.data.common import RoundResult, curate_meta, reject, task_of
+from mtsft.data.config import BalanceConfig
+from mtsft.data.mixture import mixture_counts
+
+ROUND = "balance"
+
+SYSTEM_PROMPTS = {
+    "en": ["You are a helpful assistant.", "You are a careful, precise assistant.",
+           "You are an assistant that answers exactly what is asked.", "You are a knowledgeable and concise assistant."],
+    "zh": ["你是一个乐于助人的助手。", "你是一个认真、严谨的助手。", "你是一个只回答所问内容的助手。", "你是一个知识丰富、回答简洁的助手。"],
+}
+# Framings that re-phrase the request around the original instruction without changing what it asks.
+REPHRASINGS = {
+    "en": ["Please help me with the following.\n\n{p}", "{p}\n\nThank you!", "Here is my request:\n{p}",
+           "I need your help with this one.\n{p}", "Task:\n{p}"],
+    "zh": ["请帮我完成下面的任务。\n\n{p}", "{p}\n\n谢谢！", "我的请求如下：\n{p}", "这个问题需要你帮忙：\n{p}", "任务：\n{p}"],
+}
+AUGMENTATIONS = ("rephrase", "system_prompt")
+
+
+def targets_for(counts: dict[str, int], cfg: BalanceConfig) -> dict[str, int]:
+    return mixture_counts(counts, cfg.strategy, total=cfg.total, cap=cfg.cap, temperature=cfg.temperature,
+                          weights=cfg.weights)
+
+
+def _tiebreak(seed: int, record: dict) -> str:
+    return hashlib.sha1(f"{seed}:{record['id']}".encode()).hexdigest()
+
+
+def difficulty_bins(records: list[dict], bins: int) -> list[int]:
+    values = np.array([curate_meta(r).get("difficulty", 0.0) for r in records])
+    order = np.argsort(values, kind="stable")
+    out = np.empty(len(records), dtype=int)
+    out[order] = (np.arange(len(records)) * bins) // max(len(records), 1)
+    return out.tolist()
+
+
+def select_best(records: list[dict], target: int, bins: int, seed: int) -> set[int]:
+    """Indices of the `target` records to keep: per difficulty bin a proportional share, best quality first."""
+    by_bin = defaultdict(list)
+    for i, b in enumerate(difficulty_bins(records, bins)):
+        by_bin[b].append(i)
+    exact = {b: len(m) * target / len(records) for b, m in by_bin.items()}
+    quota = {b: int(x) for b, x in exact.items()}
+    for b in sorted(exact, key=lambda b: (quota[b] - exact[b], b))[: target - sum(quota.values())]:
+        quota[b] += 1
+    keep = set()
+    for b, members in by_bin.items():
+        ranked = sorted(members, key=lambda i: (-curate_meta(records[i]).get("quality", 0.5), _tiebreak(seed, records[i])))
+        keep.update(ranked[: quota[b]])
+    return keep
+
+
+def _lang(record: dict) -> str:
+    return "zh" if record.get("lang") == "zh" else "en"
+
+
+def augment(record: dict, how: str, k: int, rng: random.Random) -> dict:
+    new = copy.deepcopy(record)
+    new["id"] = f"{record['id']}~{how}{k}"
+    msgs = new["messages"]
+    if how == "rephrase":
+        first_user = next(i for i, m in enumerate(msgs) if m["role"] == "user")
+        msgs[first_user]["content"] = rng.choice(REPHRASINGS[_lang(record)]).format(p=msgs[first_user]["content"])
+    elif how == "system_prompt":
+        current = msgs[0]["content"] if msgs[0]["role"] == "system" else None
+        choice = rng.choice([s for s in SYSTEM_PROMPTS[_lang(record)] if s != current])
+        if current is None:
+            msgs.insert(0, {"role": "system", "content": choice})
+        else:
+            msgs[0]["content"] = choice
+    new["meta"] = {**new.get("meta", {}), "upsampled": {"from": record["id"], "how": how}}
+    return new
+
+
+def upsample(records: list[dict], need: int, augment_first: bool, rng: random.Random) -> list[dict]:
+    """`need` new records made from `records` (best first): augmentations, then verbatim repeats."""
+    ranked = sorted(records, key=lambda r: -curate_meta(r).get("quality", 0.5))
+    kinds = AUGMENTATIONS if augment_first else ()
+    out = []
+    for k in range(need):
+        source = ranked[k % len(ranked)]
+        round_no = k // len(ranked)
+        how = kinds[round_no] if round_no < len(kinds) else "repeat"
+        out.append(augment(source, how, round_no, rng) if how != "repeat" else
+                   {**copy.deepcopy(source), "id": f"{source['id']}~repeat{round_no}",
+                    "meta": {**source.get("meta", {}), "upsampled": {"from": source["id"], "how": "repeat"}}})
+    return out
+
+
+def balance_round(records: list[dict], cfg: BalanceConfig, seed: int = 0) -> RoundResult:
+    by_task = defaultdict(list)
+    for r in records:
+        by_task[task_of(r)].append(r)
+    counts = {t: len(v) for t, v in sorted(by_task.items())}
+    if not counts:
+        return RoundResult([], [], notes={"before": {}, "targets": {}, "upsampled": {}})
+    targets = targets_for(counts, cfg)
+    rng = random.Random(seed)
+    dropped_ids, added = set(), []
+    for task, members in sorted(by_task.items()):
+        target = targets.get(task, 0)
+        if target < len(members):
+            keep = select_best(members, target, cfg.difficulty_bins, seed)
+            dropped_ids.update(id(m) for i, m in enumerate(members) if i not in keep)
+        elif target > len(members):
+            added += upsample(members, target - len(members), cfg.augment, rng)
+    kept = [r for r in records if id(r) not in dropped_ids]
+    rejected = [reject(r, ROUND, "downsampled", target=targets[task_of(r)]) for r in records if id(r) in dropped_ids]
+    how = Counter((task_of(a), a["meta"]["upsampled"]["how"]) for a in added)
+    notes = {"before": counts, "targets": targets, "strategy": cfg.strategy,
+             "upsampled": {f"{t}:{h}": n for (t, h), n in sorted(how.items())},
+             "upsampled_by_kind": dict(Counter(a["meta"]["upsampled"]["how"] for a in added))}
+    return RoundResult(kept + added, rejected, added=added, notes=notes)

@@ -1,0 +1,168 @@
+"""Conflict round: records that teach the model opposite things.
+
+Kinds, each with its policy in `ConflictsConfig` (keep_best, majority, relabel, drop, review, keep):
+- label_mismatch: the classifier is sure a trusted label is wrong (a translation prompt labelled math);
+- cross_label: the same (or near-same) instruction under two task labels;
+- contradictory_answers: the same instruction, same task, answers that disagree. "Disagree" is judged by
+  the task's own verifier (answer B scored against record A's reference) where references exist, else
+  for short answers (labels, numbers) by their normalised text; long free-form answers may differ;
+- answer_shape: an answer shaped like another task's (a code prompt answered with a list of ideas), from
+  the registry's `output_likeness`.
+Grouping is a group-by on a per-record key: the LSH cluster of the normalised prompt.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from mtsft.data.common import RoundResult, curate_meta, progress, reject, task_of
+from mtsft.data.config import ConflictsConfig, DedupConfig
+from mtsft.data.shingles import lsh_components, minhash_signatures
+from mtsft.records import prompt, response
+from mtsft.text import normalize
+
+ROUND = "conflicts"
+SHORT_ANSWER = 40
+
+
+def _registry():
+    try:
+        from mtsft import tasks
+        return {t.name: t for t in tasks.all_tasks()}
+    except Exception:
+        return {}
+
+
+def prompt_groups(records: list[dict], threshold: float) -> list[int]:
+    """Group label per record: records whose normalised prompts are near-identical share a label."""
+    if len(records) < 2:
+        return list(range(len(records)))
+    dcfg = DedupConfig()
+    texts = [normalize(prompt(r)) for r in records]
+    sigs = minhash_signatures(texts, dcfg.num_perm, dcfg.shingle, dcfg.short_shingle, dcfg.short_chars)
+    labels, _ = lsh_components(sigs, dcfg.bands, threshold)
+    return labels.tolist()
+
+
+class _Decisions:
+    """Collects what happens to each record; a record's first decision wins."""
+
+    def __init__(self):
+        self.action: dict[int, tuple] = {}
+        self.counts = Counter()
+
+    def set(self, i: int, kind: str, policy: str, **detail):
+        if i in self.action:
+            return
+        self.counts[kind] += 1
+        self.action[i] = (kind, policy, detail)
+
+
+def answers_agree(a: dict, b: dict, task) -> bool:
+    ra, rb = response(a), response(b)
+    if normalize(ra) == normalize(rb):
+        return True
+    if task is not None and a.get("reference") not in (None, "", [], {}):
+        try:
+            return float(task.score(rb, a)) >= 0.5
+        except Exception:  # a reference this scorer cannot read: fall through to the text rule
+            pass
+    return not (len(ra) <= SHORT_ANSWER and len(rb) <= SHORT_ANSWER)
+
+
+def _best(records, members):
+    return min(members, key=lambda i: (-curate_meta(records[i]).get("quality", 0.5), i))
+
+
+def check_label_mismatch(records, cfg: ConflictsConfig, relabel_confidence: float, dec: _Decisions):
+    for i, r in enumerate(records):
+        meta = curate_meta(r)
+        guess, conf = meta.get("predicted_task"), meta.get("predicted_confidence", 0.0)
+        if meta.get("task_method") == "label" and guess and guess != r.get("task") and conf >= relabel_confidence:
+            dec.set(i, "label_mismatch", cfg.label_mismatch, label=r.get("task"), predicted=guess, confidence=conf)
+
+
+def check_groups(records, groups, cfg: ConflictsConfig, registry, dec: _Decisions):
+    by_group = defaultdict(list)
+    for i, g in enumerate(groups):
+        by_group[g].append(i)
+    for members in by_group.values():
+        if len(members) < 2:
+            continue
+        labels = Counter(task_of(records[i]) for i in members)
+        if len(labels) > 1:
+            majority = max(labels, key=lambda t: (labels[t], -min(i for i in members if task_of(records[i]) == t)))
+            for i in members:
+                if task_of(records[i]) != majority or cfg.cross_label in ("review", "drop"):
+                    dec.set(i, "cross_label", cfg.cross_label, majority=majority,
+                            conflict_with=records[members[0]]["id"])
+            members = [i for i in members if task_of(records[i]) == majority]
+        _check_answers(records, members, cfg, registry, dec)
+
+
+def _check_answers(records, members, cfg, registry, dec):
+    if len(members) < 2:
+        return
+    task = registry.get(task_of(records[members[0]]))
+    best = _best(records, members)
+    clash = [i for i in members if i != best and not answers_agree(records[best], records[i], task)]
+    if not clash:
+        return
+    policy = cfg.contradictory_answers
+    involved = [best] + clash
+    if policy == "majority":
+        votes = Counter(normalize(response(records[i])) for i in involved)
+        winner = min(involved, key=lambda i: (-votes[normalize(response(records[i]))], i))
+        losers = [i for i in involved if i != winner]
+    elif policy in ("review", "drop"):
+        losers = involved
+    else:  # keep_best / keep / relabel: the best-scored record stays
+        losers = clash
+    for i in losers:
+        other = records[best if i != best else clash[0]]["id"]
+        dec.set(i, "contradictory_answers", policy, conflict_with=other)
+
+
+def check_answer_shape(records, cfg: ConflictsConfig, registry, dec: _Decisions, show: bool):
+    for i, r in enumerate(progress(records, "answer shape", show)):
+        task = registry.get(task_of(r))
+        if task is None or i in dec.action:
+            continue
+        answer = response(r)
+        if task.output_likeness(answer) > cfg.shape_own_max:
+            continue
+        scores = {name: t.output_likeness(answer) for name, t in registry.items() if name != task.name}
+        other = max(scores, key=lambda n: (scores[n], n)) if scores else None
+        if other and scores[other] >= cfg.shape_other_min:
+            dec.set(i, "answer_shape", cfg.answer_shape, looks_like=other, likeness=round(scores[other], 3))
+
+
+def conflicts_round(records: list[dict], cfg: ConflictsConfig, relabel_confidence: float = 0.95,
+                    show: bool = True) -> RoundResult:
+    registry = _registry()
+    dec = _Decisions()
+    check_label_mismatch(records, cfg, relabel_confidence, dec)
+    check_groups(records, prompt_groups(records, cfg.near_threshold), cfg, registry, dec)
+    check_answer_shape(records, cfg, registry, dec, show)
+    kept, rejected, review = [], [], []
+    relabelled = 0
+    for i, r in enumerate(records):
+        if i not in dec.action:
+            kept.append(r)
+            continue
+        kind, policy, detail = dec.action[i]
+        if policy == "keep":
+            curate_meta(r).setdefault("conflicts", []).append(kind)
+            kept.append(r)
+        elif policy == "relabel" and (detail.get("predicted") or detail.get("majority") or detail.get("looks_like")):
+            new = detail.get("predicted") or detail.get("majority") or detail.get("looks_like")
+            curate_meta(r)["relabelled_from"] = r.get("task")
+            r["task"] = new
+            relabelled += 1
+            kept.append(r)
+        else:
+            rejected.append(reject(r, ROUND, kind, policy=policy, **detail))
+            if policy == "review":
+                review.append(r)
+    notes = {"found": dict(dec.counts), "relabelled": relabelled, "to_review": len(review)}
+    return RoundResult(kept, rejected, review=review, notes=notes)

@@ -1,0 +1,217 @@
+"""The curation pipeline: rounds chained, every input record accounted for.
+
+    classify -> quality -> dedup -> conflicts -> (difficulty) -> balance -> validate
+
+DESIGN.md lists balance second; here it runs after quality, dedup and conflicts, because down-sampling
+keeps the best-scored records (the quality round makes the scores) and up-sampled copies would otherwise
+be removed again as duplicates. Each round is a pure function over a batch of records (`RoundResult`);
+this module only chains them, keeps the books and asserts `inputs == kept + rejected` (copies apart).
+
+`curate(records, config)` is the notebook entry; `curate_files(inputs, config, out_dir)` adds the edges
+(reading, writing kept/rejected/review/manifest and the report).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mtsft.data.balance import balance_round
+from mtsft.data.classify import classify_round
+from mtsft.data.common import RoundResult, curate_meta, reject, task_counts, task_of, token_lengths
+from mtsft.data.config import CurateConfig
+from mtsft.data.conflicts import conflicts_round
+from mtsft.data.dedup import dedup_round
+from mtsft.data.difficulty import difficulty_round
+from mtsft.data.quality import quality_round
+from mtsft.data.validate import Check, as_dicts, failed, validate_round
+from mtsft.records import content_id, conversation_text, iter_jsonl, write_jsonl
+
+
+@dataclass
+class CurationResult:
+    kept: list[dict]
+    rejected: list[dict]
+    review: list[dict]
+    inputs: int
+    rounds: list[dict]                 # per round: name, entered, kept, rejected, reasons, seconds, notes
+    checks: list[Check]
+    targets: dict[str, int]
+    before: dict[str, int]             # task counts as given (labels or classifier's guess)
+    after: dict[str, int]
+    difficulty: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # before/after per task
+    length_method: str = ""
+    config: dict = field(default_factory=dict)
+
+    @property
+    def upsampled(self) -> int:
+        return sum(1 for r in self.kept if "upsampled" in r.get("meta", {}))
+
+    @property
+    def ok(self) -> bool:
+        return not failed(self.checks)
+
+    def check_accounting(self) -> None:
+        originals = len(self.kept) - self.upsampled
+        assert self.inputs == originals + len(self.rejected), (
+            f"curation lost records: {self.inputs} inputs != {originals} kept + {len(self.rejected)} rejected")
+
+
+def _fresh_copy(record: dict, index: int) -> dict:
+    """The pipeline's own copy: the caller's records are never modified; stale curation marks dropped."""
+    meta = {k: v for k, v in (record.get("meta") or {}).items() if k not in ("curate", "rejected")}
+    out = {**record, "meta": meta}
+    if not out.get("id"):
+        try:
+            out["id"] = content_id(record["messages"])
+        except Exception:  # a broken record still needs an id; the quality round rejects it
+            out["id"] = f"record-{index}"
+    return out
+
+
+def _round_summary(name: str, entered: int, res: RoundResult, seconds: float) -> dict:
+    return {"name": name, "entered": entered, "kept": len(res.kept) - len(res.added), "rejected": len(res.rejected),
+            "added": len(res.added), "reasons": dict(Counter(r["meta"]["rejected"]["reason"] for r in res.rejected)),
+            "rejected_by_task": dict(Counter(task_of(r) for r in res.rejected)),
+            "seconds": round(seconds, 2), "notes": res.notes}
+
+
+def _difficulty_by_task(records: list[dict]) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for r in records:
+        out.setdefault(task_of(r), []).append(curate_meta(r).get("difficulty", 0.0))
+    return out
+
+
+def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer=None,
+           eval_records: list[dict] | None = None, log=print) -> CurationResult:
+    cfg = config or CurateConfig()
+    show = cfg.progress
+    if tokenizer is None and cfg.tokenizer:
+        from mtsft.model import load_tokenizer
+        tokenizer = load_tokenizer(cfg.tokenizer)
+    records = [_fresh_copy(r, i) for i, r in enumerate(records)]
+    before = task_counts(records)
+    rejected, review, rounds = [], [], []
+    current = records
+
+    def run(name, fn):
+        nonlocal current
+        start = time.perf_counter()
+        entered = len(current)
+        res = fn(current)
+        rounds.append(_round_summary(name, entered, res, time.perf_counter() - start))
+        rejected.extend(res.rejected)
+        review.extend(res.review)
+        current = res.kept
+        if log:
+            log(f"{name:<10} {entered:>9,} in  {len(res.kept) - len(res.added):>9,} kept  {len(res.rejected):>8,} rejected"
+                + (f"  +{len(res.added):,} copies" if res.added else "") + f"  ({time.perf_counter() - start:.1f}s)")
+        return res
+
+    run("classify", lambda rs: classify_round(rs, cfg.classify, show))
+    run("quality", lambda rs: quality_round(rs, cfg.quality, tokenizer, show))
+    run("dedup", lambda rs: dedup_round(rs, cfg.dedup, eval_records, show))
+    run("conflicts", lambda rs: conflicts_round(rs, cfg.conflicts, cfg.classify.relabel_confidence, show))
+    difficulty_round(current, cfg.model, show)
+    difficulty_before = _difficulty_by_task(current)
+    bal = run("balance", lambda rs: balance_round(rs, cfg.balance, cfg.seed))
+    if bal.added:  # copies changed their prompts: measure them again for the length check
+        for r, n in zip(bal.added, token_lengths([conversation_text(r) for r in bal.added], tokenizer)):
+            curate_meta(r)["tokens"] = int(n)
+    targets = bal.notes.get("targets", {})
+    checks = validate_round(current, targets, cfg, eval_records)
+    result = CurationResult(
+        kept=current, rejected=rejected, review=review, inputs=len(records), rounds=rounds, checks=checks,
+        targets=targets, before=before, after=task_counts(current),
+        difficulty={"before": difficulty_before, "after": _difficulty_by_task(current)},
+        length_method=rounds[1]["notes"].get("length_method", ""), config=cfg.model_dump(mode="json", by_alias=True))
+    result.check_accounting()
+    return result
+
+
+# ---- the edges: files in, files out -------------------------------------------------------------------
+
+def read_inputs(paths: list[str]) -> tuple[list[dict], list[dict], list[dict]]:
+    """(records, unreadable lines as rejected records, per-file summaries). mtsft records are taken as
+    they are (the quality round judges them); other formats go through `mtsft.importers`."""
+    from mtsft.importers import convert, sniff_format
+    from mtsft.records import RecordError
+
+    records, bad, files = [], [], []
+    for path in paths:
+        if not Path(path).exists():
+            raise FileNotFoundError(f"{path}: no such file")
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        n = 0
+        for lineno, obj, err in iter_jsonl(path):
+            n += 1
+            source = f"{path}:{lineno}"
+            try:
+                if err:
+                    raise RecordError(err)
+                if isinstance(obj, dict) and "messages" in obj and ("task" in obj or "id" in obj):
+                    records.append({**obj, "source": obj.get("source") or source})
+                    continue
+                fmt = sniff_format(obj)
+                if fmt is None:
+                    raise RecordError("not an mtsft record and no known format (import it with `mtsft data import --map`)")
+                records.append(convert(obj, fmt, source, {}, _known_tasks()))
+            except RecordError as e:
+                bad.append(reject({"id": f"{Path(path).name}:{lineno}", "source": source, "raw": str(obj)[:2000],
+                                   "meta": {}}, "read", "unreadable", detail=str(e)))
+        files.append({"path": str(path), "lines": n, "sha256": digest})
+    return records, bad, files
+
+
+def _known_tasks() -> set[str]:
+    try:
+        from mtsft import tasks
+        return set(tasks.names())
+    except Exception:
+        return set()
+
+
+def curate_files(inputs: list[str], config: CurateConfig | None = None, out_dir: str | Path = "curated", *,
+                 eval_files: list[str] | None = None, log=print) -> CurationResult:
+    """`mtsft data curate`: write kept/rejected/review.jsonl, manifest.json, report.md and report.html."""
+    cfg = config or CurateConfig()
+    out = Path(out_dir)
+    records, unreadable, files = read_inputs(list(inputs))
+    eval_paths = list(eval_files or []) + list(cfg.dedup.eval_files)
+    eval_records = []
+    for p in eval_paths:
+        eval_records += read_inputs([p])[0]
+    start = time.perf_counter()
+    result = curate(records, cfg, eval_records=eval_records, log=log)
+    if unreadable:
+        result.rejected = unreadable + result.rejected
+        result.inputs += len(unreadable)
+        result.rounds.insert(0, {"name": "read", "entered": result.inputs, "kept": len(records),
+                                 "rejected": len(unreadable), "added": 0,
+                                 "reasons": {"unreadable": len(unreadable)}, "rejected_by_task": {},
+                                 "seconds": 0.0, "notes": {}})
+    result.check_accounting()
+    write_jsonl(out / "kept.jsonl", result.kept)
+    write_jsonl(out / "rejected.jsonl", result.rejected)
+    write_jsonl(out / "review.jsonl", result.review)
+    manifest = build_manifest(result, files, eval_paths, time.perf_counter() - start)
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    from mtsft.data.report import write_report
+    write_report(result, out)
+    return result
+
+
+def build_manifest(result: CurationResult, files: list[dict], eval_paths: list[str], seconds: float) -> dict:
+    return {
+        "inputs": result.inputs, "kept": len(result.kept), "kept_original": len(result.kept) - result.upsampled,
+        "upsampled": result.upsampled, "rejected": len(result.rejected), "review": len(result.review),
+        "input_files": files, "eval_files": eval_paths, "seed": result.config.get("seed"),
+        "config": result.config, "rounds": result.rounds, "before": result.before, "after": result.after,
+        "targets": result.targets, "checks": as_dicts(result.checks), "ok": result.ok,
+        "length_method": result.length_method, "seconds": round(seconds, 2),
+    }

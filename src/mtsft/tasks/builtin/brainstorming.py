@@ -1,0 +1,98 @@
+"""brainstorming: a numbered list of N distinct ideas on a topic; verified by constraint checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mtsft.tasks import formats, scorers
+from mtsft.tasks.builtin._common import BuiltinTask, numbered
+
+# topic (en, zh) -> idea pool [(en, zh)]
+IDEAS = [
+    (("ways to save electricity at home", "在家节约用电的方法"),
+     [("Turn off lights when leaving a room", "离开房间时关灯"), ("Unplug chargers that are not in use", "拔掉不用的充电器"),
+      ("Use LED bulbs", "使用LED灯泡"), ("Wash clothes in cold water", "用冷水洗衣服"),
+      ("Dry laundry on a line instead of a dryer", "晾晒衣服，不用烘干机"), ("Set the air conditioner one degree higher", "空调温度调高一度"),
+      ("Use a power strip with a switch", "使用带开关的插线板"), ("Keep the fridge door closed", "少开冰箱门")]),
+    (("names for a neighbourhood cafe", "社区咖啡馆的名字"),
+     [("The Corner Cup", "街角杯"), ("Morning Steam", "晨雾咖啡"), ("Bean There", "豆在这里"), ("Slow Drip", "慢滴时光"),
+      ("Neighbour's Brew", "邻家小煮"), ("The Reading Mug", "读书杯"), ("Little Roast", "小烘焙"), ("Window Seat", "靠窗座位")]),
+    (("weekend activities for a family with small children", "有小孩的家庭周末活动"),
+     [("Have a picnic in the park", "去公园野餐"), ("Visit a science museum", "参观科技馆"), ("Bake cookies together", "一起烤饼干"),
+      ("Build a blanket fort", "用毯子搭城堡"), ("Go on a nature scavenger hunt", "去户外寻宝"), ("Plant seeds in pots", "在花盆里种种子"),
+      ("Read stories at the library", "去图书馆读故事"), ("Ride bikes along the river", "沿河骑自行车")]),
+    (("ways to stay focused while studying", "学习时保持专注的方法"),
+     [("Put the phone in another room", "把手机放到另一个房间"), ("Study in 25-minute blocks", "每学25分钟休息一下"),
+      ("Write a short goal for each session", "每次学习前写下小目标"), ("Keep the desk tidy", "保持书桌整洁"),
+      ("Drink enough water", "多喝水"), ("Use noise-cancelling headphones", "戴降噪耳机"),
+      ("Explain the topic aloud", "把知识点大声讲出来"), ("Take a short walk between sessions", "休息时散散步")]),
+    (("gift ideas for a friend who loves cooking", "送给爱做饭的朋友的礼物"),
+     [("A good chef's knife", "一把好厨刀"), ("A set of spices from different countries", "一套各国香料"),
+      ("A cast-iron pan", "一口铸铁锅"), ("A cookbook of regional dishes", "一本地方菜谱"), ("A cooking class voucher", "烹饪课体验券"),
+      ("A herb-growing kit", "香草种植套装"), ("A personalised apron", "定制围裙"), ("A kitchen scale", "厨房秤")]),
+    (("ways to reduce plastic waste", "减少塑料垃圾的方法"),
+     [("Carry a reusable shopping bag", "带可重复使用的购物袋"), ("Use a refillable water bottle", "使用可重复灌装的水杯"),
+      ("Buy food in bulk", "散装购买食品"), ("Say no to plastic straws", "拒绝塑料吸管"), ("Bring your own container for takeaway", "自带外卖餐盒"),
+      ("Choose bar soap over bottled soap", "用香皂代替瓶装洗手液"), ("Repair items instead of replacing them", "修理物品而不是换新"),
+      ("Shop at markets with loose produce", "去散装蔬果市场购物")]),
+    (("team-building activities for a small office", "小型办公室的团建活动"),
+     [("A monthly potluck lunch", "每月一次百家宴午餐"), ("An escape room outing", "一起玩密室逃脱"), ("A volunteer day", "一起做志愿者"),
+      ("A board game afternoon", "桌游下午"), ("A short hiking trip", "短途徒步"), ("A cooking competition", "厨艺比赛"),
+      ("Lunchtime skill-sharing talks", "午间技能分享会"), ("A team photo walk", "团队摄影漫步")]),
+    (("ideas for a school science fair project", "学校科技节的项目创意"),
+     [("Test which paper towel absorbs the most water", "测试哪种纸巾吸水最多"), ("Build a simple water filter", "做一个简易净水器"),
+      ("Grow plants under different light colours", "在不同颜色的光下种植物"), ("Make a lemon battery", "做一个柠檬电池"),
+      ("Measure how fast ice melts with salt", "测量加盐后冰融化的速度"), ("Build a model wind turbine", "制作风力发电机模型"),
+      ("Compare bridge designs made of straws", "比较吸管搭成的桥梁结构"), ("Track the phases of the moon", "记录月相变化")]),
+]
+
+TEMPLATES = {
+    "en": ["Give me {n} {topic}.", "List {n} {topic}.", "Brainstorm {n} {topic}, as a numbered list.",
+           "I need ideas: {n} {topic}, please.", "Can you come up with {n} {topic}?", "Suggest {n} {topic}. Keep each one short.",
+           "What are {n} good {topic}?", "Help me think of {n} {topic}.",
+           "Throw out {n} {topic} for me, one per line.", "Quick list of {n} {topic}, numbered."],
+    "zh": ["给我{n}个{topic}。", "列出{n}个{topic}。", "头脑风暴一下：{n}个{topic}，用编号列表。", "我需要点子：{n}个{topic}。",
+           "你能想出{n}个{topic}吗？", "推荐{n}个{topic}，每条简短一些。", "有哪{n}个好的{topic}？", "帮我想{n}个{topic}。",
+           "随便给我{n}个{topic}，每行一个。", "快速列一个{n}条的{topic}清单，带编号。"],
+}
+
+
+@dataclass
+class Brainstorming(BuiltinTask):
+    templates = TEMPLATES
+
+    def generate(self, rng, lang, *, held_out=False):
+        template_id, template = self.pick_template(rng, lang, held_out)
+        (topic_en, topic_zh), pool = rng.choice(IDEAS)
+        n = rng.randint(3, 6)
+        ideas = [pair[lang == "zh"] for pair in rng.sample(pool, n)]
+        answer = numbered(ideas)
+        prompt = template.format(n=n, topic=topic_en if lang == "en" else topic_zh)
+        return self.build([prompt, answer], lang=lang, template=template_id, held_out=held_out,
+                          reference={"answer": answer, "n": n})
+
+    def score(self, output, record):
+        items = scorers.list_items(output)
+        if not items:
+            return 0.0
+        n = record["reference"]["n"]
+        count = max(0.0, 1 - abs(len(items) - n) / n)
+        lang_ok = scorers.language_ok(" ".join(items), self.answer_lang(record))
+        return 0.5 * count + 0.25 * scorers.distinct_ratio(items) + 0.25 * lang_ok
+
+    def format_violations(self, output, record):
+        return (formats.check_not_empty(output) or
+                formats.check_list(output, record["reference"]["n"]) + formats.check_language(output, self.answer_lang(record)))
+
+    def output_likeness(self, output):
+        return formats.list_likeness(output)
+
+
+TASK = Brainstorming(
+    name="brainstorming",
+    description={"en": "Come up with a given number of distinct ideas as a numbered list.",
+                 "zh": "按要求的数量列出不同的点子（编号列表）。"},
+    signals={"en": [r"\bbrainstorm\w*\b", r"\b(?:list|suggest|give me|come up with)\b.*\b\d+\b", r"\bideas?\b"],
+             "zh": [r"头脑风暴", r"列出|推荐|想出?\d+个", r"点子|创意|清单"]},
+    family="open",
+)

@@ -1,0 +1,138 @@
+"""classification: review sentiment and headline topic, answered with a bare label.
+
+Hard negatives: a review written as if talking to the assistant ("would you stay here?") must be
+classified, not replied to.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from mtsft.tasks import formats, scorers
+from mtsft.tasks.builtin import tables as T
+from mtsft.tasks.builtin._common import BuiltinTask
+
+SENTIMENT = {"en": ["positive", "negative"], "zh": ["正面", "负面"]}
+TOPICS = {"en": ["sports", "technology", "finance", "entertainment", "health"],
+          "zh": ["体育", "科技", "财经", "娱乐", "健康"]}
+
+SUBJECTS = [("hotel", "酒店"), ("restaurant", "餐厅"), ("phone", "手机"), ("pair of headphones", "耳机"),
+            ("novel", "小说"), ("coffee shop", "咖啡店"), ("backpack", "背包"), ("rice cooker", "电饭煲")]
+GOOD = [("the staff were friendly and helpful", "服务人员热情周到"), ("it was worth every penny", "物有所值"),
+        ("the quality is excellent", "质量非常好"), ("I would definitely come back", "下次一定还来"),
+        ("delivery was fast", "发货很快"), ("everything was clean and comfortable", "干净又舒适"),
+        ("it exceeded my expectations", "超出了我的预期")]
+BAD = [("the staff were rude", "服务员态度很差"), ("it broke after two days", "用了两天就坏了"),
+       ("it was far too expensive for what you get", "价格太贵，不值这个钱"), ("I will never buy it again", "再也不会买了"),
+       ("the room smelled of smoke", "房间里有一股烟味"), ("it was noisy all night", "整晚都很吵"),
+       ("it was nothing like the pictures", "和图片完全不一样")]
+HEADLINES = {
+    "sports": [("{city} team wins the national basketball final", "{city}队夺得全国篮球总决赛冠军"),
+               ("{person} breaks the marathon record by {n} seconds", "{person}以{n}秒优势打破马拉松纪录"),
+               ("Football club from {city} signs a new coach", "{city}足球俱乐部签下新主教练")],
+    "technology": [("{org} unveils a chip that is {n} percent faster", "{org}发布速度提升{n}%的新芯片"),
+                   ("New phone battery from {org} charges in {n} minutes", "{org}新款手机电池{n}分钟充满"),
+                   ("{city} opens its first self-driving bus line", "{city}开通首条无人驾驶公交线路")],
+    "finance": [("{org} shares rise {n} percent after strong results", "{org}业绩亮眼，股价上涨{n}%"),
+                ("Central bank keeps interest rates unchanged", "央行维持利率不变"),
+                ("{org} reports profit of {n} million yuan", "{org}公布利润{n}百万元")],
+    "entertainment": [("{person} stars in a new comedy filmed in {city}", "{person}主演的新喜剧在{city}拍摄"),
+                      ("Concert in {city} sells out in {n} minutes", "{city}演唱会门票{n}分钟售罄"),
+                      ("Animated film tops the box office for {n} weeks", "动画电影连续{n}周登顶票房")],
+    "health": [("Study finds walking {n} minutes a day lowers blood pressure", "研究发现每天步行{n}分钟有助降血压"),
+               ("{city} hospitals add evening clinics for children", "{city}多家医院增设儿童夜间门诊"),
+               ("Doctors advise {n} hours of sleep for teenagers", "医生建议青少年每天睡{n}小时")],
+}
+
+TEMPLATES = {
+    "en": ["Classify the sentiment of this review as {opts}.\n{t}", "Is the following review {opts}? Answer with one word.\n{t}",
+           "Label this text ({opts}):\n{t}", "Which category fits best: {opts}?\n\"{t}\"",
+           "Text: {t}\nLabel ({opts}):", "Read the text and output only its label, one of {opts}.\n{t}",
+           "Categorize: {t}\nOptions: {opts}.", "Tag the following with exactly one label from [{opts}].\n{t}",
+           "Sort this into one bucket ({opts}), no explanation: {t}", "{t}\n\nWhat is the right label here? Choose from {opts}."],
+    "zh": ["判断这条评论的情感倾向（{opts}）：\n{t}", "下面这段文字属于{opts}中的哪一类？只回答一个词。\n{t}",
+           "给这段文字打标签（{opts}）：\n{t}", "最合适的类别是哪个：{opts}？\n“{t}”", "文本：{t}\n标签（{opts}）：",
+           "阅读文本，只输出它的标签，从{opts}中选一个。\n{t}", "分类：{t}\n选项：{opts}。", "从[{opts}]中选一个标签标注下面的内容。\n{t}",
+           "把这段话归到一类（{opts}），不要解释：{t}", "{t}\n\n这里的正确标签是什么？从{opts}中选择。"],
+}
+
+
+def _review(rng: random.Random, lang: str) -> tuple[str, str, bool]:
+    """(review, label, is_hard_negative)."""
+    subject = rng.choice(SUBJECTS)[lang == "zh"]
+    positive = rng.random() < 0.5
+    a, b = rng.sample(GOOD if positive else BAD, 2)
+    label = SENTIMENT[lang][0 if positive else 1]
+    hard = rng.random() < 0.2
+    if lang == "en":
+        text = f"I bought this {subject} last month: {a[0]}, and {b[0]}."
+        if hard:
+            text = f"Hi, can I ask you something? About the {subject}: {a[0]} and {b[0]}. Would you choose it?"
+    else:
+        text = f"上个月买的这个{subject}，{a[1]}，{b[1]}。"
+        if hard:
+            text = f"你好，想问你个事。说到这个{subject}：{a[1]}，{b[1]}。你会选它吗？"
+    return text, label, hard
+
+
+def _headline(rng: random.Random, lang: str) -> tuple[str, str]:
+    topic_i = rng.randrange(len(TOPICS["en"]))
+    pattern = rng.choice(HEADLINES[TOPICS["en"][topic_i]])[lang == "zh"]
+    text = pattern.format(city=rng.choice(T.CITIES)[lang], person=rng.choice(T.PEOPLE)[lang],
+                          org=rng.choice(T.ORGS)[lang], n=rng.randint(2, 60))
+    return text, TOPICS[lang][topic_i]
+
+
+def _options(labels: list[str], lang: str) -> str:
+    return (" or ".join([", ".join(labels[:-1]), labels[-1]]) if lang == "en" else "、".join(labels))
+
+
+@dataclass
+class Classification(BuiltinTask):
+    templates = TEMPLATES
+
+    def generate(self, rng, lang, *, held_out=False):
+        template_id, template = self.pick_template(rng, lang, held_out)
+        if rng.random() < 0.55:
+            text, label, hard = _review(rng, lang)
+            labels = SENTIMENT[lang]
+        else:
+            (text, label), hard = _headline(rng, lang), False
+            labels = TOPICS[lang]
+        prompt = template.format(t=text, opts=_options(labels, lang))
+        return self.build([prompt, label], lang=lang, template=template_id, held_out=held_out, hard_negative=hard,
+                          reference={"answer": label, "label": label, "labels": labels})
+
+    def score(self, output, record):
+        ref = record["reference"]
+        if scorers.exact_match(output, ref["label"]):
+            return 1.0
+        # A right label with words around it is half right; naming several labels is not an answer.
+        found = [lab for lab in ref["labels"] if scorers.normalize_label(lab) in scorers.normalize_label(output)]
+        return 0.5 if found == [ref["label"]] and len(scorers.tokens(output)) <= 12 else 0.0
+
+    def format_violations(self, output, record):
+        return formats.check_not_empty(output) or formats.check_label(output, record["reference"]["labels"])
+
+    def output_likeness(self, output):
+        # A bare label: one known label word, or one or two words with nothing else.
+        norm = scorers.normalize_label(output)
+        if not norm or "\n" in output.strip():
+            return 0.0
+        if norm in ALL_LABELS:
+            return 1.0
+        n = len(scorers.tokens(output))
+        return 0.5 if n <= 2 and not any(c.isdigit() for c in norm) else 0.0
+
+
+ALL_LABELS = {scorers.normalize_label(x) for group in (SENTIMENT, TOPICS) for labels in group.values() for x in labels}
+
+TASK = Classification(
+    name="classification",
+    description={"en": "Assign a label (sentiment or topic) to a text and answer with the label only.",
+                 "zh": "给文本分配一个标签（情感或主题），只回答标签。"},
+    signals={"en": [r"\bclassif\w+\b", r"\blabel\b", r"\bsentiment\b", r"\bcategor\w+\b", r"\bpositive or negative\b"],
+             "zh": [r"分类", r"标签", r"情感倾向", r"类别", r"正面.{0,3}负面"]},
+    family="structured",
+)

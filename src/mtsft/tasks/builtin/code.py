@@ -1,0 +1,63 @@
+"""code: write a Python function to a spec; verified by running the spec's unit tests in the sandbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mtsft.tasks import formats
+from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.builtin.code_specs import SPECS
+
+TEMPLATES = {
+    "en": ["Write a Python function {d}.", "Implement {d} in Python. Return only the code.",
+           "Please write Python code: a function {d}.", "I need a Python helper: {d}. Just the code please.",
+           "Code this in Python: {d}.", "Can you write a function {d}? Put the code in a code block.",
+           "Python exercise: define {d}.", "Give me an implementation of {d} (Python 3, no explanation).",
+           "My unit tests expect a function {d}. Write it in Python.", "Fill in the body of {d}, using Python."],
+    "zh": ["用Python写一个函数{d}。", "请用Python实现{d}。只返回代码。", "请写Python代码：函数{d}。",
+           "我需要一个Python辅助函数：{d}。只要代码。", "用Python编写：{d}。", "能写一个函数{d}吗？请把代码放在代码块里。",
+           "Python练习：定义{d}。", "给出{d}的实现（Python 3，不要解释）。",
+           "我的单元测试需要一个函数{d}，请用Python写出来。", "用Python补全函数{d}的实现。"],
+}
+
+
+def fenced(code: str) -> str:
+    return f"```python\n{code.rstrip()}\n```"
+
+
+@dataclass
+class Code(BuiltinTask):
+    templates = TEMPLATES
+    timeout: float = 5.0
+
+    def generate(self, rng, lang, *, held_out=False):
+        template_id, template = self.pick_template(rng, lang, held_out)
+        spec = rng.choice(SPECS)(rng)
+        answer = fenced(spec["solution"])
+        return self.build([template.format(d=spec[lang]), answer], lang=lang, template=template_id,
+                          held_out=held_out, reference={"answer": answer, "entry_point": spec["name"],
+                                                        "tests": spec["tests"]})
+
+    def score(self, output, record):
+        from mtsft.eval.sandbox import run_tests
+
+        code, _ = formats.extract_code(output)
+        if not code.strip() or not formats._parses(code):
+            return 0.0  # nothing runnable: no need to start a process
+        return run_tests(code, record["reference"]["tests"], timeout=self.timeout).fraction
+
+    def format_violations(self, output, record):
+        return formats.check_not_empty(output) or formats.check_code(output)
+
+    def output_likeness(self, output):
+        return formats.code_likeness(output)
+
+
+TASK = Code(
+    name="code",
+    description={"en": "Write a Python function that meets a specification (checked by unit tests).",
+                 "zh": "按要求编写Python函数（用单元测试检验）。"},
+    signals={"en": [r"\b(?:python|function|implement|code)\b", r"`\w+\(.*?\)`"],
+             "zh": [r"[Pp]ython", r"函数", r"代码", r"编写|实现"]},
+    family="reasoning",
+)

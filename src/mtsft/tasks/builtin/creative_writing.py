@@ -1,0 +1,117 @@
+"""creative_writing: a short poem or story on a topic that must use given keywords; constraint checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mtsft.tasks import formats, scorers
+from mtsft.tasks.builtin._common import BuiltinTask
+
+# topic -> keywords, parallel (en, zh)
+TOPICS = [
+    (("the sea", "大海"), [("waves", "海浪"), ("lighthouse", "灯塔"), ("salt", "咸"), ("gulls", "海鸥"), ("tide", "潮水")]),
+    (("autumn", "秋天"), [("leaves", "落叶"), ("harvest", "丰收"), ("wind", "秋风"), ("geese", "大雁"), ("moon", "月亮")]),
+    (("a rainy city night", "雨夜的城市"), [("umbrella", "雨伞"), ("neon", "霓虹"), ("puddles", "水洼"), ("taxi", "出租车"), ("window", "窗")]),
+    (("the mountains", "高山"), [("snow", "积雪"), ("pine", "松树"), ("eagle", "雄鹰"), ("path", "小路"), ("clouds", "云海")]),
+    (("an old friend", "老朋友"), [("letter", "信"), ("laughter", "笑声"), ("train", "火车"), ("photo", "照片"), ("tea", "茶")]),
+    (("home", "家"), [("kitchen", "厨房"), ("lamp", "灯"), ("door", "门"), ("mother", "母亲"), ("garden", "院子")]),
+]
+POEM_LINES = {
+    "en": ["I walk with {topic} in my mind tonight,", "and {k1} keep the quiet hours bright;",
+           "somewhere a {k2} waits for me to stay,", "until the morning carries me away."],
+    "zh": ["今夜我心里装着{topic}，", "{k1}把安静的时光照亮；", "远处的{k2}在等我停留，", "直到清晨把我带向远方。"],
+}
+STORY = {
+    "en": ("Mei had not thought about {topic} for years. Then one evening a small thing reminded her of {k1}, and a "
+           "memory came back all at once. She sat by the window and thought about {k2}, and everything felt closer "
+           "than she expected. When the night ended, she was smiling."),
+    "zh": ("梅已经很多年没有想起{topic}了。一天傍晚，一件小事让她想起了{k1}，往事一下子涌上心头。她坐在窗边，"
+           "又想到了{k2}，一切都比想象中更近。夜深时，她的脸上带着笑。"),
+}
+
+TEMPLATES = {
+    "en": ["Write a {form} about {topic} that uses the words \"{k1}\" and \"{k2}\".",
+           "Compose a {form} on {topic}. Include: {k1}, {k2}.", "Could you write me a {form} about {topic}? Mention {k1} and {k2}.",
+           "Creative task: a {form} about {topic}, with the words {k1} and {k2} in it.",
+           "I'd love a {form} about {topic}; please work in \"{k1}\" and \"{k2}\".", "Write a {form}. Topic: {topic}. Must use: {k1}, {k2}.",
+           "Let's be creative: a {form} about {topic} featuring {k1} and {k2}.", "Please write an original {form} about {topic} using {k1} and {k2}.",
+           "For my writing club, draft a {form} about {topic} where {k1} and {k2} both appear.",
+           "Surprise me with a {form} about {topic}; it has to contain \"{k1}\" and \"{k2}\"."],
+    "zh": ["以{topic}为主题写{form}，要用到“{k1}”和“{k2}”。", "创作{form}，题目是{topic}，包含：{k1}、{k2}。",
+           "能给我写{form}吗？写{topic}，提到{k1}和{k2}。", "创作任务：{form}，主题{topic}，里面要有{k1}和{k2}。",
+           "我想要{form}，写{topic}的，请用上“{k1}”和“{k2}”。", "写{form}。主题：{topic}。必须用到：{k1}、{k2}。",
+           "来点创意：围绕{topic}写{form}，出现{k1}和{k2}。", "请原创{form}，关于{topic}，用到{k1}和{k2}。",
+           "给我们写作社写{form}，关于{topic}，{k1}和{k2}都要出现。", "给我个惊喜：关于{topic}的{form}，必须包含“{k1}”和“{k2}”。"],
+}
+FORMS = {"poem": {"en": "four-line poem", "zh": "一首四行诗"}, "story": {"en": "very short story", "zh": "一篇微型小说"}}
+
+
+@dataclass
+class CreativeWriting(BuiltinTask):
+    templates = TEMPLATES
+
+    def generate(self, rng, lang, *, held_out=False):
+        template_id, template = self.pick_template(rng, lang, held_out)
+        (topic_en, topic_zh), pool = rng.choice(TOPICS)
+        topic = topic_en if lang == "en" else topic_zh
+        k1, k2 = (pair[lang == "zh"] for pair in rng.sample(pool, 2))
+        form = rng.choice(["poem", "story"])
+        form_text = FORMS[form][lang]
+        prompt = template.format(form=form_text, topic=topic, k1=k1, k2=k2)
+        if form == "poem":
+            answer = "\n".join(line.format(topic=topic, k1=k1, k2=k2) for line in POEM_LINES[lang])
+        else:
+            answer = STORY[lang].format(topic=topic, k1=k1, k2=k2)
+        lo, hi = (15, 120) if lang == "en" else (20, 250)
+        return self.build([prompt, answer], lang=lang, template=template_id, held_out=held_out,
+                          reference={"answer": answer, "form": form, "keywords": [k1, k2],
+                                     "lines": 4 if form == "poem" else None, "min_len": lo, "max_len": hi})
+
+    def score(self, output, record):
+        ref = record["reference"]
+        coverage = scorers.keyword_coverage(output, ref["keywords"])
+        return coverage * (sum(self._constraints(output, record).values()) / 3)
+
+    def _constraints(self, output: str, record: dict) -> dict[str, float]:
+        ref, lang = record["reference"], self.answer_lang(record)
+        lines = [line for line in output.splitlines() if line.strip()]
+        if ref["form"] == "poem":
+            form_ok = float(len(lines) == ref["lines"] and not scorers.list_items(output))
+        else:
+            form_ok = float(formats.n_sentences(output) >= 2 and len(lines) <= 3 and not formats.has_markdown(output))
+        return {"form": form_ok, "length": scorers.length_ok(output, lang, ref["min_len"], ref["max_len"]),
+                "language": scorers.language_ok(output, lang)}
+
+    def format_violations(self, output, record):
+        problems = formats.check_not_empty(output)
+        if problems:
+            return problems
+        checks = self._constraints(output, record)
+        problems = formats.check_language(output, self.answer_lang(record))
+        if not checks["form"]:
+            problems.append("wrong_line_count" if record["reference"]["form"] == "poem" else "not_a_story")
+        if not checks["length"]:
+            problems.append("wrong_length")
+        if scorers.keyword_coverage(output, record["reference"]["keywords"]) < 1:
+            problems.append("missing_keywords")
+        return problems
+
+    def output_likeness(self, output):
+        # Verse (several short lines, no numbering) or a narrative paragraph of several sentences.
+        text = output.strip()
+        if not text or formats.has_markdown(text) or scorers.list_items(text) or formats.extract_code(text)[0]:
+            return 0.0
+        lines = [line for line in text.splitlines() if line.strip()]
+        if 3 <= len(lines) <= 16 and all(len(line) < 80 for line in lines):
+            return 0.85
+        return 0.6 if formats.n_sentences(text) >= 4 else 0.1
+
+
+TASK = CreativeWriting(
+    name="creative_writing",
+    description={"en": "Write a short poem or story on a topic, using required words.",
+                 "zh": "围绕主题写一首短诗或一篇微型小说，并用上指定词语。"},
+    signals={"en": [r"\bpoem\b", r"\bstory\b", r"\bcompose\b", r"\bcreative\b", r"\bwrit\w+ (?:a|an|me a) (?:\w+ )*(?:poem|story)\b"],
+             "zh": [r"诗", r"小说|故事", r"创作", r"写一(?:首|篇)"]},
+    family="open",
+)

@@ -1,0 +1,83 @@
+"""extraction: pull named fields out of a sentence and answer with a JSON object."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+
+from mtsft.tasks import formats, scorers
+from mtsft.tasks.builtin import tables as T
+from mtsft.tasks.builtin._common import BuiltinTask
+
+FIELD_NAMES = {"name": ("the person", "人名"), "organization": ("the organization", "机构"),
+               "city": ("the city", "城市"), "date": ("the date (YYYY-MM-DD)", "日期（YYYY-MM-DD）")}
+
+TEMPLATES = {
+    "en": ["Extract {fields} from the sentence and return JSON with the keys {keys}.\n{t}",
+           "Return a JSON object with {keys} for this text: {t}", "Sentence: {t}\nOutput JSON ({keys}):",
+           "Pull out {fields}. Answer with JSON only, keys {keys}.\n\"{t}\"",
+           "Fill this JSON from the text, keys {keys}: {t}", "Information extraction. Keys: {keys}.\nText: {t}",
+           "Parse the following into a JSON object ({keys}), no extra text.\n{t}", "What are {fields} in: {t}\nReply as JSON with keys {keys}.",
+           "I need structured data for my database (JSON, keys {keys}) from: {t}", "Turn this sentence into a record with fields {keys}, in JSON: {t}"],
+    "zh": ["从句子中抽取{fields}，以JSON返回，键为{keys}。\n{t}", "为这段文字返回一个包含{keys}的JSON对象：{t}",
+           "句子：{t}\n输出JSON（{keys}）：", "抽取{fields}，只用JSON回答，键为{keys}。\n“{t}”", "根据文本填写这个JSON，键为{keys}：{t}",
+           "信息抽取。键：{keys}。\n文本：{t}", "把下面的内容解析成JSON对象（{keys}），不要多余文字。\n{t}",
+           "这句话里的{fields}分别是什么：{t}\n请用JSON回答，键为{keys}。",
+           "我要把这条信息存进数据库（JSON，键为{keys}）：{t}", "把这句话变成一条记录，字段为{keys}，用JSON表示：{t}"],
+}
+
+
+def _sentence(rng: random.Random, lang: str) -> tuple[str, dict]:
+    person, org, city, month = rng.choice(T.PEOPLE), rng.choice(T.ORGS), rng.choice(T.CITIES), rng.randrange(12)
+    year, day = rng.randint(2015, 2026), rng.randint(1, 28)
+    m = T.MONTHS[month]
+    date = f"{year}-{month + 1:02d}-{day:02d}"
+    kind = rng.randrange(3)
+    if lang == "en":
+        when = f"{m['en']} {day}, {year}"
+        text = [f"On {when}, {person['en']} joined {org['en']} at its office in {city['en']}.",
+                f"{org['en']} announced on {when} that {person['en']} will lead its new branch in {city['en']}.",
+                f"{person['en']} signed a contract with {org['en']} in {city['en']} on {when}."][kind]
+    else:
+        when = f"{year}年{month + 1}月{day}日"
+        text = [f"{when}，{person['zh']}在{city['zh']}加入了{org['zh']}。",
+                f"{org['zh']}于{when}宣布，{person['zh']}将负责公司在{city['zh']}的新分部。",
+                f"{when}，{person['zh']}在{city['zh']}与{org['zh']}签订了合同。"][kind]
+    return text, {"name": person[lang], "organization": org[lang], "city": city[lang], "date": date}
+
+
+@dataclass
+class Extraction(BuiltinTask):
+    templates = TEMPLATES
+
+    def generate(self, rng, lang, *, held_out=False):
+        template_id, template = self.pick_template(rng, lang, held_out)
+        text, values = _sentence(rng, lang)
+        keys = [k for k in FIELD_NAMES if rng.random() < 0.75] or ["name", "city"]
+        obj = {k: values[k] for k in keys}
+        sep = ", " if lang == "en" else "、"
+        fields = sep.join(FIELD_NAMES[k][lang == "zh"] for k in keys)
+        prompt = template.format(t=text, keys=sep.join(keys), fields=fields)
+        answer = json.dumps(obj, ensure_ascii=False)
+        return self.build([prompt, answer], lang=lang, template=template_id, held_out=held_out,
+                          reference={"answer": answer, "json": obj, "fields": keys})
+
+    def score(self, output, record):
+        return scorers.json_field_f1(output, record["reference"]["json"])
+
+    def format_violations(self, output, record):
+        return formats.check_not_empty(output) or formats.check_json_object(output, record["reference"]["fields"])
+
+    def output_likeness(self, output):
+        return formats.json_likeness(output)
+
+
+TASK = Extraction(
+    name="extraction",
+    description={"en": "Extract named fields from text and return them as a JSON object.",
+                 "zh": "从文本中抽取指定字段，并以JSON对象返回。"},
+    signals={"en": [r"\bextract\w*\b", r"\bJSON\b", r"\bkeys?\b.*\b(?:name|city|date)\b", r"\bfields?\b"],
+             "zh": [r"抽取|提取", r"JSON", r"键为|字段"]},
+    family="structured",
+)

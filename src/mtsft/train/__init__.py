@@ -1,0 +1,1 @@
+"""Training: `train(cfg)` runs a (staged) SFT run; see stages.py for the run-directory layout."""

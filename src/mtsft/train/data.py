@@ -1,0 +1,126 @@
+"""Records -> tokenized examples -> the rows each stage trains on and the per-task eval sets."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import defaultdict
+from pathlib import Path
+
+from datasets import Dataset
+
+from mtsft.records import read_records
+from mtsft.tags import apply_task_tag
+from mtsft.train.config import StageSpec, TrainConfig
+from mtsft.train.mixture import epoch_indices
+from mtsft.train.packing import pack_rows, single_rows
+from mtsft.train.tokenize import tokenize_conversation
+
+NO_TASK = "(none)"  # records not yet classified still train; their loss is reported under this label
+
+
+def load_records(path: str | Path) -> list[dict]:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"data file not found: {path}")
+    records = read_records(path)
+    if not records:
+        raise ValueError(f"{path}: no records to train on")
+    return records
+
+
+def file_hash(path: str | Path | None) -> str | None:
+    if path is None or not Path(path).exists():
+        return None
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def task_of(record: dict) -> str:
+    return record.get("task") or NO_TASK
+
+
+def split_eval(records: list[dict], fraction: float, max_per_task: int, seed: int) -> tuple[list, list]:
+    """Hold out `fraction` of each task (at least 1 record of tasks with 2+, at most `max_per_task`)."""
+    if fraction <= 0:
+        return records, []
+    rng = random.Random(f"{seed}:eval-split")
+    by_task: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(records):
+        by_task[task_of(r)].append(i)
+    held = set()
+    for _, ix in sorted(by_task.items()):
+        if len(ix) >= 2:
+            held.update(rng.sample(ix, min(max_per_task, max(1, round(fraction * len(ix))))))
+    return [r for i, r in enumerate(records) if i not in held], [r for i, r in enumerate(records) if i in held]
+
+
+class Encoded:
+    """Each record tokenized once (with its task tag), reused by every epoch and stage."""
+
+    def __init__(self, records: list[dict], tokenizer, cfg: TrainConfig, task_names: list[str]):
+        self.task_index = {t: i for i, t in enumerate(task_names)}
+        self.tasks = [task_of(r) for r in records]
+        limit = min(cfg.max_length, cfg.pack_length or cfg.max_length)
+        self.examples = []
+        self.dropped = 0
+        for r, task in zip(records, self.tasks):
+            messages = apply_task_tag(r["messages"], r.get("task"), cfg.task_tags, r.get("lang"))
+            tok = tokenize_conversation(tokenizer, messages, limit)
+            if tok.n_trained == 0:  # the answer was truncated away entirely: nothing to learn from it
+                self.dropped += 1
+                self.examples.append(None)
+                continue
+            tid = self.task_index[task]
+            self.examples.append({"input_ids": tok.input_ids, "labels": tok.labels,
+                                  "task_ids": [tid] * len(tok.input_ids)})
+
+    def rows(self, indices: list[int], cfg: TrainConfig, rng: random.Random) -> list[dict]:
+        examples = [self.examples[i] for i in indices if self.examples[i] is not None]
+        if cfg.packing:
+            return pack_rows(examples, cfg.pack_length or cfg.max_length, rng)
+        return single_rows(examples)
+
+
+def stage_rows(encoded: Encoded, stage: StageSpec, cfg: TrainConfig, stage_index: int) -> tuple[list[dict], int]:
+    """The rows of every epoch of a stage, concatenated in training order, and the rows per epoch.
+
+    Epochs are materialised up front (each one drawn and packed with its own seed) so the Trainer walks
+    one fixed sequence: resuming from a checkpoint then replays exactly the same batches.
+    """
+    import math
+
+    all_rows: list[dict] = []
+    per_epoch = []
+    for epoch in range(math.ceil(stage.epochs)):
+        rng = random.Random(f"{cfg.seed}:{stage_index}:{epoch}:pack")
+        groups = epoch_indices(encoded.tasks, stage, seed=cfg.seed + stage_index, epoch=epoch)
+        rows = [row for g in groups for row in encoded.rows(g, cfg, rng)]
+        per_epoch.append(len(rows))
+        all_rows += rows
+    return all_rows, per_epoch[0]
+
+
+def rows_dataset(rows: list[dict]) -> Dataset:
+    keys = ("input_ids", "labels", "task_ids", "seq_lengths")
+    return Dataset.from_dict({k: [r[k] for r in rows] for k in keys})
+
+
+def eval_datasets(records: list[dict], tokenizer, cfg: TrainConfig, task_names: list[str]) -> dict[str, Dataset]:
+    """One eval set per task (TRL/Trainer log one eval loss per key of a dict)."""
+    if not records:
+        return {}
+    encoded = Encoded(records, tokenizer, cfg, task_names)
+    by_task: dict[str, list[int]] = defaultdict(list)
+    for i, t in enumerate(encoded.tasks):
+        by_task[t].append(i)
+    rng = random.Random(cfg.seed)
+    out = {}
+    for task, ix in sorted(by_task.items()):
+        rows = encoded.rows(ix, cfg, rng)
+        if rows:
+            out[task] = rows_dataset(rows)
+    return out

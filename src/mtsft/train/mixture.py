@@ -1,0 +1,72 @@
+"""Which records one epoch of one stage trains on.
+
+Every epoch draws again (seeded by run seed, stage and epoch), so a down-sampled task sees a different
+subset each epoch and an up-sampled one different extra draws. How many records each task gets comes from
+`mtsft.data.mixture.mixture_counts`: the same rules `data curate` balances with.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+
+from mtsft.data.mixture import mixture_counts
+from mtsft.train.config import StageSpec
+
+
+def task_family(task: str) -> str | None:
+    """The registry's family of `task`, None for a task the registry does not know."""
+    from mtsft import tasks
+
+    try:
+        return tasks.get(task).family
+    except (KeyError, ImportError):
+        return None
+
+
+def _in_focus(task: str, stage: StageSpec) -> bool:
+    if stage.tasks is None and stage.families is None:
+        return True
+    return task in (stage.tasks or []) or (task_family(task) in (stage.families or []))
+
+
+def _draw(indices: list[int], want: int, rng: random.Random) -> list[int]:
+    """`want` indices: a fresh sample when down-sampling; whole shuffled copies plus a fresh sample of
+    the remainder when up-sampling."""
+    if not indices or want <= 0:
+        return []
+    copies, rest = divmod(want, len(indices))
+    out = []
+    for _ in range(copies):
+        out += rng.sample(indices, len(indices))
+    return out + rng.sample(indices, rest)
+
+
+def epoch_indices(tasks: list[str], stage: StageSpec, *, seed: int, epoch: int) -> list[list[int]]:
+    """Record indices for one epoch, as groups trained in order (one group unless `order: grouped`).
+
+    tasks[i] is record i's task. Records outside the stage's tasks/families count as replay: a share
+    `stage.replay` of the stage's size is drawn from them uniformly.
+    """
+    rng = random.Random(f"{seed}:{stage.name}:{epoch}")
+    by_task: dict[str, list[int]] = defaultdict(list)
+    others: list[int] = []
+    for i, task in enumerate(tasks):
+        (by_task[task] if _in_focus(task, stage) else others).append(i)
+    if not by_task:
+        raise ValueError(f"stage {stage.name!r}: no records of its tasks/families in the training data")
+    counts = {t: len(ix) for t, ix in sorted(by_task.items())}
+    if stage.mixture is not None:
+        m = stage.mixture
+        counts = mixture_counts(counts, m.strategy, total=m.total, cap=m.cap, temperature=m.temperature,
+                                weights=m.weights)
+    picked = [i for t in sorted(counts) for i in _draw(by_task[t], counts[t], rng)]
+    if stage.replay and others:
+        picked += rng.sample(others, min(len(others), round(stage.replay * len(picked))))
+    rng.shuffle(picked)
+    if stage.order == "shuffled":
+        return [picked]
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i in picked:
+        groups[task_family(tasks[i]) or tasks[i]].append(i)
+    return [groups[k] for k in sorted(groups)]

@@ -1,0 +1,67 @@
+"""Rows of packed examples and the collator that feeds them to the model without cross-attention.
+
+A row holds several examples back to back (TRL's best-fit-decreasing `pack_dataset`), each with
+position ids restarting at 0. The collator passes `position_ids` and NO `attention_mask`: that is the
+only case in which transformers builds the block-diagonal causal mask from the position ids on SDPA
+(an all-ones 2D mask would silently let packed examples attend to each other). Padding at the end of a
+row gets its own positions from 0, so it forms one more "example" that nothing attends to and that has
+no labels. Rows stay `pack_length` long (not one giant row per batch) because the SDPA mask is dense:
+its cost grows with the square of the row length.
+"""
+
+from __future__ import annotations
+
+import random
+
+import torch
+from datasets import Dataset
+
+from mtsft.train.tokenize import IGNORE
+
+
+def examples_dataset(examples: list[dict]) -> Dataset:
+    """examples: dicts with input_ids, labels and task_ids (one task index per token)."""
+    return Dataset.from_dict({k: [e[k] for e in examples] for k in ("input_ids", "labels", "task_ids")})
+
+
+def pack_rows(examples: list[dict], pack_length: int, rng: random.Random) -> list[dict]:
+    """Best-fit-decreasing packing into rows of at most `pack_length` tokens, rows in random order."""
+    from trl.data_utils import pack_dataset
+
+    if not examples:
+        return []
+    packed = pack_dataset(examples_dataset(examples), seq_length=pack_length, strategy="bfd")
+    rows = packed.to_list()
+    rng.shuffle(rows)  # BFD emits rows sorted by fill; training order should not follow length
+    return rows
+
+
+def single_rows(examples: list[dict]) -> list[dict]:
+    """One example per row (packing off)."""
+    return [{**e, "seq_lengths": [len(e["input_ids"])]} for e in examples]
+
+
+class PackedCollator:
+    """Pads rows to the longest in the batch and builds per-example position ids."""
+
+    def __init__(self, pad_token_id: int, pad_to_multiple_of: int = 8):
+        self.pad_token_id = pad_token_id
+        self.multiple = pad_to_multiple_of
+
+    def __call__(self, rows: list[dict]) -> dict[str, torch.Tensor]:
+        longest = max(len(r["input_ids"]) for r in rows)
+        width = -(-longest // self.multiple) * self.multiple
+        input_ids, labels, positions, task_ids = [], [], [], []
+        for r in rows:
+            pad = width - len(r["input_ids"])
+            input_ids.append(list(r["input_ids"]) + [self.pad_token_id] * pad)
+            labels.append(list(r["labels"]) + [IGNORE] * pad)
+            task_ids.append(list(r["task_ids"]) + [-1] * pad)
+            pos = [p for n in r["seq_lengths"] for p in range(n)] + list(range(pad))
+            positions.append(pos)
+        return {
+            "input_ids": torch.tensor(input_ids, dtype=torch.long),
+            "labels": torch.tensor(labels, dtype=torch.long),
+            "position_ids": torch.tensor(positions, dtype=torch.long),
+            "task_ids": torch.tensor(task_ids, dtype=torch.long),
+        }

@@ -1,0 +1,197 @@
+"""`train(cfg)`: a run directory, one or more stages, each a Trainer run starting from the previous
+stage's weights. Layout of a run directory:
+
+    run.json                 config, data hash, versions, method and why, status, per-stage results
+    metrics.jsonl            every log line (train loss, per-task train/eval losses, lr, ...)
+    task_loss.csv            step, stage, split, task, loss
+    tb/                      TensorBoard
+    stages/NN-name/          checkpoints of that stage, and final/ (its end weights)
+    model/                   the final weights (a LoRA adapter or a full model) and the tokenizer
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+import torch
+from accelerate import PartialState
+
+from mtsft.train.build import build_model, parameter_counts
+from mtsft.train.callbacks import MetricsFiles, ProgressBar, SigkillAtStep
+from mtsft.train.config import StageSpec, TrainConfig
+from mtsft.train.data import (Encoded, eval_datasets, file_hash, load_records, rows_dataset, split_eval,
+                              stage_rows, task_of)
+from mtsft.train.method import choose_method, resolve_precision
+from mtsft.train.packing import PackedCollator
+from mtsft.train.runinfo import RunInfo, peak_memory_mb
+from mtsft.train.trainer import MultiTaskSFTTrainer
+
+
+def _set_threads(cfg: TrainConfig, world: int) -> None:
+    if not torch.cuda.is_available():
+        torch.set_num_threads(cfg.threads or max(1, (os.cpu_count() or 1) // world))
+
+
+def _stage_dir(run_dir: Path, i: int, stage: StageSpec) -> Path:
+    return run_dir / "stages" / f"{i:02d}-{stage.name}"
+
+
+def _sft_args(cfg: TrainConfig, stage: StageSpec, out: Path, run_dir: Path, precision: str, max_steps: int,
+              has_eval: bool):
+    from trl import SFTConfig
+
+    return SFTConfig(
+        output_dir=str(out), max_steps=max_steps, learning_rate=stage.lr,
+        per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum, lr_scheduler_type=cfg.scheduler,
+        warmup_steps=cfg.warmup_ratio, weight_decay=cfg.weight_decay, max_grad_norm=cfg.max_grad_norm,
+        logging_steps=cfg.logging_steps, save_strategy="steps", save_steps=cfg.save_steps,
+        save_total_limit=cfg.save_total_limit,
+        eval_strategy="steps" if (has_eval and cfg.eval.steps) else "no", eval_steps=cfg.eval.steps,
+        bf16=precision == "bf16", fp16=precision == "fp16", use_cpu=not torch.cuda.is_available(),
+        activation_checkpointing=cfg.gradient_checkpointing, seed=cfg.seed, data_seed=cfg.seed,
+        train_sampling_strategy="sequential",  # epochs are drawn and shuffled by mtsft (resumable)
+        remove_unused_columns=False, dataset_kwargs={"skip_prepare_dataset": True}, label_names=["labels"],
+        packing=False, padding_free=False, max_length=None, report_to=cfg.report_to,
+        disable_tqdm=True, ddp_find_unused_parameters=False,
+        dataloader_num_workers=0, save_only_model=False,
+    )
+
+
+def _load_stage_weights(model, final_dir: Path, method: str) -> None:
+    """Put a finished stage's end weights into `model` (resuming a staged run after that stage)."""
+    from safetensors.torch import load_file
+
+    if method in ("lora", "qlora"):
+        from peft import set_peft_model_state_dict
+
+        set_peft_model_state_dict(model, load_file(final_dir / "adapter_model.safetensors"))
+    else:
+        model.load_state_dict(load_file(final_dir / "model.safetensors"), strict=False)
+
+
+def _stage_steps(n_rows: int, rows_per_epoch: int, epochs: float, cfg: TrainConfig, world: int) -> int:
+    per_step = cfg.batch_size * cfg.grad_accum * world
+    steps = max(1, math.ceil(min(n_rows, rows_per_epoch * epochs) / per_step))
+    return min(steps, cfg.max_steps) if cfg.max_steps else steps
+
+
+def train(cfg: TrainConfig, *, resume: bool = False, log=print) -> dict:
+    """Run every stage of `cfg`; returns the final run.json content."""
+    state = PartialState(cpu=not torch.cuda.is_available())  # cpu=True: gloo workers on CPU-only machines
+    _set_threads(cfg, state.num_processes)
+    if not cfg.data:
+        raise ValueError("no training data: pass --data FILE or set data: in the config")
+    records = load_records(cfg.data)
+    eval_file = load_records(cfg.eval.data) if cfg.eval.data else None
+    run_dir = Path(cfg.out)
+    info = RunInfo(run_dir, is_main=state.is_main_process)
+    info.begin(cfg, resume=resume)
+
+    if eval_file is not None:
+        train_recs, eval_recs = records, eval_file
+    else:
+        train_recs, eval_recs = split_eval(records, cfg.eval.fraction, cfg.eval.max_per_task, cfg.seed)
+    task_names = sorted({task_of(r) for r in train_recs + eval_recs})
+
+    precision = resolve_precision(cfg.precision)
+    from mtsft.model import load_tokenizer
+
+    tokenizer = load_tokenizer(cfg.model, log=log)
+    probe_params = None
+    if cfg.method == "auto":
+        from mtsft.model import load_model
+
+        probe_params = sum(p.numel() for p in load_model(cfg.model, log=log).parameters())
+    method, reason = choose_method(cfg.method, n_records=len(train_recs), n_tasks=len(task_names),
+                                   n_params=probe_params or 0, lora_below=cfg.auto_lora_below,
+                                   full_above=cfg.auto_full_above)
+    from transformers import set_seed
+
+    set_seed(cfg.seed)  # LoRA's random init must not depend on what ran before in this process
+    model = build_model(cfg, method, precision, log=log)
+    trainable, total = parameter_counts(model)
+    if state.is_main_process:
+        log(f"method: {method} ({reason}); precision: {precision}")
+        log(f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.2f}%)")
+
+    encoded = Encoded(train_recs, tokenizer, cfg, task_names)
+    evals = eval_datasets(eval_recs, tokenizer, cfg, task_names)
+    info.update(method=method, method_reason=reason, precision=precision, tasks=task_names,
+                data={"path": str(cfg.data), "sha256": file_hash(cfg.data), "records": len(records),
+                      "train": len(train_recs), "eval": len(eval_recs), "eval_path": cfg.eval.data,
+                      "dropped_truncated": encoded.dropped},
+                params={"trainable": trainable, "total": total, "trainable_share": trainable / total})
+
+    collator = PackedCollator(tokenizer.pad_token_id)
+    started, tokens = time.perf_counter(), 0
+    last_loss = None
+    for i, stage in enumerate(cfg.stage_list()):
+        stage_dir = _stage_dir(run_dir, i, stage)
+        if resume and info.stage_done(stage.name):
+            _load_stage_weights(model, stage_dir / "final", method)
+            continue
+        rows, rows_per_epoch = stage_rows(encoded, stage, cfg, i)
+        steps = _stage_steps(len(rows), rows_per_epoch, stage.epochs, cfg, state.num_processes)
+        os.environ["TENSORBOARD_LOGGING_DIR"] = str(run_dir / "tb" / stage.name)  # read by TRL's TB callback
+        args = _sft_args(cfg, stage, stage_dir, run_dir, precision, steps, bool(evals))
+        trainer = MultiTaskSFTTrainer(
+            model=model, args=args, train_dataset=rows_dataset(rows), eval_dataset=evals or None,
+            data_collator=collator, processing_class=tokenizer, task_names=task_names,
+            lm_head_trained_only=cfg.lm_head_trained_only)
+        from transformers.trainer_callback import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)
+        for cb in (ProgressBar(trainer, stage.name), MetricsFiles(run_dir, stage.name, task_names), SigkillAtStep()):
+            trainer.add_callback(cb)
+        checkpoint = _last_checkpoint(stage_dir) if resume else None
+        info.stage_started(stage.name, steps=steps, rows=len(rows), lr=stage.lr, epochs=stage.epochs)
+        try:
+            trainer.train(resume_from_checkpoint=checkpoint)
+        except torch.OutOfMemoryError:
+            raise MemoryError("out of memory") from None
+        metrics = trainer.evaluate() if evals else {}
+        trainer.save_model(str(stage_dir / "final"))
+        tokens += trainer.tokens_processed * state.num_processes
+        losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+        last_loss = losses[-1] if losses else last_loss
+        info.stage_finished(stage.name, final_loss=last_loss,
+                            eval={k: v for k, v in metrics.items() if k.endswith("_loss")})
+
+    elapsed = time.perf_counter() - started
+    checksums = _gather_checksums(model)
+    if state.is_main_process:
+        model.save_pretrained(str(run_dir / "model"))
+        tokenizer.save_pretrained(str(run_dir / "model"))
+    peak = peak_memory_mb()
+    per_1k = elapsed / max(1, tokens) * 1000
+    if state.is_main_process:
+        log(f"done in {elapsed:.0f}s: {tokens:,} tokens, {per_1k:.2f} s per 1k tokens, "
+            f"peak memory {peak:,.0f} MB, final loss {last_loss}")
+    state.wait_for_everyone()
+    return info.finish(final_loss=last_loss, train_seconds=round(elapsed, 2), tokens=tokens,
+                       sec_per_1k_tokens=round(per_1k, 4), tokens_per_s=round(tokens / max(elapsed, 1e-9), 1),
+                       peak_memory_mb=round(peak, 1), rank_weight_checksums=checksums)
+
+
+def _last_checkpoint(stage_dir: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(stage_dir)) if stage_dir.is_dir() else None
+
+
+def _gather_checksums(model) -> list[str]:
+    """A hash of the trainable weights on every rank: equal hashes prove the ranks stayed in sync."""
+    import hashlib
+
+    from accelerate.utils import gather_object
+
+    h = hashlib.sha256()
+    for name, p in sorted(model.named_parameters()):
+        if p.requires_grad:
+            h.update(name.encode())
+            h.update(p.detach().float().cpu().numpy().tobytes())
+    return gather_object([h.hexdigest()[:16]])

@@ -1,0 +1,99 @@
+"""TRL's SFTTrainer with what multi-task SFT adds: a loss that is the token mean over assistant tokens
+of packed rows, logits only where the loss needs them, and a per-task training loss.
+
+Only `compute_loss` and `log` are overridden; the loop, checkpoints, resume, accelerate/DDP/FSDP/DeepSpeed
+integration and eval-dict handling are the Trainer's own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+import torch.nn.functional as F
+from trl import SFTTrainer
+
+from mtsft.train.tokenize import IGNORE
+
+
+@contextlib.contextmanager
+def logits_only_where(model, keep: torch.Tensor):
+    """Make the LM head see only the positions in `keep` (a bool mask over [:, :-1]).
+
+    With a 49k vocabulary the LM head is a large share of a 135M model's work, yet the loss needs it
+    only on assistant tokens. A forward pre-hook on the output embedding selects those hidden states, so
+    the model's own forward (and any DDP/FSDP wrapper around it) still runs unchanged; the logits come
+    back as (1, kept, vocab).
+    """
+    head = model.get_output_embeddings()
+
+    def select(_module, args):
+        hidden = args[0]
+        return (hidden[:, :-1][keep].unsqueeze(0), *args[1:])
+
+    handle = head.register_forward_pre_hook(select)
+    try:
+        yield
+    finally:
+        handle.remove()
+
+
+def token_losses(model, batch: dict, *, trained_only: bool = True, head_owner=None):
+    """Cross-entropy of every trained token of a (packed) batch, the mask of those tokens over
+    [:, :-1], and the model outputs. Position ids and no attention mask: see packing.py."""
+    targets = batch["labels"][:, 1:]
+    keep = targets != IGNORE
+    ctx = logits_only_where(head_owner or model, keep) if trained_only else contextlib.nullcontext()
+    with ctx:
+        outputs = model(input_ids=batch["input_ids"], position_ids=batch["position_ids"], use_cache=False)
+    logits = outputs.logits[0] if trained_only else outputs.logits[:, :-1][keep]
+    return F.cross_entropy(logits.float(), targets[keep], reduction="none"), keep, outputs
+
+
+class MultiTaskSFTTrainer(SFTTrainer):
+    # compute_loss already divides by the token count of the whole accumulated batch
+    loss_is_scaled_for_ga = True
+
+    def __init__(self, *args, task_names: list[str], lm_head_trained_only: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.task_names = task_names
+        self.lm_head_trained_only = lm_head_trained_only
+        self._task_loss = torch.zeros(len(task_names), dtype=torch.float64)
+        self._task_tokens = torch.zeros(len(task_names), dtype=torch.float64)
+        self.tokens_processed = 0   # non-padding tokens seen by this process since start
+        self.tokens_trained = 0     # of which had a loss
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        token_loss, keep, outputs = token_losses(model, inputs, trained_only=self.lm_head_trained_only,
+                                                 head_owner=self.accelerator.unwrap_model(model))
+        if model.training:
+            self._account(token_loss.detach(), inputs["task_ids"][:, 1:][keep], inputs)
+        if num_items_in_batch is None:
+            loss = token_loss.sum() / max(1, token_loss.numel())
+            if model.training:
+                loss = loss / self.current_gradient_accumulation_steps
+        else:
+            # num_items_in_batch counts the whole accumulated batch on all processes; DDP then averages
+            # the gradients over processes, so scale back up by their number (as Trainer.compute_loss does).
+            loss = token_loss.sum() / num_items_in_batch
+            if self.args.average_tokens_across_devices:
+                loss = loss * self.accelerator.num_processes
+        return (loss, outputs) if return_outputs else loss
+
+    def _account(self, token_loss: torch.Tensor, token_task: torch.Tensor, inputs) -> None:
+        token_task = token_task.cpu()
+        self._task_loss.index_add_(0, token_task, token_loss.cpu().double())
+        self._task_tokens.index_add_(0, token_task, torch.ones_like(token_loss, device="cpu").double())
+        self.tokens_trained += int(token_loss.numel())
+        self.tokens_processed += int((inputs["task_ids"] >= 0).sum())
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        if "loss" in logs and self._task_tokens.sum() > 0:
+            sums = self.accelerator.reduce(self._task_loss.to(self.args.device), "sum").cpu()
+            counts = self.accelerator.reduce(self._task_tokens.to(self.args.device), "sum").cpu()
+            for i, task in enumerate(self.task_names):
+                if counts[i] > 0:
+                    logs[f"train_{task}_loss"] = round(float(sums[i] / counts[i]), 6)
+            self._task_loss.zero_()
+            self._task_tokens.zero_()
+        super().log(logs, start_time)

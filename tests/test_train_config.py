@@ -1,0 +1,74 @@
+"""Config validation, one-line CLI errors, the method rule and precision choice."""
+
+import pytest
+from typer.testing import CliRunner
+
+from mtsft.cli import app
+from mtsft.config import ConfigError
+from mtsft.train.config import load_train_config
+from mtsft.train.method import choose_method
+
+
+def test_shipped_recipes_load():
+    for name in ("lora", "full", "qlora", "staged"):
+        load_train_config(f"configs/{name}.yaml")
+
+
+def test_overrides_set_nested_keys_with_types():
+    cfg = load_train_config("configs/lora.yaml", ["lr=1e-4", "method=full", "lora.r=8"])
+    assert (cfg.lr, cfg.method, cfg.lora.r) == (1e-4, "full", 8)
+
+
+def test_unknown_key_is_a_one_line_error_naming_the_key():
+    with pytest.raises(ConfigError, match=r"unknown key 'lora.rank'") as e:
+        load_train_config("configs/lora.yaml", ["lora.rank=8"])
+    assert "\n" not in str(e.value)
+
+
+def test_bad_value_is_a_one_line_error_naming_the_key():
+    with pytest.raises(ConfigError, match=r"'task_tags'") as e:
+        load_train_config(None, ["task_tags=suffix"])
+    assert "\n" not in str(e.value)
+
+
+def test_cli_config_errors_print_one_line_and_exit_2(tmp_path):
+    result = CliRunner().invoke(app, ["train", "--set", "lr=fast", "--data", str(tmp_path / "x.jsonl")])
+    assert result.exit_code == 2
+    lines = [l for l in result.output.splitlines() if l.strip()]
+    assert len(lines) == 1 and "'lr'" in lines[0]
+
+
+def test_cli_missing_data_file_is_one_line(tmp_path):
+    result = CliRunner().invoke(app, ["train", "--data", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2 and "data file not found" in result.output
+    assert not (tmp_path / "r" / "run.json").exists()
+
+
+def test_auto_method_picks_lora_for_small_data():
+    method, why = choose_method("auto", n_records=500, n_tasks=12, n_params=135_000_000)
+    assert method == "lora" and "500 records" in why
+
+
+def test_auto_method_picks_full_for_large_multitask_data_when_memory_allows():
+    method, _ = choose_method("auto", n_records=20_000, n_tasks=12, n_params=135_000_000, memory_bytes=16 * 2**30)
+    assert method == "full"
+
+
+def test_auto_method_falls_back_to_lora_when_full_does_not_fit():
+    method, why = choose_method("auto", n_records=20_000, n_tasks=12, n_params=7_000_000_000,
+                                memory_bytes=16 * 2**30)
+    assert method == "lora" and "GiB" in why
+
+
+def test_explicit_method_is_kept():
+    assert choose_method("full", n_records=10, n_tasks=1, n_params=1)[0] == "full"
+
+
+def test_qlora_without_cuda_says_so(monkeypatch):
+    import torch
+
+    from mtsft.train.build import qlora_available
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    ok, why = qlora_available()
+    assert not ok and "CUDA" in why and "lora" in why
