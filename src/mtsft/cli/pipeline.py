@@ -1,0 +1,27 @@
+"""`mtsft run`: the whole loop on the embedded defaults."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from mtsft.cli.common import console, friendly_errors
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(help="The whole loop on the embedded defaults: synth -> curate -> train -> generate -> score.")
+    @friendly_errors
+    def run(
+        config: Path = typer.Option(None, "-c", "--config", help="YAML with RunConfig keys (see mtsft.pipeline)."),
+        set_: list[str] = typer.Option([], "--set", help="Override a key: --set n=3000 (repeatable)."),
+        out: str = typer.Option(None, "--out", help="Run folder (default runs/pipeline)."),
+        model: str = typer.Option(None, "--model", help="builtin (default), tiny, a hub id or a local dir."),
+    ) -> None:
+        from mtsft.config import load_config
+        from mtsft.pipeline import RunConfig, run_pipeline
+
+        overrides = list(set_) + [f"{k}={v}" for k, v in (("out", out), ("model", model)) if v is not None]
+        summary = run_pipeline(load_config(RunConfig, config, overrides), log=console.print)
+        console.print_json(json.dumps(summary, ensure_ascii=False))

@@ -1,0 +1,105 @@
+"""`mtsft run`: the whole loop on the embedded defaults, chaining the stage functions that exist today.
+
+    synth (messy training data + clean held-out eval split) -> curate -> train -> generate -> score
+
+Each step writes into one run folder and is a plain call of the stage's library function, so a notebook
+can run the same steps one by one. Diagnosis and the remix loop join when their issues land.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from pydantic import Field
+
+from mtsft.config import StageConfig
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class RunConfig(StageConfig):
+    out: str = "runs/pipeline"
+    model: str = "builtin"
+    seed: int = 0
+    n: int = Field(1500, ge=50)                 # synth training records before curation
+    eval_n: int = Field(96, ge=12)              # held-out evaluation records (held-out templates)
+    langs: list[str] = ["zh", "en"]
+    curate_config: str = str(REPO / "configs" / "curate.yaml")
+    train_config: str = str(REPO / "configs" / "lora.yaml")
+    train_overrides: list[str] = []
+    max_new_tokens: int = Field(96, ge=8)
+    eval_batch_size: int = Field(16, ge=1)
+    score_base: bool = True                     # also score the untuned model, side by side
+
+
+def _step(log, name: str):
+    log(f"[bold cyan]== {name}[/]")
+    return time.perf_counter()
+
+
+def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
+    from mtsft.config import load_config
+    from mtsft.data.config import CurateConfig
+    from mtsft.data.pipeline import curate_files
+    from mtsft.records import read_records, write_jsonl
+    from mtsft.tasks.synth import synth_records, synth_stats
+    from mtsft.train.config import load_train_config
+    from mtsft.train.stages import train
+
+    out = Path(cfg.out)
+    timings: dict[str, float] = {}
+
+    t = _step(log, "synth: messy multi-task training data and a clean held-out eval split")
+    raw, eval_path = out / "data" / "raw.jsonl", out / "data" / "eval.jsonl"
+    write_jsonl(raw, synth_records(cfg.n, seed=cfg.seed, langs=tuple(cfg.langs)))
+    write_jsonl(eval_path, synth_records(cfg.eval_n, seed=cfg.seed + 1, langs=tuple(cfg.langs), clean=True,
+                                         eval_split=True))
+    log(f"synth: {cfg.n} training records ({sum(synth_stats(read_records(raw))['defects'].values())} with "
+        f"injected defects), {cfg.eval_n} eval records")
+    timings["synth"] = time.perf_counter() - t
+
+    t = _step(log, "curate: classify -> balance -> quality -> dedup -> conflicts -> validate")
+    curated = curate_files([str(raw)], load_config(CurateConfig, cfg.curate_config), out / "curated",
+                           eval_files=[str(eval_path)], log=log)
+    log(f"curate: kept {len(curated.kept)} of {curated.inputs}; report: {out / 'curated' / 'report.html'}")
+    timings["curate"] = time.perf_counter() - t
+
+    t = _step(log, "train")
+    train_cfg = load_train_config(cfg.train_config, [
+        f"data={out / 'curated' / 'kept.jsonl'}", f"out={out / 'train'}", f"model={cfg.model}",
+        f"seed={cfg.seed}", *cfg.train_overrides])
+    info = train(train_cfg, log=log)
+    timings["train"] = time.perf_counter() - t
+
+    t = _step(log, "eval: greedy generation on held-out templates, scored by each task's verifier")
+    eval_records = read_records(eval_path)
+    scores = {"tuned": _generate_and_score(str(out / "train" / "model"), eval_records, cfg, out / "eval" / "tuned")}
+    if cfg.score_base:
+        scores["base"] = _generate_and_score(cfg.model, eval_records, cfg, out / "eval" / "base")
+    timings["eval"] = time.perf_counter() - t
+
+    summary = {"out": str(out), "inputs": curated.inputs, "kept": len(curated.kept),
+               "train": {"status": info["status"], "final_loss": info["metrics"].get("final_loss")},
+               "scores": {k: v["overall"] for k, v in scores.items()},
+               "per_task": {k: {t: s["score"] for t, s in v["tasks"].items()} for k, v in scores.items()},
+               "seconds": {k: round(v, 1) for k, v in timings.items()}}
+    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    return summary
+
+
+def _generate_and_score(model_spec: str, records: list[dict], cfg: RunConfig, out: Path) -> dict:
+    from mtsft.eval.generate import generate_predictions
+    from mtsft.eval.scoring import score_predictions
+    from mtsft.model import load_model, load_tokenizer
+    from mtsft.records import write_jsonl
+
+    model, tokenizer = load_model(model_spec), load_tokenizer(model_spec)
+    predictions = generate_predictions(model, tokenizer, records, batch_size=cfg.eval_batch_size,
+                                       max_new_tokens=cfg.max_new_tokens)
+    scored = [{**r, "prediction": p} for r, p in zip(records, predictions)]
+    write_jsonl(out / "predictions.jsonl", scored)
+    result = score_predictions(scored)
+    (out / "scores.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    return result
