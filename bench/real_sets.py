@@ -16,6 +16,24 @@ HERE = Path(__file__).parent
 DEFAULT_DIR = HERE.parent.parent / "shared" / "datasets"
 
 
+SENTIMENT = {0: "负面", 1: "正面"}
+
+
+def _finish(record: dict, post: str | None, labels: list[str]) -> dict:
+    ref = record.get("reference") or {}
+    if post == "gsm8k_value":
+        number = ref["answer"].rsplit("####", 1)[-1].strip().replace(",", "")
+        ref["value"] = float(number) if "." in number else int(number)
+    elif post == "sentiment_text":  # the files hold 0/1; the model should answer in words
+        ref["label"] = ref["answer"] = record["messages"][-1]["content"] = SENTIMENT[int(ref["label"])]
+        ref["labels"] = list(SENTIMENT.values())
+    elif post == "category_labels":
+        ref["labels"] = labels
+    elif post == "ner_fields":
+        ref["fields"] = ["PER", "LOC", "ORG"]
+    return record
+
+
 def import_real_sets(data_dir: Path = DEFAULT_DIR) -> ImportResult:
     recipes = yaml.safe_load((HERE / "real_sets.yaml").read_text(encoding="utf-8"))
     total = ImportResult()
@@ -23,7 +41,11 @@ def import_real_sets(data_dir: Path = DEFAULT_DIR) -> ImportResult:
         path = data_dir / name
         if not path.exists():
             continue
+        post = recipe.get("post")
         part = import_files([str(path)], mapping=recipe.get("map"))
+        labels = sorted({r["reference"]["label"] for r in part.kept if post == "category_labels"})
+        for record in part.kept:
+            _finish(record, post, labels)
         total.kept += part.kept
         total.rejected += part.rejected
         total.files += part.files

@@ -202,3 +202,10 @@ def test_import_to_writes_records_rejections_and_summary(tmp_path):
     summary = json.loads(sidecar(out, "summary.json").read_text())
     assert (summary["inputs"], summary["kept"], summary["rejected"]) == (2, 1, 1)
     assert len(sidecar(out, "rejected.jsonl").read_text().splitlines()) == 1
+
+
+def test_reference_fields_and_quoted_literals_build_the_verifier_reference(tmp_path):
+    path = jsonl(tmp_path / "t.jsonl", [{"en": "Good morning", "zh": "早上好"}])
+    rec = only_record(import_files([path], mapping=["prompt=Translate into Chinese: {en}", "response=zh",
+                                                    "reference.answer=zh", "reference.answer_lang='zh'"]))
+    assert rec["reference"] == {"answer": "早上好", "answer_lang": "zh"}

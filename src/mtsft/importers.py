@@ -21,7 +21,7 @@ from typing import Any
 from mtsft.records import LANGS, RecordError, make_record
 
 FORMATS = ("alpaca", "sharegpt", "openai", "prompt_completion", "fields")
-MAP_KEYS = ("prompt", "response", "system", "task", "lang", "reference", "id")
+MAP_KEYS = ("prompt", "response", "system", "task", "lang", "reference", "id")  # and reference.FIELD
 SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
                   "chatgpt": "assistant", "bard": "assistant", "bing": "assistant", "model": "assistant",
                   "system": "system"}
@@ -171,10 +171,11 @@ def parse_mapping(items: list[str] | None) -> dict[str, str]:
     mapping = {}
     for item in items or []:
         key, sep, value = item.partition("=")
-        if not sep or key.strip() not in MAP_KEYS:
+        key = key.strip()
+        if not sep or (key not in MAP_KEYS and not key.startswith("reference.")):
             raise ImportFormatError(f"--map {item!r}: expected KEY=COLUMN or KEY=TEMPLATE with KEY one of "
-                                    f"{', '.join(MAP_KEYS)}")
-        mapping[key.strip()] = value
+                                    f"{', '.join(MAP_KEYS)} or reference.FIELD")
+        mapping[key] = value
     if mapping and not {"prompt", "response"} <= set(mapping):
         raise ImportFormatError("--map needs at least prompt=... and response=...")
     return mapping
@@ -188,7 +189,10 @@ class _JsonFormatter(string.Formatter):
 
 
 def _fill(spec: str, obj: dict) -> Any:
-    """A bare column name returns that column's value; a template fills {column} placeholders."""
+    """A bare column name returns that column's value; a template fills {column} placeholders;
+    'text' in single quotes is a literal even where a column has that name."""
+    if len(spec) >= 2 and spec[0] == spec[-1] == "'":
+        return spec[1:-1]
     if spec in obj:
         return obj[spec]
     if not _PLACEHOLDER.search(spec):
@@ -213,6 +217,9 @@ def from_fields(obj: dict, mapping: dict[str, str]) -> tuple[list[dict], dict]:
     messages += [{"role": "user", "content": _fill(mapping["prompt"], obj)},
                  {"role": "assistant", "content": response if isinstance(response, str) else _scalar(response)}]
     extra = {k: _fill(mapping[k], obj) for k in ("task", "lang", "reference", "id") if k in mapping}
+    fields = {k.split(".", 1)[1]: _fill(v, obj) for k, v in mapping.items() if k.startswith("reference.")}
+    if fields:  # reference.answers=answers -> {"answers": [...]}: the shape a task's verifier reads
+        extra["reference"] = {**(extra.get("reference") or {}), **fields}
     return messages, extra
 
 

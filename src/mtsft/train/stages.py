@@ -81,6 +81,9 @@ def _stage_steps(n_rows: int, rows_per_epoch: int, epochs: float, cfg: TrainConf
 
 def train(cfg: TrainConfig, *, resume: bool = False, log=print) -> dict:
     """Run every stage of `cfg`; returns the final run.json content."""
+    import datasets
+
+    datasets.disable_progress_bars()  # packing runs dataset.map per epoch; the training bar is enough
     state = PartialState(cpu=not torch.cuda.is_available())  # cpu=True: gloo workers on CPU-only machines
     _set_threads(cfg, state.num_processes)
     if not cfg.data:
