@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup_env.sh
-mtsft run "$@"
+mtsft run --overwrite "$@"

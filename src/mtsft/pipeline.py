@@ -9,6 +9,7 @@ can run the same steps one by one. Diagnosis and the remix loop join when their 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class RunConfig(StageConfig):
     max_new_tokens: int = Field(96, ge=8)
     eval_batch_size: int = Field(16, ge=1)
     score_base: bool = True                     # also score the untuned model, side by side
+    overwrite: bool = False                     # replace what an earlier run left in `out`
 
 
 def _step(log, name: str):
@@ -49,6 +51,10 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
     from mtsft.train.stages import train
 
     out = Path(cfg.out)
+    if out.exists() and any(out.iterdir()):
+        if not cfg.overwrite:
+            raise FileExistsError(f"{out} already holds a run: choose another --out or pass --overwrite")
+        shutil.rmtree(out)
     timings: dict[str, float] = {}
 
     t = _step(log, "synth: messy multi-task training data and a clean held-out eval split")
@@ -56,7 +62,8 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
     write_jsonl(raw, synth_records(cfg.n, seed=cfg.seed, langs=tuple(cfg.langs)))
     write_jsonl(eval_path, synth_records(cfg.eval_n, seed=cfg.seed + 1, langs=tuple(cfg.langs), clean=True,
                                          eval_split=True))
-    log(f"synth: {cfg.n} training records ({sum(synth_stats(read_records(raw))['defects'].values())} with "
+    defects = synth_stats(read_records(raw))["defects"]
+    log(f"synth: {cfg.n} training records ({sum(n for d, n in defects.items() if d != 'clean')} with "
         f"injected defects), {cfg.eval_n} eval records")
     timings["synth"] = time.perf_counter() - t
 
@@ -75,9 +82,10 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
 
     t = _step(log, "eval: greedy generation on held-out templates, scored by each task's verifier")
     eval_records = read_records(eval_path)
-    scores = {"tuned": _generate_and_score(str(out / "train" / "model"), eval_records, cfg, out / "eval" / "tuned")}
+    tags = train_cfg.task_tags
+    scores = {"tuned": _generate_and_score(str(out / "train" / "model"), eval_records, cfg, out / "eval" / "tuned", tags)}
     if cfg.score_base:
-        scores["base"] = _generate_and_score(cfg.model, eval_records, cfg, out / "eval" / "base")
+        scores["base"] = _generate_and_score(cfg.model, eval_records, cfg, out / "eval" / "base", "none")
     timings["eval"] = time.perf_counter() - t
 
     summary = {"out": str(out), "inputs": curated.inputs, "kept": len(curated.kept),
@@ -89,17 +97,25 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
     return summary
 
 
-def _generate_and_score(model_spec: str, records: list[dict], cfg: RunConfig, out: Path) -> dict:
-    from mtsft.eval.generate import generate_predictions
+def _generate_and_score(model_spec: str, records: list[dict], cfg: RunConfig, out: Path, tag_mode: str) -> dict:
+    """Greedy answers to each record's last user turn, scored by the record's task verifier."""
+    from mtsft.eval.generate import generate, render_prompts
     from mtsft.eval.scoring import score_predictions
     from mtsft.model import load_model, load_tokenizer
     from mtsft.records import write_jsonl
 
     model, tokenizer = load_model(model_spec), load_tokenizer(model_spec)
-    predictions = generate_predictions(model, tokenizer, records, batch_size=cfg.eval_batch_size,
-                                       max_new_tokens=cfg.max_new_tokens)
+    conversations = [r["messages"][:_last_assistant(r)] for r in records]
+    prompts = render_prompts(tokenizer, conversations, [r["task"] for r in records], tag_mode,
+                             [r["lang"] for r in records])
+    predictions = generate(model, tokenizer, prompts, max_new_tokens=cfg.max_new_tokens,
+                           batch_size=cfg.eval_batch_size, progress=True)
     scored = [{**r, "prediction": p} for r, p in zip(records, predictions)]
     write_jsonl(out / "predictions.jsonl", scored)
     result = score_predictions(scored)
     (out / "scores.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     return result
+
+
+def _last_assistant(record: dict) -> int:
+    return max(i for i, m in enumerate(record["messages"]) if m["role"] == "assistant")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
 from mtsft.cli.common import console, friendly_errors
+from mtsft.cli.render import pipeline_table
 
 
 def register(app: typer.Typer) -> None:
@@ -18,10 +18,14 @@ def register(app: typer.Typer) -> None:
         set_: list[str] = typer.Option([], "--set", help="Override a key: --set n=3000 (repeatable)."),
         out: str = typer.Option(None, "--out", help="Run folder (default runs/pipeline)."),
         model: str = typer.Option(None, "--model", help="builtin (default), tiny, a hub id or a local dir."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run in --out."),
     ) -> None:
         from mtsft.config import load_config
         from mtsft.pipeline import RunConfig, run_pipeline
 
         overrides = list(set_) + [f"{k}={v}" for k, v in (("out", out), ("model", model)) if v is not None]
+        if overwrite:
+            overrides.append("overwrite=true")
         summary = run_pipeline(load_config(RunConfig, config, overrides), log=console.print)
-        console.print_json(json.dumps(summary, ensure_ascii=False))
+        console.print(pipeline_table(summary))
+        console.print(f"summary: {Path(summary['out']) / 'summary.json'}", highlight=False)
