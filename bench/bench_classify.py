@@ -21,7 +21,7 @@ HERE = Path(__file__).parent
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--file", type=Path, default=HERE / "data" / "classify_heldout.jsonl")
-    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--threshold", type=float, default=0.2)
     args = parser.parse_args()
 
     from sklearn.metrics import confusion_matrix
@@ -32,7 +32,7 @@ def main() -> None:
     start = time.perf_counter()
     clf = load_classifier()
     loaded = time.perf_counter() - start
-    names, confs, methods = clf.predict([r["prompt"] for r in rows])
+    names, confs, methods, _ = clf.predict([r["prompt"] for r in rows])
     truth = [r["task"] for r in rows]
     correct = [p == t for p, t in zip(names, truth)]
     print(f"{len(rows)} held-out prompts from {args.file} (classifier ready in {loaded:.1f}s)")

@@ -139,7 +139,8 @@ def test_answer_shaped_like_another_task_goes_to_review(fake_registry):
 
 def test_label_mismatch_is_relabelled_when_the_classifier_is_sure(fake_registry):
     rec = _rec("a", "Brainstorm ideas.", "1. a.\n2. b.\n3. c.", task="sentiment")
-    curate_meta(rec).update(task_method="label", predicted_task="ideas", predicted_confidence=0.99)
+    curate_meta(rec).update(task_method="label", predicted_task="ideas", predicted_confidence=0.9,
+                            label_confidence=0.02)
     res = conflicts_round([rec], ConflictsConfig(), show=False)
     assert res.kept[0]["task"] == "ideas" and curate_meta(res.kept[0])["relabelled_from"] == "sentiment"
 

@@ -87,3 +87,24 @@ def test_stage_focus_with_replay_draws_a_share_of_the_other_tasks():
     picked = epoch_indices(tasks, stage, seed=0, epoch=0)[0]
     assert sum(tasks[i] == "hard" for i in picked) == 40
     assert sum(tasks[i] == "easy" for i in picked) == 4
+
+
+def test_single_example_rows_run_positions_through_padding_so_no_mask_is_built(tokenizer):
+    from transformers.masking_utils import find_packed_sequence_indices
+
+    rows = [{"input_ids": [5, 6, 7], "labels": [-100, 6, 7], "task_ids": [0] * 3, "seq_lengths": [3]},
+            {"input_ids": [5, 6, 7, 8, 9], "labels": [-100, 6, 7, 8, 9], "task_ids": [0] * 5, "seq_lengths": [5]}]
+    batch = PackedCollator(tokenizer.pad_token_id, pad_to_multiple_of=1)(rows)
+    assert batch["position_ids"].tolist() == [[0, 1, 2, 3, 4]] * 2
+    assert find_packed_sequence_indices(batch["position_ids"]) is None  # plain causal attention
+
+
+def test_length_grouped_rows_batch_similar_lengths_together():
+    from mtsft.train.packing import length_grouped_rows
+
+    examples = [{"input_ids": [1] * n, "labels": [1] * n, "task_ids": [0] * n} for n in range(1, 33)]
+    random.Random(0).shuffle(examples)
+    rows = length_grouped_rows(examples, batch_size=4, rng=random.Random(0), chunk_batches=8)
+    batches = [[len(r["input_ids"]) for r in rows[i:i + 4]] for i in range(0, 32, 4)]
+    assert sorted(n for b in batches for n in b) == list(range(1, 33))
+    assert all(max(b) - min(b) == 3 for b in batches)  # each batch is 4 consecutive lengths

@@ -140,14 +140,20 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any, str | None]]:
                 yield lineno, text.rstrip("\n"), f"malformed JSON: {e.msg} at column {e.colno}"
 
 
-def read_records(path: str | Path) -> list[dict]:
-    """Read a file already in the record schema; a bad line is an error naming file and line."""
+def read_records(path: str | Path, *, require: tuple[str, ...] = ()) -> list[dict]:
+    """Read a file already in the record schema; a bad line is an error naming file and line.
+
+    `require` names extra string fields every record must carry (e.g. "prediction" for scoring).
+    """
     out = []
     for lineno, obj, err in iter_jsonl(path):
         if err:
             raise RecordError(f"{path}:{lineno}: {err}")
         if not isinstance(obj, dict) or "messages" not in obj:
             raise RecordError(f"{path}:{lineno}: not an mtsft record (no 'messages'); import it with `mtsft data import`")
+        for key in require:
+            if not isinstance(obj.get(key), str):
+                raise RecordError(f"{path}:{lineno}: no string `{key}` field")
         out.append(obj)
     return out
 

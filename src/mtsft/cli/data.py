@@ -95,7 +95,7 @@ def analyze_cmd(
         console.print(f"HTML page: {html}")
 
 
-@app.command("curate", help="classify -> quality -> dedup -> conflicts -> balance -> validate, every record accounted for.")
+@app.command("curate", help="classify -> quality -> conflicts -> dedup -> balance -> validate, every record accounted for.")
 @friendly_errors
 def curate_cmd(
     inputs: list[str] = typer.Argument(..., help="Record files (JSONL; other formats go through the importers)."),

@@ -58,27 +58,44 @@ class _Decisions:
         self.action[i] = (kind, policy, detail)
 
 
+def _has_reference(record: dict) -> bool:
+    return record.get("reference") not in (None, "", [], {})
+
+
+def _score(task, answer: str, record: dict) -> float | None:
+    if task is None or not _has_reference(record):
+        return None
+    try:
+        return float(task.score(answer, record))
+    except Exception:  # a reference this scorer cannot read: no evidence
+        return None
+
+
 def answers_agree(a: dict, b: dict, task) -> bool:
+    """Both answers pass both records' verifiers (symmetric: a wrong answer copied under a right
+    reference must not pass), or, without verifiers, short answers read the same."""
     ra, rb = response(a), response(b)
     if normalize(ra) == normalize(rb):
         return True
-    if task is not None and a.get("reference") not in (None, "", [], {}):
-        try:
-            return float(task.score(rb, a)) >= 0.5
-        except Exception:  # a reference this scorer cannot read: fall through to the text rule
-            pass
+    cross = [_score(task, rb, a), _score(task, ra, b)]
+    if any(c is not None for c in cross):
+        return all(c is None or c >= 0.5 for c in cross)
     return not (len(ra) <= SHORT_ANSWER and len(rb) <= SHORT_ANSWER)
 
 
-def _best(records, members):
-    return min(members, key=lambda i: (-curate_meta(records[i]).get("quality", 0.5), i))
+def _rank(records, i, own: dict) -> tuple:
+    """Best first: the answer its own verifier accepts, then quality, then input order."""
+    score = own.get(i)
+    return (-(0.5 if score is None else score), -curate_meta(records[i]).get("quality", 0.5), i)
 
 
-def check_label_mismatch(records, cfg: ConflictsConfig, relabel_confidence: float, dec: _Decisions):
+def check_label_mismatch(records, cfg: ConflictsConfig, relabel_ratio: float, dec: _Decisions):
     for i, r in enumerate(records):
         meta = curate_meta(r)
         guess, conf = meta.get("predicted_task"), meta.get("predicted_confidence", 0.0)
-        if meta.get("task_method") == "label" and guess and guess != r.get("task") and conf >= relabel_confidence:
+        label_conf = meta.get("label_confidence")
+        if (meta.get("task_method") == "label" and guess and guess != r.get("task") and label_conf is not None
+                and conf >= relabel_ratio * max(label_conf, 1e-6)):
             dec.set(i, "label_mismatch", cfg.label_mismatch, label=r.get("task"), predicted=guess, confidence=conf)
 
 
@@ -101,10 +118,11 @@ def check_groups(records, groups, cfg: ConflictsConfig, registry, dec: _Decision
 
 
 def _check_answers(records, members, cfg, registry, dec):
-    if len(members) < 2:
+    if len(members) < 2 or len({normalize(response(records[i])) for i in members}) < 2:
         return
     task = registry.get(task_of(records[members[0]]))
-    best = _best(records, members)
+    own = {i: _score(task, response(records[i]), records[i]) for i in members}
+    best = min(members, key=lambda i: _rank(records, i, own))
     clash = [i for i in members if i != best and not answers_agree(records[best], records[i], task)]
     if not clash:
         return
@@ -112,11 +130,11 @@ def _check_answers(records, members, cfg, registry, dec):
     involved = [best] + clash
     if policy == "majority":
         votes = Counter(normalize(response(records[i])) for i in involved)
-        winner = min(involved, key=lambda i: (-votes[normalize(response(records[i]))], i))
+        winner = min(involved, key=lambda i: (-votes[normalize(response(records[i]))], _rank(records, i, own)))
         losers = [i for i in involved if i != winner]
     elif policy in ("review", "drop"):
         losers = involved
-    else:  # keep_best / keep / relabel: the best-scored record stays
+    else:  # keep_best / keep / relabel: the best record stays
         losers = clash
     for i in losers:
         other = records[best if i != best else clash[0]]["id"]
@@ -137,11 +155,11 @@ def check_answer_shape(records, cfg: ConflictsConfig, registry, dec: _Decisions,
             dec.set(i, "answer_shape", cfg.answer_shape, looks_like=other, likeness=round(scores[other], 3))
 
 
-def conflicts_round(records: list[dict], cfg: ConflictsConfig, relabel_confidence: float = 0.95,
+def conflicts_round(records: list[dict], cfg: ConflictsConfig, relabel_ratio: float = 5.0,
                     show: bool = True) -> RoundResult:
     registry = _registry()
     dec = _Decisions()
-    check_label_mismatch(records, cfg, relabel_confidence, dec)
+    check_label_mismatch(records, cfg, relabel_ratio, dec)
     check_groups(records, prompt_groups(records, cfg.near_threshold), cfg, registry, dec)
     check_answer_shape(records, cfg, registry, dec, show)
     kept, rejected, review = [], [], []

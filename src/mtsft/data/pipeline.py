@@ -1,10 +1,12 @@
 """The curation pipeline: rounds chained, every input record accounted for.
 
-    classify -> quality -> dedup -> conflicts -> (difficulty) -> balance -> validate
+    classify -> quality -> conflicts -> dedup -> (difficulty) -> balance -> validate
 
-DESIGN.md lists balance second; here it runs after quality, dedup and conflicts, because down-sampling
+DESIGN.md lists balance second; here it runs after quality, conflicts and dedup, because down-sampling
 keeps the best-scored records (the quality round makes the scores) and up-sampled copies would otherwise
-be removed again as duplicates. Each round is a pure function over a batch of records (`RoundResult`);
+be removed again as duplicates. Conflicts run before dedup: a copied prompt with a different answer is
+judged by the task's verifier (which answer is right) rather than dropped as a near-duplicate of
+whichever record happens to score higher. Each round is a pure function over a batch of records (`RoundResult`);
 this module only chains them, keeps the books and asserts `inputs == kept + rejected` (copies apart).
 
 `curate(records, config)` is the notebook entry; `curate_files(inputs, config, out_dir)` adds the edges
@@ -115,8 +117,8 @@ def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer
 
     run("classify", lambda rs: classify_round(rs, cfg.classify, show))
     run("quality", lambda rs: quality_round(rs, cfg.quality, tokenizer, show))
+    run("conflicts", lambda rs: conflicts_round(rs, cfg.conflicts, cfg.classify.relabel_ratio, show))
     run("dedup", lambda rs: dedup_round(rs, cfg.dedup, eval_records, show))
-    run("conflicts", lambda rs: conflicts_round(rs, cfg.conflicts, cfg.classify.relabel_confidence, show))
     difficulty_round(current, cfg.model, show)
     difficulty_before = _difficulty_by_task(current)
     bal = run("balance", lambda rs: balance_round(rs, cfg.balance, cfg.seed))

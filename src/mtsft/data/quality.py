@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -61,7 +62,7 @@ def task_profiles(per_lang: int = 20, seed: int = 0) -> dict[str, TaskProfile]:
             for _ in range(per_lang):
                 rec = task.generate(rng, lang)
                 answer = response(rec)
-                same_lang += answer_language(answer) in (None, "mixed", lang)
+                same_lang += answer_language(answer) in (None, "mixed", expected_language(rec, task))
                 clean_end += ends_cleanly(answer)
                 n += 1
         out[task.name] = TaskProfile(keeps_language=same_lang >= 0.9 * n, ends_cleanly=clean_end >= 0.97 * n)
@@ -78,7 +79,13 @@ def answer_language(text: str) -> str | None:
     return "zh" if ratio >= 0.5 else "en" if ratio <= 0.15 else "mixed"
 
 
-def asked_language(record: dict) -> str | None:
+def expected_language(record: dict, task=None) -> str | None:
+    """The language the answer should be in: the task's say (a translation answers in its target
+    language), else the record's language, else the prompt's."""
+    if task is not None and hasattr(task, "answer_lang"):
+        lang = task.answer_lang(record)
+        if lang in ("zh", "en"):
+            return lang
     lang = record.get("lang")
     return lang if lang in ("zh", "en") else answer_language(prompt(record))
 
@@ -123,11 +130,14 @@ def hard_failure(record: dict, cfg: QualityConfig, profile: TaskProfile, task) -
     if repetition_share(answer) > cfg.repetition_threshold:
         return "repetition"
     if cfg.check_language and profile.keeps_language:
-        asked, got = asked_language(record), answer_language(answer)
+        asked, got = expected_language(record, task), answer_language(answer)
         if asked and got and got != "mixed" and got != asked:
             return "wrong_language"
     if cfg.check_format and task is not None:
-        problems = task.format_violations(answer, record)
+        try:
+            problems = task.format_violations(answer, record)
+        except (KeyError, TypeError, ValueError):  # a reference of another task's shape (a wrong label):
+            problems = []                           # no format evidence; the conflicts round judges labels
         if problems:
             return "format:" + problems[0]
     return None
@@ -151,6 +161,32 @@ def verifier_score(task, record: dict) -> float | None:
         return None
 
 
+class VerifierBudget:
+    """Calls each task's verifier while it stays cheap: a task whose score costs more than `budget_ms`
+    per record on average (running unit tests, say) is scored on its first records only, so a million
+    records never wait on a sandbox. Which tasks were cut is reported."""
+
+    def __init__(self, budget_ms: float, probe: int = 20):
+        self.budget_ms, self.probe = budget_ms, probe
+        self.spent: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+
+    def skipped(self) -> list[str]:
+        return sorted(t for t in self.calls if self._over(t))
+
+    def _over(self, name: str) -> bool:
+        return self.calls[name] >= self.probe and 1000 * self.spent[name] / self.calls[name] > self.budget_ms
+
+    def score(self, name: str, task, record: dict) -> float | None:
+        if self.budget_ms <= 0 or self._over(name):
+            return None
+        start = time.perf_counter()
+        value = verifier_score(task, record)
+        self.spent[name] += time.perf_counter() - start
+        self.calls[name] += 1
+        return value
+
+
 def quality_round(records: list[dict], cfg: QualityConfig, tokenizer=None, show: bool = True) -> RoundResult:
     valid, rejected = [], []
     for r in records:
@@ -165,6 +201,7 @@ def quality_round(records: list[dict], cfg: QualityConfig, tokenizer=None, show:
     answer_len = np.fromiter((len(response(r)) for r in valid), dtype=np.float64, count=len(valid))
     median_len = _median_by_task(valid, answer_len)
     kept = []
+    budget = VerifierBudget(cfg.verifier_budget_ms)
     for i, r in enumerate(progress(valid, "quality", show)):
         name = task_of(r)
         meta = curate_meta(r)
@@ -176,12 +213,14 @@ def quality_round(records: list[dict], cfg: QualityConfig, tokenizer=None, show:
         if failure:
             rejected.append(reject(r, ROUND, failure))
             continue
-        meta["quality"] = score = quality_score(r, task_objs[name], answer_len[i] / max(median_len[name], 1.0))
+        verified = budget.score(name, task_objs[name], r)
+        meta["quality"] = score = quality_score(r, verified, answer_len[i] / max(median_len[name], 1.0))
         if score < cfg.min_score:
             rejected.append(reject(r, ROUND, "low_score", quality=score))
             continue
         kept.append(r)
-    return RoundResult(kept, rejected, notes={"length_method": "tokenizer" if tokenizer else "estimate"})
+    return RoundResult(kept, rejected, notes={"length_method": "tokenizer" if tokenizer else "estimate",
+                                              "verifier_skipped": budget.skipped()})
 
 
 def _median_by_task(records: list[dict], values: np.ndarray) -> dict[str, float]:
@@ -191,11 +230,10 @@ def _median_by_task(records: list[dict], values: np.ndarray) -> dict[str, float]
     return {t: float(np.median(v)) for t, v in groups.items()}
 
 
-def quality_score(record: dict, task, relative_length: float) -> float:
+def quality_score(record: dict, verified: float | None, relative_length: float) -> float:
     """Mean of: no repetition, a length near the task's usual one, and the verifier's score if any."""
     parts = [1.0 - repetition_share(response(record))]
     parts.append(float(np.clip(min(relative_length, 1.0 / max(relative_length, 1e-9)) * 2, 0.0, 1.0)))
-    verified = verifier_score(task, record)
     if verified is not None:
         parts.append(verified)
     return round(float(np.mean(parts)), 4)

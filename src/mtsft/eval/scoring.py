@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from mtsft.records import iter_jsonl, response
+from mtsft.records import read_records, response
 
 
 def score_one(record: dict, prediction: str) -> tuple[float, list[str]]:
@@ -62,16 +62,7 @@ def _summary(records: list[dict], results: list[tuple[float, list[str]]]) -> dic
 
 def read_predictions(path) -> list[dict]:
     """Records with a `prediction` field; a bad line is an error naming file and line."""
-    out = []
-    for lineno, obj, err in iter_jsonl(path):
-        if err:
-            raise ValueError(f"{path}:{lineno}: {err}")
-        if not isinstance(obj, dict) or "messages" not in obj:
-            raise ValueError(f"{path}:{lineno}: not an mtsft record (no 'messages')")
-        if not isinstance(obj.get("prediction"), str):
-            raise ValueError(f"{path}:{lineno}: no string `prediction` field")
-        out.append(obj)
-    return out
+    return read_records(path, require=("prediction",))
 
 
 def scores_table(result: dict):

@@ -65,7 +65,7 @@ class TrainConfig(StageConfig):
 
     epochs: float = Field(1.0, gt=0)
     lr: float = Field(2e-4, gt=0)
-    batch_size: int = Field(4, ge=1)        # rows per device per step (a row holds several packed examples)
+    batch_size: int = Field(8, ge=1)        # rows per device per step (packed: a row holds several examples)
     grad_accum: int = Field(1, ge=1)
     max_steps: int | None = Field(None, ge=1)  # caps each stage (smoke runs, benchmarks)
     warmup_ratio: float = Field(0.03, ge=0, lt=1)
@@ -74,8 +74,15 @@ class TrainConfig(StageConfig):
     max_grad_norm: float = Field(1.0, gt=0)
 
     max_length: int = Field(1024, ge=8)     # longer conversations are truncated
-    packing: bool = True                    # several examples per row, no attention across them
-    pack_length: int | None = Field(None, ge=8)  # row length when packing (default: max_length)
+    # How examples become rows (measured in bench/bench_train.py on this CPU):
+    # grouped: one example per row, rows of similar length batched together, right padding and a plain
+    #          causal mask (no mask tensor at all; the fastest on CPU SDPA);
+    # packed:  several examples per row of `pack_length` tokens, no attention across them (position ids;
+    #          the dense block-diagonal mask costs more on CPU, and saves the most padding on GPUs with
+    #          flash-attention varlen kernels);
+    # padded:  one example per row in random order (the plain baseline).
+    batching: Literal["grouped", "packed", "padded"] = "grouped"
+    pack_length: int | None = Field(None, ge=8)  # row length when packed (default: max_length)
     gradient_checkpointing: bool = False    # a 135M model does not need it; it costs 20-30% speed
     lm_head_trained_only: bool = True       # logits only where the loss needs them (49k vocab)
     threads: int | None = Field(None, ge=1)

@@ -13,7 +13,7 @@ from mtsft.records import read_records
 from mtsft.tags import apply_task_tag
 from mtsft.train.config import StageSpec, TrainConfig
 from mtsft.train.mixture import epoch_indices
-from mtsft.train.packing import pack_rows, single_rows
+from mtsft.train.packing import length_grouped_rows, pack_rows, single_rows
 from mtsft.train.tokenize import tokenize_conversation
 
 NO_TASK = "(none)"  # records not yet classified still train; their loss is reported under this label
@@ -80,8 +80,10 @@ class Encoded:
 
     def rows(self, indices: list[int], cfg: TrainConfig, rng: random.Random) -> list[dict]:
         examples = [self.examples[i] for i in indices if self.examples[i] is not None]
-        if cfg.packing:
+        if cfg.batching == "packed":
             return pack_rows(examples, cfg.pack_length or cfg.max_length, rng)
+        if cfg.batching == "grouped":
+            return length_grouped_rows(examples, cfg.batch_size, rng)
         return single_rows(examples)
 
 

@@ -41,8 +41,25 @@ def single_rows(examples: list[dict]) -> list[dict]:
     return [{**e, "seq_lengths": [len(e["input_ids"])]} for e in examples]
 
 
+def length_grouped_rows(examples: list[dict], batch_size: int, rng: random.Random, chunk_batches: int = 16) -> list[dict]:
+    """One example per row, ordered so that each run of `batch_size` rows has similar lengths.
+
+    Examples are sorted by length within random chunks of `chunk_batches` batches (so the order stays
+    random at a larger scale), cut into batches, and the batches shuffled. The sampler must be
+    sequential for the batches to stay together (stages.py sets it).
+    """
+    rows = single_rows(examples)
+    size = batch_size * chunk_batches
+    batches = []
+    for start in range(0, len(rows), size):
+        chunk = sorted(rows[start:start + size], key=lambda r: len(r["input_ids"]))
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return [r for b in batches for r in b]
+
+
 class PackedCollator:
-    """Pads rows to the longest in the batch and builds per-example position ids."""
+    """Pads rows on the right to the longest in the batch and builds per-example position ids."""
 
     def __init__(self, pad_token_id: int, pad_to_multiple_of: int = 8):
         self.pad_token_id = pad_token_id
@@ -57,7 +74,12 @@ class PackedCollator:
             input_ids.append(list(r["input_ids"]) + [self.pad_token_id] * pad)
             labels.append(list(r["labels"]) + [IGNORE] * pad)
             task_ids.append(list(r["task_ids"]) + [-1] * pad)
-            pos = [p for n in r["seq_lengths"] for p in range(n)] + list(range(pad))
+            if len(r["seq_lengths"]) == 1:
+                # One example: positions run on through the right padding, so the row is one causal
+                # sequence and no mask is needed (real tokens never attend to later padding).
+                pos = list(range(width))
+            else:
+                pos = [p for n in r["seq_lengths"] for p in range(n)] + list(range(pad))
             positions.append(pos)
         return {
             "input_ids": torch.tensor(input_ids, dtype=torch.long),

@@ -130,7 +130,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, log=print) -> dict:
                 params={"trainable": trainable, "total": total, "trainable_share": trainable / total})
 
     collator = PackedCollator(tokenizer.pad_token_id)
-    started, tokens = time.perf_counter(), 0
+    started, tokens, trained_tokens, train_runtime = time.perf_counter(), 0, 0, 0.0
     last_loss = None
     for i, stage in enumerate(cfg.stage_list()):
         stage_dir = _stage_dir(run_dir, i, stage)
@@ -159,6 +159,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, log=print) -> dict:
         metrics = trainer.evaluate() if evals else {}
         trainer.save_model(str(stage_dir / "final"))
         tokens += trainer.tokens_processed * state.num_processes
+        trained_tokens += trainer.tokens_trained * state.num_processes
+        train_runtime += next((h["train_runtime"] for h in trainer.state.log_history if "train_runtime" in h), 0.0)
         losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
         last_loss = losses[-1] if losses else last_loss
         info.stage_finished(stage.name, final_loss=last_loss,
@@ -170,13 +172,15 @@ def train(cfg: TrainConfig, *, resume: bool = False, log=print) -> dict:
         model.save_pretrained(str(run_dir / "model"))
         tokenizer.save_pretrained(str(run_dir / "model"))
     peak = peak_memory_mb()
-    per_1k = elapsed / max(1, tokens) * 1000
+    busy = train_runtime or elapsed  # the Trainer's own training time (no eval, no final save)
+    per_1k = busy / max(1, tokens) * 1000
     if state.is_main_process:
         log(f"done in {elapsed:.0f}s: {tokens:,} tokens, {per_1k:.2f} s per 1k tokens, "
             f"peak memory {peak:,.0f} MB, final loss {last_loss}")
     state.wait_for_everyone()
-    return info.finish(final_loss=last_loss, train_seconds=round(elapsed, 2), tokens=tokens,
-                       sec_per_1k_tokens=round(per_1k, 4), tokens_per_s=round(tokens / max(elapsed, 1e-9), 1),
+    return info.finish(final_loss=last_loss, train_seconds=round(elapsed, 2), trainer_seconds=round(train_runtime, 2),
+                       tokens=tokens, trained_tokens=trained_tokens,
+                       sec_per_1k_tokens=round(per_1k, 4), tokens_per_s=round(tokens / max(busy, 1e-9), 1),
                        peak_memory_mb=round(peak, 1), rank_weight_checksums=checksums)
 
 
