@@ -204,3 +204,31 @@ def test_validate_flags_exact_duplicates():
     kept.append({**copy.deepcopy(kept[0]), "id": "copy"})
     checks = {c.name: c for c in validate_round(kept, {"sentiment": 4}, CurateConfig())}
     assert not checks["no_duplicates"].ok
+
+
+def test_one_passage_with_different_questions_is_not_a_near_duplicate():
+    passage = "长城是中国古代的军事防御工程，始建于春秋战国时期，秦朝统一后连接成万里长城，明朝时又大规模重修。" * 2
+    a = _rec("a", f"阅读短文：{passage}\n问题：长城始建于什么时期？", "春秋战国时期", task="reading_comprehension", lang="zh")
+    b = _rec("b", f"阅读短文：{passage}\n问题：哪个朝代大规模重修了长城？", "明朝", task="reading_comprehension", lang="zh")
+    assert not dedup_round([a, b], DedupConfig(), show=False).rejected
+
+
+def test_same_template_with_other_numbers_is_not_a_conflict(fake_registry):
+    a = _rec("a", "A car travels at 50 km/h for 6 hours. How far does it go?", "300 km", task="sentiment")
+    b = _rec("b", "A car travels at 90 km/h for 6 hours. How far does it go?", "540 km", task="sentiment")
+    assert not conflicts_round([a, b], ConflictsConfig(), show=False).rejected
+
+
+def test_follow_up_turn_is_grouped_with_the_turns_before_it(fake_registry):
+    def chat(rid, first, answer):
+        rec = _rec(rid, first, "First answer.", task="sentiment")
+        rec["messages"] += [{"role": "user", "content": "Now make it shorter."}, {"role": "assistant", "content": answer}]
+        return rec
+    a, b = chat("a", "Rewrite formally: see u at 5", "See you at five."), chat("b", "Rewrite formally: gimme the file", "Send the file.")
+    assert not conflicts_round([a, b], ConflictsConfig(), show=False).rejected
+
+
+def test_upsampling_stops_at_max_upsample(fake_registry):
+    recs = generate({"sentiment": 300, "coding": 10})
+    res = balance_round(recs, BalanceConfig(strategy="uniform", max_upsample=2.0))
+    assert res.notes["targets"]["coding"] == 20

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from mtsft.data import plots
-from mtsft.data.common import length_method, task_of, token_lengths
+from mtsft.data.common import length_method, token_lengths
 from mtsft.data.config import DedupConfig
-from mtsft.data.dedup import conversation_key
-from mtsft.data.shingles import lsh_components, minhash_signatures, stable_hash
+from mtsft.data.dedup import conversation_key, near_duplicate_clusters
+from mtsft.data.shingles import stable_hash
 from mtsft.records import assistant_turns, conversation_text
 
 
@@ -43,15 +43,16 @@ def _duplicate_flags(records: list[dict], near: bool) -> tuple[np.ndarray, np.nd
         seen.add(k)
     near_flags = np.zeros(len(records), dtype=bool)
     if near and len(records) > 1:
-        cfg = DedupConfig()
-        sigs = minhash_signatures([conversation_key(r) for r in records], cfg.num_perm, cfg.shingle,
-                                  cfg.short_shingle, cfg.short_chars)
-        labels, _ = lsh_components(sigs, cfg.bands, cfg.threshold)
+        labels, _ = near_duplicate_clusters(records, DedupConfig())
         first = {}
         for i, label in enumerate(labels):
             near_flags[i] = label in first
             first.setdefault(label, i)
     return exact, near_flags & ~exact
+
+
+def _task(record: dict) -> str:
+    return record.get("task") or "(unlabeled)"
 
 
 def _row(task: str, lang: str, idx: list[int], lengths, turns, exact, near, total) -> dict:
@@ -72,7 +73,7 @@ def analyze(records: list[dict], tokenizer=None, near: bool = True, show: bool =
     exact, near_flags = _duplicate_flags(records, near)
     groups = defaultdict(list)
     for i, r in enumerate(records):
-        groups[(task_of(r), r.get("lang") or "?")].append(i)
+        groups[(_task(r), r.get("lang") or "?")].append(i)
     rows = []
     for task in sorted({t for t, _ in groups}):
         all_idx = [i for (t, _), idx in groups.items() if t == task for i in idx]
@@ -85,15 +86,15 @@ def analyze(records: list[dict], tokenizer=None, near: bool = True, show: bool =
         by_lang[t][lang] += len(idx)
     by_task = defaultdict(list)
     for i, r in enumerate(records):
-        by_task[task_of(r)].append(int(lengths[i]))
+        by_task[_task(r)].append(int(lengths[i]))
     return Analysis(rows, dict(by_task), {t: dict(c) for t, c in by_lang.items()}, len(records),
                     length_method(tokenizer))
 
 
-COLUMNS = [("task", "task"), ("lang", "lang"), ("count", "records"), ("share", "share"),
-           ("tokens_p50", "tok p50"), ("tokens_p90", "tok p90"), ("tokens_p99", "tok p99"),
-           ("tokens_max", "tok max"), ("turns_mean", "turns"), ("exact_dup_rate", "exact dup"),
-           ("near_dup_rate", "near dup")]
+COLUMNS = [("task", "task"), ("lang", "lang"), ("count", "n"), ("share", "share"),
+           ("tokens_p50", "p50"), ("tokens_p90", "p90"), ("tokens_p99", "p99"),
+           ("tokens_max", "max"), ("turns_mean", "turns"), ("exact_dup_rate", "dup"),
+           ("near_dup_rate", "near")]
 
 
 def fmt(key: str, value) -> str:
@@ -105,9 +106,10 @@ def fmt(key: str, value) -> str:
 def rich_table(analysis: Analysis):
     from rich.table import Table
 
-    table = Table(title=f"{analysis.total:,} records (lengths: {analysis.length_method})")
+    table = Table(title=f"{analysis.total:,} records", caption=f"p50..max: tokens per record ({analysis.length_method}); "
+                  "dup / near: share that copies an earlier record exactly / nearly")
     for _, label in COLUMNS:
-        table.add_column(label, justify="left" if label in ("task", "lang") else "right")
+        table.add_column(label, justify="left" if label in ("task", "lang") else "right", no_wrap=True)
     for row in analysis.rows:
         style = "bold" if row["lang"] == "all" else "dim"
         table.add_row(*[fmt(k, row[k]) if not (k == "task" and row["lang"] != "all") else "" for k, _ in COLUMNS],

@@ -37,8 +37,12 @@ AUGMENTATIONS = ("rephrase", "system_prompt")
 
 
 def targets_for(counts: dict[str, int], cfg: BalanceConfig) -> dict[str, int]:
-    return mixture_counts(counts, cfg.strategy, total=cfg.total, cap=cfg.cap, temperature=cfg.temperature,
-                          weights=cfg.weights)
+    """The mixture's counts, each capped at `max_upsample` times the task's records: past a few copies a
+    record teaches nothing new and invites overfitting, so a rare task's share stays below its rate
+    rather than being filled with repeats (the report shows target and cap)."""
+    targets = mixture_counts(counts, cfg.strategy, total=cfg.total, cap=cfg.cap, temperature=cfg.temperature,
+                             weights=cfg.weights)
+    return {t: min(n, int(counts[t] * cfg.max_upsample)) for t, n in targets.items()}
 
 
 def _tiebreak(seed: int, record: dict) -> str:

@@ -25,7 +25,7 @@ from mtsft.records import prompt
 
 ROUND = "classify"
 SIGNAL_BOOST = 3.0
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 
 
 def _vectorizer():
@@ -46,13 +46,22 @@ def training_prompts(per_task_lang: int, seed: int = 0) -> tuple[list[str], list
     for task in sorted(tasks.all_tasks(), key=lambda t: t.name):
         for lang in ("zh", "en"):
             for _ in range(per_task_lang):
-                texts.append(prompt(task.generate(rng, lang)))
+                texts.append(instruction_view(prompt(task.generate(rng, lang))))
                 labels.append(task.name)
             desc = task.description.get(lang)
             if desc:
                 texts.append(desc)
                 labels.append(task.name)
     return texts, labels
+
+
+HEAD, TAIL = 300, 120
+
+
+def instruction_view(text: str) -> str:
+    """The start and the end of a prompt, where its instruction sits; a long passage in the middle only
+    adds cost and content words that say nothing about the task."""
+    return text if len(text) <= HEAD + TAIL else f"{text[:HEAD]} … {text[-TAIL:]}"
 
 
 class TaskClassifier:
@@ -81,12 +90,12 @@ class TaskClassifier:
                 hits[:, j] = [bool(pattern.search(t)) for t in texts]
         return hits
 
-    def predict(self, texts: list[str], labels: list | None = None, batch: int = 20_000, show: bool = False):
+    def predict(self, texts: list[str], labels: list | None = None, batch: int = 5_000, show: bool = False):
         """(task names, confidences, methods, probability of the given label or None) for each text."""
         names, confs, methods, label_probs = [], [], [], []
         index = {c: j for j, c in enumerate(self.classes)}
         for s in progress(range(0, len(texts), batch), "classify", show):
-            chunk = texts[s:s + batch]
+            chunk = [instruction_view(t) for t in texts[s:s + batch]]
             hits = self.signal_matrix(chunk)
             boosted = self.model_proba(chunk) * np.where(hits, SIGNAL_BOOST, 1.0)
             boosted /= boosted.sum(axis=1, keepdims=True)

@@ -44,6 +44,7 @@ class DedupConfig(StageConfig):
     short_shingle: int = 3             # ... for texts shorter than `short_chars` (short instructions)
     short_chars: int = 60
     near: bool = True
+    answer_threshold: float = 0.5      # ... and their answers at least this similar (shared passages, new questions)
     eval_files: list[str] = Field(default_factory=list)
     contamination_ngram: int = 13      # characters per n-gram for the eval overlap check
     contamination_threshold: float = 0.5  # share of a prompt's n-grams found in eval prompts
@@ -54,9 +55,9 @@ class ConflictsConfig(StageConfig):
     cross_label: Policy = "majority"              # (b) same instruction under two task labels
     answer_shape: Policy = "review"               # (c) an answer shaped like another task's
     label_mismatch: Policy = "relabel"            # the classifier is sure the trusted label is wrong
-    near_threshold: float = 0.9                   # prompt Jaccard that counts as "the same instruction"
+    near_threshold: float = 0.95                  # instruction Jaccard that counts as "the same instruction"
     shape_own_max: float = 0.3                    # (c) own-task likeness at most this ...
-    shape_other_min: float = 0.7                  # ... and another task's at least this
+    shape_other_min: float = 0.8                  # ... and another task's at least this
 
 
 class BalanceConfig(StageConfig):
@@ -66,6 +67,7 @@ class BalanceConfig(StageConfig):
     weights: dict[str, float] | None = None
     total: int | None = None           # target size; default: as many records as survive the earlier rounds
     augment: bool = True               # up-sample with augmented copies before plain repeats
+    max_upsample: float = 4.0          # a task grows to at most this many times its records (copies included)
     difficulty_bins: int = 4           # down-sampling keeps each task's difficulty spread
 
 

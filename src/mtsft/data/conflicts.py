@@ -13,12 +13,13 @@ Grouping is a group-by on a per-record key: the LSH cluster of the normalised pr
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 
 from mtsft.data.common import RoundResult, curate_meta, progress, reject, task_of
 from mtsft.data.config import ConflictsConfig, DedupConfig
 from mtsft.data.shingles import lsh_components, minhash_signatures
-from mtsft.records import prompt, response
+from mtsft.records import response
 from mtsft.text import normalize
 
 ROUND = "conflicts"
@@ -33,15 +34,30 @@ def _registry():
         return {}
 
 
-def prompt_groups(records: list[dict], threshold: float) -> list[int]:
-    """Group label per record: records whose normalised prompts are near-identical share a label."""
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def instruction_text(record: dict) -> str:
+    """Everything the last answer responds to: all turns but the last assistant one (a follow-up such as
+    "now make it shorter" is only the same instruction when the turns before it are the same too)."""
+    last = max(i for i, m in enumerate(record["messages"]) if m["role"] == "assistant")
+    return normalize("\n".join(m["content"] for m in record["messages"][:last]))
+
+
+TAIL = 24
+
+
+def prompt_groups(records: list[dict], threshold: float) -> list[tuple]:
+    """Group key per record: near-identical instructions (MinHash LSH cluster) with the same numbers in
+    them ("90 km/h for 6 hours" and "50 km/h for 6 hours" are different questions, however similar) and
+    the same last characters (one long passage with different questions after it is not one instruction)."""
+    texts = [instruction_text(r) for r in records]
     if len(records) < 2:
-        return list(range(len(records)))
+        return [(i, (), "") for i in range(len(records))]
     dcfg = DedupConfig()
-    texts = [normalize(prompt(r)) for r in records]
     sigs = minhash_signatures(texts, dcfg.num_perm, dcfg.shingle, dcfg.short_shingle, dcfg.short_chars)
     labels, _ = lsh_components(sigs, dcfg.bands, threshold)
-    return labels.tolist()
+    return [(int(label), tuple(_NUMBER.findall(t)), t[-TAIL:]) for label, t in zip(labels, texts)]
 
 
 class _Decisions:

@@ -15,7 +15,7 @@ import numpy as np
 from mtsft.data.common import RoundResult, curate_meta, reject
 from mtsft.data.config import DedupConfig
 from mtsft.data.shingles import lsh_components, minhash_signatures, shingle_hashes, stable_hash
-from mtsft.records import prompt
+from mtsft.records import assistant_turns, prompt
 from mtsft.text import normalize
 
 ROUND = "dedup"
@@ -58,14 +58,23 @@ def exact_dedup(records: list[dict]) -> tuple[list[dict], list[dict]]:
     return keep_best_per_group(records, keys, "exact_duplicate")
 
 
-def near_dedup(records: list[dict], cfg: DedupConfig, batch: int = 50_000) -> tuple[list[dict], list[dict]]:
+def _signatures(texts: list[str], cfg: DedupConfig) -> np.ndarray:
+    return minhash_signatures(texts, cfg.num_perm, cfg.shingle, cfg.short_shingle, cfg.short_chars)
+
+
+def near_duplicate_clusters(records: list[dict], cfg: DedupConfig):
+    """(cluster label, similarity to the member it was linked to) per record."""
+    sigs = _signatures([conversation_key(r) for r in records], cfg)
+    answers = _signatures([normalize("\n".join(assistant_turns(r))) for r in records], cfg)
+    return lsh_components(sigs, cfg.bands, cfg.threshold, answers, cfg.answer_threshold)
+
+
+def near_dedup(records: list[dict], cfg: DedupConfig) -> tuple[list[dict], list[dict]]:
+    """Near-identical conversations whose answers are also alike: one passage asked about in many ways
+    (reading comprehension) shares most of its text, yet each question is a record worth keeping."""
     if len(records) < 2:
         return records, []
-    texts = [conversation_key(r) for r in records]
-    sigs = np.concatenate([
-        minhash_signatures(texts[s:s + batch], cfg.num_perm, cfg.shingle, cfg.short_shingle, cfg.short_chars)
-        for s in range(0, len(texts), batch)])
-    labels, sim = lsh_components(sigs, cfg.bands, cfg.threshold)
+    labels, sim = near_duplicate_clusters(records, cfg)
     return keep_best_per_group(records, labels, "near_duplicate", lambda i: {"jaccard": round(float(sim[i]), 3)})
 
 
@@ -76,14 +85,15 @@ def eval_ngrams(eval_records: list[dict], n: int) -> np.ndarray:
     return np.unique(hashes)
 
 
-def contamination_share(records: list[dict], eval_hashes: np.ndarray, n: int) -> np.ndarray:
+def contamination_share(records: list[dict], eval_hashes: np.ndarray, n: int, batch: int = 10_000) -> np.ndarray:
     """Per record, the share of its prompt's character n-grams that also occur in an evaluation prompt."""
-    if not records:
-        return np.zeros(0)
-    hashes, offsets = shingle_hashes([normalize(prompt(r)) for r in records], n)
-    hit = np.isin(hashes, eval_hashes).astype(np.float64)
-    counts = np.diff(offsets.astype(np.int64))
-    return np.add.reduceat(hit, offsets[:-1].astype(np.int64)) / counts
+    out = np.zeros(len(records))
+    for start in range(0, len(records), batch):
+        hashes, offsets = shingle_hashes([normalize(prompt(r)) for r in records[start:start + batch]], n)
+        hit = np.isin(hashes, eval_hashes).astype(np.float64)
+        counts = np.diff(offsets.astype(np.int64))
+        out[start:start + len(counts)] = np.add.reduceat(hit, offsets[:-1].astype(np.int64)) / counts
+    return out
 
 
 def drop_contaminated(records: list[dict], eval_records: list[dict], cfg: DedupConfig):

@@ -97,7 +97,7 @@ def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer
         from mtsft.model import load_tokenizer
         tokenizer = load_tokenizer(cfg.tokenizer)
     records = [_fresh_copy(r, i) for i, r in enumerate(records)]
-    before = task_counts(records)
+    before = dict(sorted(Counter(r.get("task") or "(unlabeled)" for r in records).items()))
     rejected, review, rounds = [], [], []
     current = records
 

@@ -136,8 +136,8 @@ def hard_failure(record: dict, cfg: QualityConfig, profile: TaskProfile, task) -
     if cfg.check_format and task is not None:
         try:
             problems = task.format_violations(answer, record)
-        except (KeyError, TypeError, ValueError):  # a reference of another task's shape (a wrong label):
-            problems = []                           # no format evidence; the conflicts round judges labels
+        except Exception:  # a reference of another shape (a wrong label, imported data without one):
+            problems = []   # no format evidence; the conflicts round judges labels
         if problems:
             return "format:" + problems[0]
     return None

@@ -21,7 +21,7 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio mixer, spreads the low bits
 
 def _codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    cps = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    cps = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
     return cps, lengths
 
 
@@ -30,7 +30,7 @@ def _kgram_hashes(cps: np.ndarray, k: int) -> np.ndarray:
     h = np.zeros(len(cps), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(k):
-            h[: len(cps) - j] = h[: len(cps) - j] * _MULT + cps[j:] + np.uint64(1)
+            h[: len(cps) - j] = h[: len(cps) - j] * _MULT + cps[j:].astype(np.uint64) + np.uint64(1)
         return (h ^ (h >> np.uint64(29))) * _MIX
 
 
@@ -61,15 +61,27 @@ def shingle_hashes(texts: list[str], k: int, short_k: int | None = None, short_c
 
 
 def minhash_signatures(texts: list[str], num_perm: int, k: int, short_k: int, short_chars: int,
-                       seed: int = 0) -> np.ndarray:
-    """(len(texts), num_perm) uint32 MinHash signatures of the texts' character shingles."""
-    hashes, offsets = shingle_hashes(texts, k, short_k, short_chars)
+                       seed: int = 0, batch: int = 10_000) -> np.ndarray:
+    """(len(texts), num_perm) uint32 MinHash signatures of the texts' character shingles.
+
+    Batches bound the memory of the shingle arrays (~40 bytes per character in flight): only the
+    signatures (4 * num_perm bytes per text) are kept for the whole input.
+    """
+    out = np.empty((len(texts), num_perm), dtype=np.uint32)
+    for start in range(0, len(texts), batch):
+        chunk = texts[start:start + batch]
+        hashes, offsets = shingle_hashes(chunk, k, short_k, short_chars)
+        out[start:start + len(chunk)] = _signatures_of(hashes, offsets, num_perm, seed)
+    return out
+
+
+def _signatures_of(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
     try:
         import rensa
     except ImportError:  # documented fallback: datasketch, ~30x slower but pure Python + numpy
         return _datasketch_signatures(hashes, offsets, num_perm, seed)
     matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, num_perm, seed)
-    return np.asarray(matrix.to_rows(), dtype=np.uint32).reshape(len(texts), num_perm)
+    return np.asarray(matrix.to_rows(), dtype=np.uint32).reshape(len(offsets) - 1, num_perm)
 
 
 def _datasketch_signatures(hashes, offsets, num_perm, seed) -> np.ndarray:
@@ -92,11 +104,21 @@ def _band_keys(sigs: np.ndarray, bands: int) -> np.ndarray:
     return keys
 
 
-def lsh_components(sigs: np.ndarray, bands: int, threshold: float, chunk: int = 200_000):
+def _similarity(sigs: np.ndarray, pairs: np.ndarray, chunk: int = 200_000) -> np.ndarray:
+    sim = np.empty(len(pairs))
+    for s in range(0, len(pairs), chunk):
+        p = pairs[s:s + chunk]
+        sim[s:s + chunk] = (sigs[p[:, 0]] == sigs[p[:, 1]]).mean(axis=1)
+    return sim
+
+
+def lsh_components(sigs: np.ndarray, bands: int, threshold: float, confirm: np.ndarray | None = None,
+                   confirm_threshold: float = 0.0):
     """Cluster label per row and, per row, the estimated Jaccard to the member it was linked to.
 
     Rows sharing a band key are candidates; each candidate is checked against the first row of its bucket
-    (estimated Jaccard >= threshold), and linked rows form clusters (connected components).
+    (estimated Jaccard >= threshold, and >= confirm_threshold on the `confirm` signatures when given),
+    and linked rows form clusters (connected components).
     """
     n = len(sigs)
     keys = _band_keys(sigs, bands)
@@ -112,17 +134,17 @@ def lsh_components(sigs: np.ndarray, bands: int, threshold: float, chunk: int = 
     src = np.concatenate(src) if src else np.zeros(0, dtype=np.int64)
     dst = np.concatenate(dst) if dst else np.zeros(0, dtype=np.int64)
     pairs = np.unique(np.stack([src, dst], axis=1), axis=0) if len(src) else np.zeros((0, 2), dtype=np.int64)
-    sim = np.empty(len(pairs))
-    for s in range(0, len(pairs), chunk):
-        p = pairs[s:s + chunk]
-        sim[s:s + chunk] = (sigs[p[:, 0]] == sigs[p[:, 1]]).mean(axis=1)
-    good = pairs[sim >= threshold]
+    sim = _similarity(sigs, pairs)
+    ok = sim >= threshold
+    if confirm is not None and len(pairs):
+        ok &= _similarity(confirm, pairs) >= confirm_threshold
+    good = pairs[ok]
     graph = coo_matrix((np.ones(len(good)), (good[:, 0], good[:, 1])), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     best_sim = np.zeros(n)
     if len(good):
-        np.maximum.at(best_sim, good[:, 0], sim[sim >= threshold])
-        np.maximum.at(best_sim, good[:, 1], sim[sim >= threshold])
+        np.maximum.at(best_sim, good[:, 0], sim[ok])
+        np.maximum.at(best_sim, good[:, 1], sim[ok])
     return labels, best_sim
 
 

@@ -24,6 +24,7 @@ from mtsft.train.callbacks import MetricsFiles, ProgressBar, SigkillAtStep
 from mtsft.train.config import StageSpec, TrainConfig
 from mtsft.train.data import (Encoded, eval_datasets, file_hash, load_records, rows_dataset, split_eval,
                               stage_rows, task_of)
+from mtsft.train.memory import keep_freed_memory
 from mtsft.train.method import choose_method, resolve_precision
 from mtsft.train.packing import PackedCollator
 from mtsft.train.runinfo import RunInfo, peak_memory_mb
@@ -84,6 +85,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, log=print) -> dict:
     import datasets
 
     datasets.disable_progress_bars()  # packing runs dataset.map per epoch; the training bar is enough
+    keep_freed_memory()
     state = PartialState(cpu=not torch.cuda.is_available())  # cpu=True: gloo workers on CPU-only machines
     _set_threads(cfg, state.num_processes)
     if not cfg.data:
