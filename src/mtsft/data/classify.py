@@ -25,7 +25,7 @@ from mtsft.records import prompt
 
 ROUND = "classify"
 SIGNAL_BOOST = 3.0
-MODEL_VERSION = 3
+MODEL_VERSION = 4
 
 
 def _vectorizer():
@@ -58,10 +58,15 @@ def training_prompts(per_task_lang: int, seed: int = 0) -> tuple[list[str], list
 HEAD, TAIL = 300, 120
 
 
+_DIGITS = re.compile(r"\d")
+
+
 def instruction_view(text: str) -> str:
-    """The start and the end of a prompt, where its instruction sits; a long passage in the middle only
-    adds cost and content words that say nothing about the task."""
-    return text if len(text) <= HEAD + TAIL else f"{text[:HEAD]} … {text[-TAIL:]}"
+    """The start and the end of a prompt, where its instruction sits (a long passage in the middle only
+    adds cost and content words that say nothing about the task), with every digit written as 0 so the
+    model learns "a number here", not the template's particular numbers."""
+    text = text if len(text) <= HEAD + TAIL else f"{text[:HEAD]} … {text[-TAIL:]}"
+    return _DIGITS.sub("0", text)
 
 
 class TaskClassifier:
