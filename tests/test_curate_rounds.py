@@ -232,3 +232,11 @@ def test_upsampling_stops_at_max_upsample(fake_registry):
     recs = generate({"sentiment": 300, "coding": 10})
     res = balance_round(recs, BalanceConfig(strategy="uniform", max_upsample=2.0))
     assert res.notes["targets"]["coding"] == 20
+
+
+def test_records_near_the_max_length_are_repeated_not_augmented(fake_registry):
+    recs = generate({"sentiment": 20, "coding": 2})
+    for r in recs:
+        curate_meta(r)["tokens"] = 2040
+    res = balance_round(recs, BalanceConfig(strategy="uniform", total=20), max_tokens=2048)
+    assert {a["meta"]["upsampled"]["how"] for a in res.added} == {"repeat"}

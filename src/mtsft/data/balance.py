@@ -40,9 +40,12 @@ def targets_for(counts: dict[str, int], cfg: BalanceConfig) -> dict[str, int]:
     """The mixture's counts, each capped at `max_upsample` times the task's records: past a few copies a
     record teaches nothing new and invites overfitting, so a rare task's share stays below its rate
     rather than being filled with repeats (the report shows target and cap)."""
-    targets = mixture_counts(counts, cfg.strategy, total=cfg.total, cap=cfg.cap, temperature=cfg.temperature,
-                             weights=cfg.weights)
-    return {t: min(n, int(counts[t] * cfg.max_upsample)) for t, n in targets.items()}
+    return {t: min(n, int(counts[t] * cfg.max_upsample)) for t, n in mixture_targets(counts, cfg).items()}
+
+
+def mixture_targets(counts: dict[str, int], cfg: BalanceConfig) -> dict[str, int]:
+    return mixture_counts(counts, cfg.strategy, total=cfg.total, cap=cfg.cap, temperature=cfg.temperature,
+                          weights=cfg.weights)
 
 
 def _tiebreak(seed: int, record: dict) -> str:
@@ -95,7 +98,11 @@ def augment(record: dict, how: str, k: int, rng: random.Random) -> dict:
     return new
 
 
-def upsample(records: list[dict], need: int, augment_first: bool, rng: random.Random) -> list[dict]:
+AUGMENT_MARGIN = 64  # tokens an augmentation may add; records closer to the max length are repeated instead
+
+
+def upsample(records: list[dict], need: int, augment_first: bool, rng: random.Random,
+             max_tokens: int | None = None) -> list[dict]:
     """`need` new records made from `records` (best first): augmentations, then verbatim repeats."""
     ranked = sorted(records, key=lambda r: -curate_meta(r).get("quality", 0.5))
     kinds = AUGMENTATIONS if augment_first else ()
@@ -104,13 +111,15 @@ def upsample(records: list[dict], need: int, augment_first: bool, rng: random.Ra
         source = ranked[k % len(ranked)]
         round_no = k // len(ranked)
         how = kinds[round_no] if round_no < len(kinds) else "repeat"
+        if max_tokens and curate_meta(source).get("tokens", 0) + AUGMENT_MARGIN > max_tokens:
+            how = "repeat"
         out.append(augment(source, how, round_no, rng) if how != "repeat" else
                    {**copy.deepcopy(source), "id": f"{source['id']}~repeat{round_no}",
                     "meta": {**source.get("meta", {}), "upsampled": {"from": source["id"], "how": "repeat"}}})
     return out
 
 
-def balance_round(records: list[dict], cfg: BalanceConfig, seed: int = 0) -> RoundResult:
+def balance_round(records: list[dict], cfg: BalanceConfig, seed: int = 0, max_tokens: int | None = None) -> RoundResult:
     by_task = defaultdict(list)
     for r in records:
         by_task[task_of(r)].append(r)
@@ -126,11 +135,13 @@ def balance_round(records: list[dict], cfg: BalanceConfig, seed: int = 0) -> Rou
             keep = select_best(members, target, cfg.difficulty_bins, seed)
             dropped_ids.update(id(m) for i, m in enumerate(members) if i not in keep)
         elif target > len(members):
-            added += upsample(members, target - len(members), cfg.augment, rng)
+            added += upsample(members, target - len(members), cfg.augment, rng, max_tokens)
     kept = [r for r in records if id(r) not in dropped_ids]
     rejected = [reject(r, ROUND, "downsampled", target=targets[task_of(r)]) for r in records if id(r) in dropped_ids]
     how = Counter((task_of(a), a["meta"]["upsampled"]["how"]) for a in added)
+    wanted = mixture_targets(counts, cfg)
     notes = {"before": counts, "targets": targets, "strategy": cfg.strategy,
+             "capped": {t: {"mixture": wanted[t], "cap": targets[t]} for t in targets if targets[t] < wanted[t]},
              "upsampled": {f"{t}:{h}": n for (t, h), n in sorted(how.items())},
              "upsampled_by_kind": dict(Counter(a["meta"]["upsampled"]["how"] for a in added))}
     return RoundResult(kept + added, rejected, added=added, notes=notes)

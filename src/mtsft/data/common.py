@@ -63,15 +63,33 @@ def estimate_tokens(text: str) -> int:
     return int(round(han * TOKENS_PER_HAN + (len(text) - han) / CHARS_PER_TOKEN)) + 1
 
 
-def token_lengths(texts: list[str], tokenizer=None, batch_size: int = 2048, show: bool = False) -> np.ndarray:
-    """Tokens per text: the tokenizer's count (batched, fast tokenizers run in Rust) or the estimate."""
+def token_lengths(texts, tokenizer=None, batch_size: int = 2048, show: bool = False) -> np.ndarray:
+    """Tokens per text: the tokenizer's count (batched, fast tokenizers run in Rust) or the estimate.
+    `texts` may be any sequence, e.g. a lazy view over records, so no list of all texts is held."""
     if tokenizer is None:
         return np.fromiter((estimate_tokens(t) for t in texts), dtype=np.int64, count=len(texts))
     out = np.zeros(len(texts), dtype=np.int64)
     for start in progress(range(0, len(texts), batch_size), "tokenize", show):
-        ids = tokenizer(texts[start:start + batch_size], add_special_tokens=False)["input_ids"]
+        chunk = [texts[i] for i in range(start, min(start + batch_size, len(texts)))]
+        ids = tokenizer(chunk, add_special_tokens=False)["input_ids"]
         out[start:start + len(ids)] = [len(x) for x in ids]
     return out
+
+
+class LazyTexts:
+    """A read-only sequence of `fn(record)`, computed on access."""
+
+    def __init__(self, records: list[dict], fn):
+        self.records, self.fn = records, fn
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, i: int) -> str:
+        return self.fn(self.records[i])
+
+    def __iter__(self):
+        return (self.fn(r) for r in self.records)
 
 
 def length_method(tokenizer) -> str:

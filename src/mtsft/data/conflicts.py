@@ -18,7 +18,8 @@ from collections import Counter, defaultdict
 
 from mtsft.data.common import RoundResult, curate_meta, progress, reject, task_of
 from mtsft.data.config import ConflictsConfig, DedupConfig
-from mtsft.data.shingles import lsh_components, minhash_signatures
+from mtsft.data.dedup import record_signatures
+from mtsft.data.shingles import lsh_components
 from mtsft.records import response
 from mtsft.text import normalize
 
@@ -51,13 +52,15 @@ def prompt_groups(records: list[dict], threshold: float) -> list[tuple]:
     """Group key per record: near-identical instructions (MinHash LSH cluster) with the same numbers in
     them ("90 km/h for 6 hours" and "50 km/h for 6 hours" are different questions, however similar) and
     the same last characters (one long passage with different questions after it is not one instruction)."""
-    texts = [instruction_text(r) for r in records]
     if len(records) < 2:
         return [(i, (), "") for i in range(len(records))]
-    dcfg = DedupConfig()
-    sigs = minhash_signatures(texts, dcfg.num_perm, dcfg.shingle, dcfg.short_shingle, dcfg.short_chars)
-    labels, _ = lsh_components(sigs, dcfg.bands, threshold)
-    return [(int(label), tuple(_NUMBER.findall(t)), t[-TAIL:]) for label, t in zip(labels, texts)]
+    labels, _ = lsh_components(record_signatures(records, instruction_text, DedupConfig()), DedupConfig().bands,
+                               threshold)
+    keys = []
+    for label, r in zip(labels, records):
+        text = instruction_text(r)
+        keys.append((int(label), tuple(_NUMBER.findall(text)), text[-TAIL:]))
+    return keys
 
 
 class _Decisions:

@@ -58,14 +58,25 @@ def exact_dedup(records: list[dict]) -> tuple[list[dict], list[dict]]:
     return keep_best_per_group(records, keys, "exact_duplicate")
 
 
-def _signatures(texts: list[str], cfg: DedupConfig) -> np.ndarray:
-    return minhash_signatures(texts, cfg.num_perm, cfg.shingle, cfg.short_shingle, cfg.short_chars)
+def record_signatures(records: list[dict], text_of, cfg: DedupConfig, batch: int = 10_000) -> np.ndarray:
+    """MinHash signatures of `text_of(record)`, the texts made one batch at a time (a million normalised
+    conversations at once would hold gigabytes for nothing)."""
+    out = np.empty((len(records), cfg.num_perm), dtype=np.uint32)
+    for start in range(0, len(records), batch):
+        texts = [text_of(r) for r in records[start:start + batch]]
+        out[start:start + len(texts)] = minhash_signatures(texts, cfg.num_perm, cfg.shingle, cfg.short_shingle,
+                                                           cfg.short_chars)
+    return out
+
+
+def answers_key(record: dict) -> str:
+    return normalize("\n".join(assistant_turns(record)))
 
 
 def near_duplicate_clusters(records: list[dict], cfg: DedupConfig):
     """(cluster label, similarity to the member it was linked to) per record."""
-    sigs = _signatures([conversation_key(r) for r in records], cfg)
-    answers = _signatures([normalize("\n".join(assistant_turns(r))) for r in records], cfg)
+    sigs = record_signatures(records, conversation_key, cfg)
+    answers = record_signatures(records, answers_key, cfg)
     return lsh_components(sigs, cfg.bands, cfg.threshold, answers, cfg.answer_threshold)
 
 

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from mtsft.data.balance import balance_round
 from mtsft.data.classify import classify_round
-from mtsft.data.common import RoundResult, curate_meta, reject, task_counts, task_of, token_lengths
+from mtsft.data.common import (RoundResult, curate_meta, length_method, reject, task_counts, task_of,
+                               token_lengths)
 from mtsft.data.config import CurateConfig
 from mtsft.data.conflicts import conflicts_round
 from mtsft.data.dedup import dedup_round
@@ -43,7 +44,7 @@ class CurationResult:
     rounds: list[dict]                 # per round: name, entered, kept, rejected, reasons, seconds, notes
     checks: list[Check]
     targets: dict[str, int]
-    before: dict[str, int]             # task counts as given (labels or classifier's guess)
+    before: dict[str, int]             # task counts after classification (labels or the classifier's)
     after: dict[str, int]
     difficulty: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # before/after per task
     length_method: str = ""
@@ -97,7 +98,6 @@ def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer
         from mtsft.model import load_tokenizer
         tokenizer = load_tokenizer(cfg.tokenizer)
     records = [_fresh_copy(r, i) for i, r in enumerate(records)]
-    before = dict(sorted(Counter(r.get("task") or "(unlabeled)" for r in records).items()))
     rejected, review, rounds = [], [], []
     current = records
 
@@ -115,13 +115,14 @@ def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer
                 + (f"  +{len(res.added):,} copies" if res.added else "") + f"  ({time.perf_counter() - start:.1f}s)")
         return res
 
-    run("classify", lambda rs: classify_round(rs, cfg.classify, show))
+    classified = run("classify", lambda rs: classify_round(rs, cfg.classify, show))
+    before = task_counts(classified.kept + classified.rejected)
     run("quality", lambda rs: quality_round(rs, cfg.quality, tokenizer, show))
     run("conflicts", lambda rs: conflicts_round(rs, cfg.conflicts, cfg.classify.relabel_ratio, show))
     run("dedup", lambda rs: dedup_round(rs, cfg.dedup, eval_records, show))
     difficulty_round(current, cfg.model, show)
     difficulty_before = _difficulty_by_task(current)
-    bal = run("balance", lambda rs: balance_round(rs, cfg.balance, cfg.seed))
+    bal = run("balance", lambda rs: balance_round(rs, cfg.balance, cfg.seed, cfg.quality.max_tokens))
     if bal.added:  # copies changed their prompts: measure them again for the length check
         for r, n in zip(bal.added, token_lengths([conversation_text(r) for r in bal.added], tokenizer)):
             curate_meta(r)["tokens"] = int(n)
@@ -131,7 +132,7 @@ def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer
         kept=current, rejected=rejected, review=review, inputs=len(records), rounds=rounds, checks=checks,
         targets=targets, before=before, after=task_counts(current),
         difficulty={"before": difficulty_before, "after": _difficulty_by_task(current)},
-        length_method=rounds[1]["notes"].get("length_method", ""), config=cfg.model_dump(mode="json", by_alias=True))
+        length_method=length_method(tokenizer), config=cfg.model_dump(mode="json", by_alias=True))
     result.check_accounting()
     return result
 

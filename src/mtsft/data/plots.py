@@ -90,7 +90,7 @@ def difficulty_grid(before: dict[str, list[float]], after: dict[str, list[float]
     bins = np.linspace(0, 1, 11)
     for ax, t in zip(axes.flat, tasks):
         ax.hist(before.get(t, []), bins=bins, color=COLORS["before"], label="before")
-        ax.hist(after.get(t, []), bins=bins, color=COLORS["after"], alpha=0.7, label="after")
+        ax.hist(after.get(t, []), bins=bins, color=COLORS["after"], histtype="step", linewidth=2, label="after")
         ax.set_title(t, fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(tasks):]:

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from mtsft.data.common import RoundResult, curate_meta, progress, reject, task_of, token_lengths
+from mtsft.data.common import LazyTexts, RoundResult, curate_meta, progress, reject, task_of, token_lengths
 from mtsft.data.config import QualityConfig
 from mtsft.records import RecordError, conversation_text, prompt, response, validate_messages
 from mtsft.text import cjk_ratio, has_control_chars
@@ -195,7 +195,7 @@ def quality_round(records: list[dict], cfg: QualityConfig, tokenizer=None, show:
             valid.append(r)
         except RecordError as e:
             rejected.append(reject(r, ROUND, "empty" if "empty" in str(e) else "invalid_record", detail=str(e)))
-    lengths = token_lengths([conversation_text(r) for r in valid], tokenizer, show=show)
+    lengths = token_lengths(LazyTexts(valid, conversation_text), tokenizer, show=show)
     profiles = task_profiles()
     task_objs = {t: _registry_task(t) for t in {task_of(r) for r in valid}}
     answer_len = np.fromiter((len(response(r)) for r in valid), dtype=np.float64, count=len(valid))
@@ -219,8 +219,7 @@ def quality_round(records: list[dict], cfg: QualityConfig, tokenizer=None, show:
             rejected.append(reject(r, ROUND, "low_score", quality=score))
             continue
         kept.append(r)
-    return RoundResult(kept, rejected, notes={"length_method": "tokenizer" if tokenizer else "estimate",
-                                              "verifier_skipped": budget.skipped()})
+    return RoundResult(kept, rejected, notes={"verifier_skipped": budget.skipped()})
 
 
 def _median_by_task(records: list[dict], values: np.ndarray) -> dict[str, float]:

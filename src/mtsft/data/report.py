@@ -72,6 +72,9 @@ def _round_section(result, rnd: dict) -> Section:
     if rnd["name"] == "classify":
         s.text.append(f"Trusted labels: {notes.get('trusted_labels', 0):,}; labelled by the classifier: "
                       f"{notes.get('classified', 0):,}; uncertain: {notes.get('uncertain', 0):,}.")
+    if rnd["name"] == "quality" and notes.get("verifier_skipped"):
+        s.text.append("The task verifier joins the quality score while it is cheap (`quality.verifier_budget_ms`); "
+                      f"too slow per record, left out of the score for: {', '.join(notes['verifier_skipped'])}.")
     if rnd["name"] == "dedup":
         s.text.append(f"Exact duplicates: {notes.get('exact_duplicates', 0):,}; near duplicates: "
                       f"{notes.get('near_duplicates', 0):,}; leaked into {notes.get('eval_records', 0):,} eval records: "
@@ -81,8 +84,13 @@ def _round_section(result, rnd: dict) -> Section:
                       f"sent to review: {notes.get('to_review', 0):,}.")
     if rnd["name"] == "balance":
         up = notes.get("upsampled_by_kind") or {}
-        s.text.append(f"Strategy `{notes.get('strategy')}`. Before: {_ratio(notes.get('before', {}))}. "
+        s.text.append(f"Strategy `{notes.get('strategy')}`. Entering: {_ratio(notes.get('before', {}))}. "
                       f"Up-sampled copies by kind: {up or 'none'}.")
+        capped = notes.get("capped") or {}
+        if capped:
+            s.text.append("Too few records to reach the mixture's share (capped at `balance.max_upsample` times "
+                          "their records; add data for them): "
+                          + ", ".join(f"{t} {v['cap']:,} of {v['mixture']:,}" for t, v in capped.items()) + ".")
     if rnd["reasons"]:
         s.table = [["reason", "records"]] + [[k, f"{v:,}"] for k, v in sorted(rnd["reasons"].items(), key=lambda kv: -kv[1])]
     s.text += _examples(result, rnd["name"])
@@ -97,12 +105,14 @@ def build_sections(result) -> list[Section]:
         f"({len(result.review):,} of them written to review.jsonl for a person), plus {up:,} up-sampled copies: "
         f"{len(result.kept):,} records in kept.jsonl. Validation {status}.",
         f"Imbalance before: {_ratio(result.before)}. After: {_ratio(result.after)}.",
-        f"Token lengths: {result.length_method}."])
+        f"Token lengths: {result.length_method}. Round order: classify, quality, conflicts, dedup, balance, "
+        f"validate (balance last, so it keeps the best-scored records and its copies are not deduplicated away)."])
     intro.figure = plots.funnel(result.rounds, "Records kept and set aside, round by round")
     sections = [intro]
     sections += [_round_section(result, rnd) for rnd in result.rounds]
     dist = Section("Distribution before and after", [
-        "Counts per task as they came in, the balance round's targets, and what was kept (copies included)."])
+        "Counts per task after classification (trusted labels plus the classifier's; `uncertain` = no task "
+        "decided), the balance round's targets, and what was kept (copies included)."])
     dist.table = [["task", "before", "target", "after"]] + [
         [t, f"{result.before.get(t, 0):,}", f"{result.targets.get(t, 0):,}", f"{result.after.get(t, 0):,}"]
         for t in sorted(set(result.before) | set(result.after))]
@@ -138,6 +148,12 @@ def _md_inline(text: str) -> str:
     return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
 
 
+def _cell_class(cell: str) -> str:
+    if cell in ("FAIL", "ok"):
+        return "fail" if cell == "FAIL" else "ok"
+    return "num" if cell.replace(",", "").replace(".", "").isdigit() else "text"
+
+
 def render_html(sections: list[Section]) -> str:
     body = ["<h1>Curation report</h1>"]
     for s in sections:
@@ -147,11 +163,11 @@ def render_html(sections: list[Section]) -> str:
             body.append(plots.img_tag(s.figure, s.title))
         if s.table:
             head = "".join(f"<th>{html.escape(c)}</th>" for c in s.table[0])
-            rows = "".join("<tr>" + "".join(
-                f"<td class='{'fail' if c == 'FAIL' else 'ok' if c == 'ok' else ''}'>{html.escape(c)}</td>" for c in row)
-                + "</tr>" for row in s.table[1:])
+            rows = "".join("<tr>" + "".join(f"<td class='{_cell_class(c)}'>{html.escape(c)}</td>" for c in row)
+                           + "</tr>" for row in s.table[1:])
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>Curation report</title><style>{CSS}</style>"
+    css = CSS + "td.text,th{text-align:left}td.num{text-align:right}"
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>Curation report</title><style>{css}</style>"
             f"</head><body>{''.join(body)}</body></html>")
 
 

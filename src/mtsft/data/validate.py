@@ -52,7 +52,8 @@ def validate_round(kept: list[dict], targets: dict[str, int], cfg: CurateConfig,
     too_long = int((tokens > cfg.quality.max_tokens).sum())
     checks.append(Check("max_length", too_long == 0,
                         f"{too_long} records over {cfg.quality.max_tokens} tokens (longest {int(tokens.max()) if len(tokens) else 0})",
-                        "lower quality.max_tokens is too late here: rerun curate (quality drops them)"))
+                        "records over quality.max_tokens should not get here: check the tokenizer/estimate "
+                        "used (--tokenizer) and quality.max_tokens"))
 
     originals = [r for r in kept if "upsampled" not in r.get("meta", {})]
     dups = sum(n - 1 for n in Counter(stable_hash(conversation_key(r)) for r in originals).values())
