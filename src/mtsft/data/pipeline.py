@@ -76,6 +76,19 @@ def _fresh_copy(record: dict, index: int) -> dict:
     return out
 
 
+def _own(records: list[dict]) -> list[dict]:
+    """Records the caller hands over: stale curation marks dropped in place, ids filled."""
+    for i, r in enumerate(records):
+        meta = r.get("meta")
+        if not isinstance(meta, dict):
+            r["meta"] = meta = {}
+        meta.pop("curate", None)
+        meta.pop("rejected", None)
+        if not r.get("id"):
+            r.update(id=_fresh_copy(r, i)["id"])
+    return records
+
+
 def _round_summary(name: str, entered: int, res: RoundResult, seconds: float) -> dict:
     return {"name": name, "entered": entered, "kept": len(res.kept) - len(res.added), "rejected": len(res.rejected),
             "added": len(res.added), "reasons": dict(Counter(r["meta"]["rejected"]["reason"] for r in res.rejected)),
@@ -91,13 +104,15 @@ def _difficulty_by_task(records: list[dict]) -> dict[str, list[float]]:
 
 
 def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer=None,
-           eval_records: list[dict] | None = None, log=print) -> CurationResult:
+           eval_records: list[dict] | None = None, log=print, copy: bool = True) -> CurationResult:
+    """Run every round. `copy=False` lets the rounds annotate the given records in place (saves a dict
+    per record; for callers that own them, like `curate_files`)."""
     cfg = config or CurateConfig()
     show = cfg.progress
     if tokenizer is None and cfg.tokenizer:
         from mtsft.model import load_tokenizer
         tokenizer = load_tokenizer(cfg.tokenizer)
-    records = [_fresh_copy(r, i) for i, r in enumerate(records)]
+    records = [_fresh_copy(r, i) for i, r in enumerate(records)] if copy else _own(records)
     rejected, review, rounds = [], [], []
     current = records
 
@@ -190,11 +205,11 @@ def curate_files(inputs: list[str], config: CurateConfig | None = None, out_dir:
     for p in eval_paths:
         eval_records += read_inputs([p])[0]
     start = time.perf_counter()
-    result = curate(records, cfg, eval_records=eval_records, log=log)
+    result = curate(records, cfg, eval_records=eval_records, log=log, copy=False)
     if unreadable:
         result.rejected = unreadable + result.rejected
         result.inputs += len(unreadable)
-        result.rounds.insert(0, {"name": "read", "entered": result.inputs, "kept": len(records),
+        result.rounds.insert(0, {"name": "read", "entered": result.inputs, "kept": result.inputs - len(unreadable),
                                  "rejected": len(unreadable), "added": 0,
                                  "reasons": {"unreadable": len(unreadable)}, "rejected_by_task": {},
                                  "seconds": 0.0, "notes": {}})

@@ -191,7 +191,7 @@ def quality_round(records: list[dict], cfg: QualityConfig, tokenizer=None, show:
     valid, rejected = [], []
     for r in records:
         try:
-            r["messages"] = validate_messages(r.get("messages"))
+            validate_messages(r.get("messages"))  # raises on a broken record; the record keeps its own list
             valid.append(r)
         except RecordError as e:
             rejected.append(reject(r, ROUND, "empty" if "empty" in str(e) else "invalid_record", detail=str(e)))
