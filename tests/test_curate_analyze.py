@@ -54,3 +54,10 @@ def test_lsh_links_only_similar_rows():
     sigs[2, :100] = sigs[0, :100]
     labels, _ = lsh_components(sigs, 16, 0.7)
     assert labels[0] == labels[1] == labels[2] and len(set(labels.tolist())) == 998
+
+
+def test_analyze_uses_the_tokenizer_when_given(tokenizer):
+    recs = generate({"sentiment": 3})
+    analysis = analyze(recs, tokenizer, near=False, show=False)
+    expected = len(tokenizer("\n".join(m["content"] for m in recs[0]["messages"]), add_special_tokens=False)["input_ids"])
+    assert analysis.lengths["sentiment"][0] == expected and "tokenizer" in analysis.length_method

@@ -132,3 +132,13 @@ def test_cli_analyze_and_classify_run(fake_registry, tmp_path, command):
     extra = ["--html", str(tmp_path / "a.html")] if command == "analyze" else ["--out", str(tmp_path / "c.jsonl")]
     result = CliRunner().invoke(app, ["data", command, str(src)] + extra)
     assert result.exit_code == 0, result.output
+
+
+def test_records_leaking_into_eval_files_are_dropped(fake_registry, tmp_path):
+    recs = generate({"sentiment": 30, "coding": 30})
+    src, evals = tmp_path / "in.jsonl", tmp_path / "eval.jsonl"
+    write_jsonl(src, recs)
+    write_jsonl(evals, recs[:3])
+    res = curate_files([str(src)], _config(), tmp_path / "out", eval_files=[str(evals)], log=None)
+    leaked = {r["id"] for r in res.rejected if r["meta"]["rejected"]["reason"] == "contaminated"}
+    assert leaked == {r["id"] for r in recs[:3]} and res.ok

@@ -240,3 +240,14 @@ def test_records_near_the_max_length_are_repeated_not_augmented(fake_registry):
         curate_meta(r)["tokens"] = 2040
     res = balance_round(recs, BalanceConfig(strategy="uniform", total=20), max_tokens=2048)
     assert {a["meta"]["upsampled"]["how"] for a in res.added} == {"repeat"}
+
+
+def test_model_difficulty_annotates_ifd_with_a_tiny_model(monkeypatch, tokenizer, tiny_model):
+    import mtsft.model as model_mod
+    from mtsft.data.difficulty import difficulty_round
+
+    monkeypatch.setattr(model_mod, "load_tokenizer", lambda spec, **kw: tokenizer)
+    monkeypatch.setattr(model_mod, "load_model", lambda spec, **kw: tiny_model)
+    recs = generate({"sentiment": 3})
+    difficulty_round(recs, model_spec="tiny", show=False)
+    assert all(r["meta"]["curate"]["ifd"] > 0 and 0 <= r["meta"]["curate"]["difficulty"] <= 1 for r in recs)
