@@ -108,3 +108,23 @@ def test_length_grouped_rows_batch_similar_lengths_together():
     batches = [[len(r["input_ids"]) for r in rows[i:i + 4]] for i in range(0, 32, 4)]
     assert sorted(n for b in batches for n in b) == list(range(1, 33))
     assert all(max(b) - min(b) == 3 for b in batches)  # each batch is 4 consecutive lengths
+
+
+def test_upsampled_draws_train_augmentations_not_verbatim_copies(tokenizer):
+    from mtsft.train.config import TrainConfig
+    from mtsft.train.data import Encoded
+    from mtsft.train.mixture import epoch_draws
+
+    records = [{"id": f"r{i}", "task": t, "lang": "en", "messages": [
+        {"role": "user", "content": f"Question number {i}?"}, {"role": "assistant", "content": f"Answer {i}."}]}
+        for i, t in enumerate(["big"] * 6 + ["small"] * 2)]
+    stage = StageSpec(name="s", epochs=1, lr=1e-4, mixture=MixtureConfig(strategy="uniform"))
+    draws = epoch_draws([r["task"] for r in records], stage, seed=0, epoch=0)[0]
+    small_copies = [(i, c) for i, c in draws if records[i]["task"] == "small"]
+    assert len(small_copies) == 4 and {c for _, c in small_copies} == {0, 1}
+    encoded = Encoded(records, tokenizer, TrainConfig(), ["big", "small"])
+    i = small_copies[0][0]
+    original, augmented = encoded.example(i, 0), encoded.example(i, 1)
+    assert augmented["input_ids"] != original["input_ids"]
+    trained = lambda e: [t for t, lab in zip(e["input_ids"], e["labels"]) if lab != -100]  # noqa: E731
+    assert trained(augmented) == trained(original)  # the answer is unchanged, only the prompt varies

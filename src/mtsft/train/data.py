@@ -12,7 +12,7 @@ from datasets import Dataset
 from mtsft.records import read_records
 from mtsft.tags import apply_task_tag
 from mtsft.train.config import StageSpec, TrainConfig
-from mtsft.train.mixture import epoch_indices
+from mtsft.train.mixture import epoch_draws
 from mtsft.train.packing import length_grouped_rows, pack_rows, single_rows
 from mtsft.train.tokenize import tokenize_conversation
 
@@ -63,23 +63,39 @@ class Encoded:
 
     def __init__(self, records: list[dict], tokenizer, cfg: TrainConfig, task_names: list[str]):
         self.task_index = {t: i for i, t in enumerate(task_names)}
+        self.records, self.tokenizer, self.cfg = records, tokenizer, cfg
         self.tasks = [task_of(r) for r in records]
-        limit = min(cfg.max_length, cfg.pack_length or cfg.max_length)
-        self.examples = []
-        self.dropped = 0
-        for r, task in zip(records, self.tasks):
-            messages = apply_task_tag(r["messages"], r.get("task"), cfg.task_tags, r.get("lang"))
-            tok = tokenize_conversation(tokenizer, messages, limit)
-            if tok.n_trained == 0:  # the answer was truncated away entirely: nothing to learn from it
-                self.dropped += 1
-                self.examples.append(None)
-                continue
-            tid = self.task_index[task]
-            self.examples.append({"input_ids": tok.input_ids, "labels": tok.labels,
-                                  "task_ids": [tid] * len(tok.input_ids)})
+        self.limit = min(cfg.max_length, cfg.pack_length or cfg.max_length)
+        self.examples = [self._encode(r, task) for r, task in zip(records, self.tasks)]
+        self.dropped = sum(e is None for e in self.examples)
+        self.augmented: dict[tuple[int, int], dict | None] = {}
 
-    def rows(self, indices: list[int], cfg: TrainConfig, rng: random.Random) -> list[dict]:
-        examples = [self.examples[i] for i in indices if self.examples[i] is not None]
+    def _encode(self, record: dict, task: str) -> dict | None:
+        messages = apply_task_tag(record["messages"], record.get("task"), self.cfg.task_tags, record.get("lang"))
+        tok = tokenize_conversation(self.tokenizer, messages, self.limit)
+        if tok.n_trained == 0:  # the answer was truncated away entirely: nothing to learn from it
+            return None
+        return {"input_ids": tok.input_ids, "labels": tok.labels,
+                "task_ids": [self.task_index[task]] * len(tok.input_ids)}
+
+    def example(self, i: int, copy: int = 0) -> dict | None:
+        """Record i as tokenized (copy 0), or its `copy`-th augmentation, made and tokenized once."""
+        if copy == 0 or self.examples[i] is None:
+            return self.examples[i]
+        if (i, copy) not in self.augmented:
+            from mtsft.data.balance import AUGMENTATIONS, augment
+
+            how = AUGMENTATIONS[(copy - 1) % len(AUGMENTATIONS)]
+            rng = random.Random(f"{self.cfg.seed}:{i}:{copy}")
+            variant = self._encode(augment(self.records[i], how, copy, rng), self.tasks[i])
+            # An augmentation that no longer fits (its answer truncated away) trains the original instead.
+            self.augmented[(i, copy)] = variant if variant is not None else self.examples[i]
+        return self.augmented[(i, copy)]
+
+    def rows(self, draws: list[int] | list[tuple[int, int]], cfg: TrainConfig, rng: random.Random) -> list[dict]:
+        """Rows for the drawn records; a draw is an index or an (index, copy) pair from `epoch_draws`."""
+        pairs = [d if isinstance(d, tuple) else (d, 0) for d in draws]
+        examples = [e for e in (self.example(i, c) for i, c in pairs) if e is not None]
         if cfg.batching == "packed":
             return pack_rows(examples, cfg.pack_length or cfg.max_length, rng)
         if cfg.batching == "grouped":
@@ -99,7 +115,7 @@ def stage_rows(encoded: Encoded, stage: StageSpec, cfg: TrainConfig, stage_index
     per_epoch = []
     for epoch in range(math.ceil(stage.epochs)):
         rng = random.Random(f"{cfg.seed}:{stage_index}:{epoch}:pack")
-        groups = epoch_indices(encoded.tasks, stage, seed=cfg.seed + stage_index, epoch=epoch)
+        groups = epoch_draws(encoded.tasks, stage, seed=cfg.seed + stage_index, epoch=epoch)
         rows = [row for g in groups for row in encoded.rows(g, cfg, rng)]
         per_epoch.append(len(rows))
         all_rows += rows

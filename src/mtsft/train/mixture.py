@@ -1,7 +1,9 @@
 """Which records one epoch of one stage trains on.
 
 Every epoch draws again (seeded by run seed, stage and epoch), so a down-sampled task sees a different
-subset each epoch and an up-sampled one different extra draws. How many records each task gets comes from
+subset each epoch, and an up-sampled one trains its extra draws as augmentations (instruction
+re-phrasing, system-prompt variation: `mtsft.data.balance.augment`, the same ones `data curate` uses)
+rather than verbatim repeats. How many records each task gets comes from
 `mtsft.data.mixture.mixture_counts`: the same rules `data curate` balances with.
 """
 
@@ -30,20 +32,21 @@ def _in_focus(task: str, stage: StageSpec) -> bool:
     return task in (stage.tasks or []) or (task_family(task) in (stage.families or []))
 
 
-def _draw(indices: list[int], want: int, rng: random.Random) -> list[int]:
-    """`want` indices: a fresh sample when down-sampling; whole shuffled copies plus a fresh sample of
-    the remainder when up-sampling."""
+def _draw(indices: list[int], want: int, rng: random.Random) -> list[tuple[int, int]]:
+    """`want` (index, copy) draws: a fresh sample when down-sampling; when up-sampling, every record once
+    (copy 0) and the extra draws as copies 1, 2, ... that training turns into augmentations."""
     if not indices or want <= 0:
         return []
     copies, rest = divmod(want, len(indices))
     out = []
-    for _ in range(copies):
-        out += rng.sample(indices, len(indices))
-    return out + rng.sample(indices, rest)
+    for copy in range(copies):
+        out += [(i, copy) for i in rng.sample(indices, len(indices))]
+    return out + [(i, copies) for i in rng.sample(indices, rest)]
 
 
-def epoch_indices(tasks: list[str], stage: StageSpec, *, seed: int, epoch: int) -> list[list[int]]:
-    """Record indices for one epoch, as groups trained in order (one group unless `order: grouped`).
+def epoch_draws(tasks: list[str], stage: StageSpec, *, seed: int, epoch: int) -> list[list[tuple[int, int]]]:
+    """(record index, copy number) draws for one epoch, as groups trained in order (one group unless
+    `order: grouped`). Copy 0 is the record itself; copy k > 0 is its k-th augmentation.
 
     tasks[i] is record i's task. Records outside the stage's tasks/families count as replay: a share
     `stage.replay` of the stage's size is drawn from them uniformly.
@@ -60,13 +63,18 @@ def epoch_indices(tasks: list[str], stage: StageSpec, *, seed: int, epoch: int) 
         m = stage.mixture
         counts = mixture_counts(counts, m.strategy, total=m.total, cap=m.cap, temperature=m.temperature,
                                 weights=m.weights)
-    picked = [i for t in sorted(counts) for i in _draw(by_task[t], counts[t], rng)]
+    picked = [d for t in sorted(counts) for d in _draw(by_task[t], counts[t], rng)]
     if stage.replay and others:
-        picked += rng.sample(others, min(len(others), round(stage.replay * len(picked))))
+        picked += [(i, 0) for i in rng.sample(others, min(len(others), round(stage.replay * len(picked))))]
     rng.shuffle(picked)
     if stage.order == "shuffled":
         return [picked]
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i in picked:
-        groups[task_family(tasks[i]) or tasks[i]].append(i)
+    groups: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for d in picked:
+        groups[task_family(tasks[d[0]]) or tasks[d[0]]].append(d)
     return [groups[k] for k in sorted(groups)]
+
+
+def epoch_indices(tasks: list[str], stage: StageSpec, *, seed: int, epoch: int) -> list[list[int]]:
+    """Record indices for one epoch (`epoch_draws` without the copy numbers)."""
+    return [[i for i, _ in group] for group in epoch_draws(tasks, stage, seed=seed, epoch=epoch)]
