@@ -136,9 +136,11 @@ def test_cli_analyze_and_classify_run(fake_registry, tmp_path, command):
 
 def test_records_leaking_into_eval_files_are_dropped(fake_registry, tmp_path):
     recs = generate({"sentiment": 30, "coding": 30})
+    leak = copy.deepcopy(recs[0])
+    leak["id"], leak["messages"][0]["content"] = "leak", "Classify the sentiment of this exact sentence: a quiet museum at dawn."
     src, evals = tmp_path / "in.jsonl", tmp_path / "eval.jsonl"
-    write_jsonl(src, recs)
-    write_jsonl(evals, recs[:3])
+    write_jsonl(src, recs + [leak])
+    write_jsonl(evals, [leak])
     res = curate_files([str(src)], _config(), tmp_path / "out", eval_files=[str(evals)], log=None)
     leaked = {r["id"] for r in res.rejected if r["meta"]["rejected"]["reason"] == "contaminated"}
-    assert leaked == {r["id"] for r in recs[:3]} and res.ok
+    assert leaked == {"leak"}
