@@ -77,7 +77,7 @@ TASK = Extraction(
     name="extraction",
     description={"en": "Extract named fields from text and return them as a JSON object.",
                  "zh": "从文本中抽取指定字段，并以JSON对象返回。"},
-    signals={"en": [r"\bextract\w*\b", r"\bJSON\b", r"\bkeys?\b.*\b(?:name|city|date)\b", r"\bfields?\b"],
-             "zh": [r"抽取|提取", r"JSON", r"键为|字段"]},
+    signals={"en": [r"\bextract\w*\b", r"\bJSON\b", r"\bkeys?\b.*\b(?:name|city|date)\b", r"\bfields?\b", r"\bpull out\b", r"\bnamed entit\w*\b", r"\bidentify (?:all |the |every )?(?:names?|people|places|organi[sz]ations|dates)\b"],
+             "zh": [r"抽取|提取", r"JSON", r"键为|字段", r"找出.{0,12}(?:人名|地名|机构|日期|名称)", r"列出.{0,12}(?:人名|地名|机构名)", r"实体"]},
     family="structured",
 )

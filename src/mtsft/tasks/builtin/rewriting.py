@@ -92,8 +92,8 @@ TASK = Rewriting(
     name="rewriting",
     description={"en": "Rewrite a message in another style (formal, shorter) keeping its meaning.",
                  "zh": "在保持原意的前提下改写文字的风格（正式、精简）。"},
-    signals={"en": [r"\brewrite\b", r"\brephrase\b", r"\bpolish\b", r"\bformal\b", r"\bmore professional\b", r"\bshorten\b"],
-             "zh": [r"改写", r"润色", r"正式", r"措辞", r"改短|精简"]},
+    signals={"en": [r"\brewrite\b", r"\brephrase\b", r"\bpolish\b", r"\bformal\b", r"\bmore professional\b", r"\bshorten\b", r"\bparaphrase\b", r"\breword\b", r"\bin other words\b", r"\bsimplify\b"],
+             "zh": [r"改写", r"润色", r"正式", r"措辞", r"改短|精简", r"换(?:一种|个)说法", r"语病", r"更(?:通顺|简洁|礼貌|委婉)"]},
     family="transform",
     multi_turn=True,
 )

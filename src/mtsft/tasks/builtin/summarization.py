@@ -120,7 +120,7 @@ class Summarization(BuiltinTask):
 TASK = Summarization(
     name="summarization",
     description={"en": "Summarise a short text in one sentence.", "zh": "用一句话概括一段短文。"},
-    signals={"en": [r"\bsumm?ari[sz]\w*\b", r"\bTL;?DR\b", r"\bgist\b", r"\bcondense\b", r"\bkey point\b"],
-             "zh": [r"概括", r"总结", r"摘要", r"要点"]},
+    signals={"en": [r"\bsumm?ari[sz]\w*\b", r"\bTL;?DR\b", r"\bgist\b", r"\bcondense\b", r"\bkey point\b", r"\babstract\b", r"\bin (?:one|a single) sentence\b", r"\bboil (?:it|this) down\b"],
+             "zh": [r"概括", r"总结", r"摘要", r"要点", r"压缩", r"一句话(?:说明|概括|总结)", r"简要(?:说明|概述)"]},
     family="transform",
 )
