@@ -61,3 +61,15 @@ def test_broken_entry_point_warns_and_is_skipped(monkeypatch):
     monkeypatch.setattr(plugins, "entry_points", lambda group: [ep])
     with pytest.warns(UserWarning, match="broken"):
         assert load_entry_point_tasks() == []
+
+
+def test_mtsft_tasks_environment_variable_registers_yaml_tasks(tmp_path, monkeypatch):
+    import mtsft.tasks as registry
+
+    path = tmp_path / "t.yaml"
+    path.write_text("tasks:\n  - name: env_sql_task\n    description: {en: SQL, zh: SQL}\n"
+                    "    signals: {en: ['SQL'], zh: ['SQL']}\n    scorer: exact_match\n    output_shape: code\n")
+    monkeypatch.setenv("MTSFT_TASKS", str(path))
+    monkeypatch.setattr(registry, "_loaded", False)
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    assert "env_sql_task" in registry.names()

@@ -1,10 +1,13 @@
 """The task registry: the one place that knows which task types exist.
 
 Built-in tasks register themselves when `mtsft.tasks.builtin` is imported; users add theirs through the
-`mtsft.tasks` entry-point group or a YAML file (`load_yaml_tasks`).
+`mtsft.tasks` entry-point group or YAML files (`load_yaml_tasks`, or the MTSFT_TASKS environment variable:
+paths separated by ':').
 """
 
 from __future__ import annotations
+
+import os
 
 from mtsft.tasks.base import Task
 
@@ -24,9 +27,12 @@ def _ensure_loaded() -> None:
     if _loaded:
         return
     import mtsft.tasks.builtin  # noqa: F401  (registers the built-in tasks)
-    from mtsft.tasks.plugins import load_entry_point_tasks
+    from mtsft.tasks.plugins import load_entry_point_tasks, load_yaml_tasks
 
     load_entry_point_tasks()
+    # MTSFT_TASKS=a.yaml:b.yaml makes YAML task types visible to every command (curate, train, eval...).
+    for path in filter(None, os.environ.get("MTSFT_TASKS", "").split(os.pathsep)):
+        load_yaml_tasks(path, replace=True)
     _loaded = True
 
 

@@ -40,10 +40,10 @@ def build_model(cfg: TrainConfig, method: str, precision: str, log=print):
         compute = torch.bfloat16 if precision == "bf16" else torch.float16
         quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
                                    bnb_4bit_compute_dtype=compute)
-        model = load_model(cfg.model, quantization_config=quant, log=log)
+        model = load_model(cfg.model, quantization_config=quant, trust_remote_code=cfg.trust_remote_code, log=log)
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.gradient_checkpointing)
         return get_peft_model(model, lora_config(cfg))
-    model = load_model(cfg.model, log=log)
+    model = load_model(cfg.model, trust_remote_code=cfg.trust_remote_code, log=log)
     model.config.use_cache = False
     if method == "lora":
         return get_peft_model(model, lora_config(cfg))

@@ -57,6 +57,7 @@ class EvalConfig(StageConfig):
 
 class TrainConfig(StageConfig):
     model: str = "builtin"
+    trust_remote_code: bool = False         # run a hub model's own Python code: only for models you trust
     data: str | None = None
     out: str = "runs/latest"
     method: Method = "lora"

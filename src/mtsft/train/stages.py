@@ -105,12 +105,12 @@ def train(cfg: TrainConfig, *, resume: bool = False, log=print) -> dict:
     precision = resolve_precision(cfg.precision)
     from mtsft.model import load_tokenizer
 
-    tokenizer = load_tokenizer(cfg.model, log=log)
+    tokenizer = load_tokenizer(cfg.model, trust_remote_code=cfg.trust_remote_code, log=log)
     probe_params = None
     if cfg.method == "auto":
         from mtsft.model import load_model
 
-        probe_params = sum(p.numel() for p in load_model(cfg.model, log=log).parameters())
+        probe_params = sum(p.numel() for p in load_model(cfg.model, trust_remote_code=cfg.trust_remote_code, log=log).parameters())
     method, reason = choose_method(cfg.method, n_records=len(train_recs), n_tasks=len(task_names),
                                    n_params=probe_params or 0, lora_below=cfg.auto_lora_below,
                                    full_above=cfg.auto_full_above)
