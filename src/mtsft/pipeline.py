@@ -24,13 +24,14 @@ class RunConfig(StageConfig):
     out: str = "runs/pipeline"
     model: str = "builtin"
     seed: int = 0
-    n: int = Field(1500, ge=50)                 # synth training records before curation
-    eval_n: int = Field(96, ge=12)              # held-out evaluation records (held-out templates)
+    # Sized so the whole loop takes about ten minutes on a 2-core laptop CPU; raise n for a real run.
+    n: int = Field(600, ge=50)                  # synth training records before curation
+    eval_n: int = Field(48, ge=12)              # held-out evaluation records (held-out templates)
     langs: list[str] = ["zh", "en"]
     curate_config: str = str(REPO / "configs" / "curate.yaml")
     train_config: str = str(REPO / "configs" / "lora.yaml")
-    train_overrides: list[str] = []
-    max_new_tokens: int = Field(96, ge=8)
+    train_overrides: list[str] = ["epochs=1"]
+    max_new_tokens: int = Field(64, ge=8)
     eval_batch_size: int = Field(16, ge=1)
     score_base: bool = True                     # also score the untuned model, side by side
     overwrite: bool = False                     # replace what an earlier run left in `out`
