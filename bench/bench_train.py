@@ -2,12 +2,12 @@
 trained tokens, one process, one after the other. Also measures this machine's matmul peaks for MFU.
 
     .venv/bin/python bench/bench_train.py                      # 40 alpaca examples, batch 8, LoRA r16
-    .venv/bin/python bench/bench_train.py --examples 16 --variants packed   # quicker
+    .venv/bin/python bench/bench_train.py --examples 16 --variants auto   # quicker
 
 A: SFTTrainer with TRL's defaults except: fp32, no packing, no padding-free (pads to the longest in each
    batch), completion-only loss (prompt/completion data), LoRA r16 all-linear. TRL's default
    gradient checkpointing stays on (that is what a plain TRL run does); --baseline-no-gc turns it off.
-B: `mtsft train` with its defaults (precision auto, batching packed, logits on trained tokens only,
+B: `mtsft train` with its defaults (precision auto, batching auto (grouped on CPU), logits on trained tokens only,
    no gradient checkpointing), same LoRA, batch size and max length. --variants adds other batchings.
 """
 
@@ -121,7 +121,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--max-length", type=int, default=512)
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
-    ap.add_argument("--variants", default="packed,grouped", help="B batchings to run (first is the default)")
+    ap.add_argument("--variants", default="auto,packed", help="B batchings to run (first is the default)")
     ap.add_argument("--baseline-no-gc", action="store_true", help="turn TRL's default gradient checkpointing off in A")
     args = ap.parse_args()
 

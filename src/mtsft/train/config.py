@@ -75,15 +75,16 @@ class TrainConfig(StageConfig):
     max_grad_norm: float = Field(1.0, gt=0)
 
     max_length: int = Field(1024, ge=8)     # longer conversations are truncated
-    # How examples become rows (measured end to end in bench/bench_train.py on this CPU, 2 threads, same
-    # run: packed 72, grouped 59, TRL's padded baseline 37 non-padding tok/s):
+    # How examples become rows (bench/bench_train.py measures all three against TRL's padded baseline):
     # packed:  several examples per row of `pack_length` tokens, no attention across them (position ids,
-    #          no attention mask, so transformers builds the block-diagonal mask); the default: the least
-    #          padding and the fewest, fullest steps;
+    #          no attention mask); the least padding, and free with flash-attention's varlen kernels;
     # grouped: one example per row, rows of similar length batched together, right padding and a plain
-    #          causal mask (no mask tensor at all; cheaper attention for very long rows on CPU);
-    # padded:  one example per row in random order (the plain baseline).
-    batching: Literal["grouped", "packed", "padded"] = "packed"
+    #          causal mask (no mask tensor at all). On CPU SDPA the packed rows' dense block-diagonal mask
+    #          costs more than grouping saves: quiet 2-core run, 32 alpaca examples: grouped 3.01x,
+    #          packed 2.45x the baseline's tokens/s (a noisier 16-example run had packed ahead, 1.97x vs 1.60x);
+    # padded:  one example per row in random order (the plain baseline);
+    # auto:    packed where the attention kernel packs for free (CUDA + flash-attn), else grouped.
+    batching: Literal["auto", "grouped", "packed", "padded"] = "auto"
     pack_length: int | None = Field(None, ge=8)  # row length when packed (default: max_length)
     gradient_checkpointing: bool = False    # a 135M model does not need it; it costs 20-30% speed
     lm_head_trained_only: bool = True       # logits only where the loss needs them (49k vocab)

@@ -90,3 +90,15 @@ def resolve_precision(precision: str) -> str:
     if precision == "fp16" and not cuda:
         raise ValueError("precision fp16 needs a CUDA GPU; use bf16 or fp32 on CPU")
     return precision
+
+
+def resolve_batching(batching: str) -> str:
+    """`auto` -> "packed" where flash-attention's varlen kernels make packing free (CUDA with flash-attn
+    installed), else "grouped" (on CPU SDPA the packed rows' dense block-diagonal mask costs more)."""
+    if batching != "auto":
+        return batching
+    import importlib.util
+
+    import torch
+
+    return "packed" if torch.cuda.is_available() and importlib.util.find_spec("flash_attn") else "grouped"

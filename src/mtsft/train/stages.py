@@ -25,7 +25,7 @@ from mtsft.train.config import StageSpec, TrainConfig
 from mtsft.train.data import (Encoded, eval_datasets, file_hash, load_records, rows_dataset, split_eval,
                               stage_rows, task_of)
 from mtsft.train.memory import keep_freed_memory
-from mtsft.train.method import choose_method, resolve_precision
+from mtsft.train.method import choose_method, resolve_batching, resolve_precision
 from mtsft.train.packing import PackedCollator
 from mtsft.train.runinfo import RunInfo, peak_memory_mb
 from mtsft.train.trainer import MultiTaskSFTTrainer
@@ -103,6 +103,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, log=print) -> dict:
     task_names = sorted({task_of(r) for r in train_recs + eval_recs})
 
     precision = resolve_precision(cfg.precision)
+    cfg = cfg.model_copy(update={"batching": resolve_batching(cfg.batching)})
     from mtsft.model import load_tokenizer
 
     tokenizer = load_tokenizer(cfg.model, trust_remote_code=cfg.trust_remote_code, log=log)
@@ -120,7 +121,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, log=print) -> dict:
     model = build_model(cfg, method, precision, log=log)
     trainable, total = parameter_counts(model)
     if state.is_main_process:
-        log(f"method: {method} ({reason}); precision: {precision}")
+        log(f"method: {method} ({reason}); precision: {precision}; batching: {cfg.batching}")
         log(f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.2f}%)")
 
     encoded = Encoded(train_recs, tokenizer, cfg, task_names)
