@@ -68,7 +68,7 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
         f"injected defects), {cfg.eval_n} eval records")
     timings["synth"] = time.perf_counter() - t
 
-    t = _step(log, "curate: classify -> balance -> quality -> dedup -> conflicts -> validate")
+    t = _step(log, "curate: classify -> quality -> conflicts -> dedup -> balance -> validate")
     curated = curate_files([str(raw)], load_config(CurateConfig, cfg.curate_config), out / "curated",
                            eval_files=[str(eval_path)], log=log)
     log(f"curate: kept {len(curated.kept)} of {curated.inputs}; report: {out / 'curated' / 'report.html'}")

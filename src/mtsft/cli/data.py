@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from mtsft.cli.common import console, friendly_errors, not_built
+from mtsft.cli.common import console, friendly_errors
+from mtsft.data.config import ClassifyConfig
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -62,11 +63,10 @@ def import_cmd(
 def classify_cmd(
     inputs: list[str] = typer.Argument(..., help="mtsft record files (JSONL)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output JSONL: every record with task, confidence and method."),
-    threshold: float = typer.Option(0.5, help="Below this confidence the task is 'uncertain'."),
+    threshold: float = typer.Option(ClassifyConfig().threshold, help="Below this confidence the task is 'uncertain'."),
     relabel: bool = typer.Option(False, "--relabel", help="Classify every record, ignoring the labels it has."),
 ) -> None:
     from mtsft.data.classify import classify_file
-    from mtsft.data.config import ClassifyConfig
 
     summary = classify_file(inputs, str(out), ClassifyConfig(threshold=threshold, trust_labels=not relabel))
     console.print(f"wrote {summary['records']:,} records to {out} ({summary['unreadable']} unreadable lines skipped)")
