@@ -58,6 +58,14 @@ def check_not_empty(output: str) -> list[str]:
     return [] if output.strip() else ["empty_output"]
 
 
+def check_answer_text(output: str, lang: str, *, plain: bool = True) -> list[str]:
+    """The checks every text answer shares: ["empty_output"] alone for an empty answer, else the wrong
+    language and (where plain text is asked) markdown."""
+    if not output.strip():
+        return ["empty_output"]
+    return check_language(output, lang) + (check_plain_text(output) if plain else [])
+
+
 def check_language(output: str, lang: str) -> list[str]:
     """The answer must be in `lang`; text with no letters at all is not judged. Chinese answers may hold
     English names and numbers, so zh only needs a Han majority."""

@@ -95,10 +95,9 @@ class Math(BuiltinTask):
         return scorers.numeric_match(output, record["reference"]["value"])
 
     def format_violations(self, output, record):
-        problems = formats.check_not_empty(output)
-        if problems:
+        problems = formats.check_answer_text(output, self.answer_lang(record), plain=False)
+        if problems == ["empty_output"]:
             return problems
-        problems = formats.check_language(output, self.answer_lang(record))
         if scorers.final_number(output) is None:
             problems.append("no_final_answer")
         return problems

@@ -111,10 +111,9 @@ class ReadingComprehension(BuiltinTask):
         return scorers.answer_f1(output, record["reference"]["answers"])
 
     def format_violations(self, output, record):
-        problems = formats.check_not_empty(output)
-        if problems:
+        problems = formats.check_answer_text(output, self.answer_lang(record))
+        if problems == ["empty_output"]:
             return problems
-        problems = formats.check_language(output, self.answer_lang(record)) + formats.check_plain_text(output)
         passage = record["reference"].get("passage", "")
         if len(output) > max(60, 2 * len(passage)) or passage and output.strip() in passage and len(output) > 0.8 * len(passage):
             problems.append("copies_passage")

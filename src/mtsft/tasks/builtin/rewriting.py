@@ -76,8 +76,7 @@ class Rewriting(BuiltinTask):
         return similarity
 
     def format_violations(self, output, record):
-        return (formats.check_not_empty(output) or
-                formats.check_language(output, self.answer_lang(record)) + formats.check_plain_text(output))
+        return formats.check_answer_text(output, self.answer_lang(record))
 
     def output_likeness(self, output):
         # A polished single message: one or two sentences, no markdown, formal words.

@@ -99,10 +99,9 @@ class Summarization(BuiltinTask):
         return scorers.rouge_l(output, record["reference"]["answer"])
 
     def format_violations(self, output, record):
-        problems = formats.check_not_empty(output)
-        if problems:
+        problems = formats.check_answer_text(output, self.answer_lang(record))
+        if problems == ["empty_output"]:
             return problems
-        problems = formats.check_language(output, self.answer_lang(record)) + formats.check_plain_text(output)
         n_out, n_src = len(scorers.tokens(output)), len(scorers.tokens(record["reference"]["source"]))
         if n_out > max(1.5 * n_src, 40) or n_out > 0.9 * n_src > 40:
             problems.append("summary_too_long")

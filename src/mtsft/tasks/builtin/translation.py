@@ -125,8 +125,7 @@ class Translation(BuiltinTask):
         return scorers.chrf(output, ref["answer"])
 
     def format_violations(self, output, record):
-        return (formats.check_not_empty(output) or
-                formats.check_language(output, self.answer_lang(record)) + formats.check_plain_text(output))
+        return formats.check_answer_text(output, self.answer_lang(record))
 
     def output_likeness(self, output):
         # One plain sentence with nothing around it; shape alone cannot tell it from a rewrite.
