@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup_env.sh
+echo "[tests] import layers (lint-imports, contracts in pyproject.toml)"
+lint-imports --no-cache
 echo "[tests] fast suite"
 python -m pytest -q "$@"
 if [ "${CI:-}" = "true" ] || [ "${MTSFT_SLOW:-0}" = "1" ]; then

@@ -15,6 +15,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from results import save_result
+
 HERE = Path(__file__).parent
 
 
@@ -50,6 +52,12 @@ def main() -> None:
     print(" " * 22 + " ".join(f"{s:>6}" for s in short))
     for name, row in zip(labels, matrix):
         print(f"{name:>22}" + " ".join(f"{v:>6}" if v else "     ." for v in row))
+    decided = [i for i, c in enumerate(confs) if c >= args.threshold]
+    save_result(f"classify_{args.file.stem}", {
+        "file": str(args.file.relative_to(HERE.parent)) if args.file.is_relative_to(HERE.parent) else str(args.file),
+        "prompts": len(rows), "accuracy": round(sum(correct) / len(rows), 4), "threshold": args.threshold,
+        "coverage": round(len(decided) / len(rows), 4),
+        "precision_when_decided": round(sum(correct[i] for i in decided) / max(len(decided), 1), 4)})
     print("\nmisclassified:")
     for r, p, c in zip(rows, names, confs):
         if p != r["task"]:

@@ -49,7 +49,7 @@ def run_one(path: str, out_dir: str) -> None:
     """Child process: curate one file, print a JSON line with seconds and peak RSS."""
     from mtsft.data.classify import load_classifier
     from mtsft.data.config import CurateConfig
-    from mtsft.data.pipeline import curate_files
+    from mtsft.data.curate import curate_files
 
     load_classifier()  # trained once and cached: not part of the per-record cost
     start = time.perf_counter()

@@ -49,7 +49,7 @@ def score_tasks(run: Path, data: Path, limit: int) -> dict[str, float]:
     from mtsft.eval.generate import generate, render_prompts
     from mtsft.model import load_model, load_tokenizer
     from mtsft.records import read_records, response
-    from mtsft.train.export import export_run
+    from mtsft.export import export_run
 
     merged = export_run(run, run / "merged", log=lambda *_: None)
     model, tok = load_model(str(merged), log=lambda *_: None), load_tokenizer(str(merged), log=lambda *_: None)

@@ -26,8 +26,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import torch  # noqa: E402
+from results import DATASETS, save_result  # noqa: E402
 
-ALPACA = Path(os.environ.get("MTSFT_DATASETS", "/work/shared/datasets")) / "alpaca_en_demo.jsonl"
+ALPACA = DATASETS / "alpaca_en_demo.jsonl"
 
 
 def alpaca_records(n: int) -> list[dict]:
@@ -89,7 +90,7 @@ def run_baseline(records, args) -> dict:
 def run_mtsft(records, args, batching: str) -> dict:
     from mtsft.records import write_jsonl
     from mtsft.train.config import load_train_config
-    from mtsft.train.stages import train
+    from mtsft.train.loop import train
 
     with tempfile.TemporaryDirectory() as tmp:
         write_jsonl(Path(tmp) / "data.jsonl", records)
@@ -140,6 +141,8 @@ def main() -> None:
 
     model = load_model("builtin", log=lambda *_: None)
     mean_len = a["tokens"] / len(records)
+    figures = {"examples": len(records), "threads": args.threads, "matmul_gflops": {k: round(v / 1e9) for k, v in peaks.items()},
+               "baseline_trl": {"tokens_per_s": round(a_rate, 1), "gradient_checkpointing": a["gc"]}, "mtsft": {}}
     for i, batching in enumerate(args.variants.split(",")):
         b = run_mtsft(records, args, batching)
         rate = b["tokens"] / b["seconds"]
@@ -149,6 +152,9 @@ def main() -> None:
               f"{b['seconds']:.1f}s = {rate:.1f} non-padding tok/s, {b['trained'] / b['seconds']:.1f} trained tok/s | "
               f"B/A {rate / a_rate:.2f}x | {flops / 1e9:.0f} GFLOP/s = MFU {100 * flops / peaks['bf16']:.0f}% of "
               f"bf16 peak, {100 * flops / peaks['fp32']:.0f}% of fp32 peak", flush=True)
+        figures["mtsft"][batching] = {"precision": b["precision"], "tokens_per_s": round(rate, 1),
+                                      "ratio_vs_trl": round(rate / a_rate, 2)}
+    save_result("train_throughput", figures)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from mtsft.cli import app
 from mtsft.data.config import ClassifyConfig, CurateConfig
-from mtsft.data.pipeline import curate, curate_files
+from mtsft.data.curate import curate, curate_files
 from mtsft.records import write_jsonl
 
 
@@ -106,15 +106,17 @@ def test_cli_curate_exits_nonzero_when_validation_fails(fake_registry, tmp_path)
     assert result.exit_code == 1 and "min_per_task" in result.output
 
 
-def test_cli_curate_with_shipped_config_and_strategy(fake_registry, tmp_path):
+def test_cli_curate_with_a_recipe_file_and_a_strategy_flag(fake_registry, tmp_path):
     src = tmp_path / "in.jsonl"
     write_jsonl(src, generate({"sentiment": 90, "coding": 10, "ideas": 30}))
+    recipe = tmp_path / "curate.yaml"
+    recipe.write_text("balance:\n  strategy: temperature\n  temperature: 2.0\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["data", "curate", str(src), "--out", str(tmp_path / "o"), "--config",
-                                      "configs/curate.yaml", "--strategy", "uniform", "--set",
+                                      str(recipe), "--strategy", "uniform", "--set",
                                       "classify.train_per_task_lang=40", "--set", "progress=false"])
+    assert result.exit_code == 0, result.output
     kept = [json.loads(x) for x in (tmp_path / "o" / "kept.jsonl").read_text().splitlines()]
     counts = {t: sum(r["task"] == t for r in kept) for t in ("sentiment", "coding", "ideas")}
-    assert result.exit_code == 0, result.output
     assert max(counts.values()) - min(counts.values()) <= 1
 
 

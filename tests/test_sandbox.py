@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from mtsft.eval.sandbox import run_tests
+from mtsft.sandbox import run_tests
 
 
 def test_passing_and_failing_tests_are_counted():

@@ -11,17 +11,38 @@ from mtsft.train.method import choose_method
 
 def test_shipped_recipes_load():
     for name in ("lora", "full", "qlora", "staged"):
-        load_train_config(f"configs/{name}.yaml")
+        load_train_config(name)
+
+
+def test_a_recipe_is_found_by_name_by_file_name_and_by_path(tmp_path):
+    from mtsft.config import resolve_recipe, shipped_recipes
+
+    assert {"lora", "full", "qlora", "staged", "accelerate/fsdp"} <= set(shipped_recipes())
+    assert load_train_config("lora.yaml") == load_train_config("lora")
+    own = tmp_path / "mine.yaml"
+    own.write_text("method: full\n", encoding="utf-8")
+    assert load_train_config(str(own)).method == "full"
+    assert resolve_recipe("accelerate/ddp").read_text(encoding="utf-8").startswith("#")
+
+
+def test_an_unknown_recipe_name_lists_the_shipped_ones():
+    with pytest.raises(ConfigError, match=r"no shipped recipe of that name \(shipped: .*lora"):
+        load_train_config("lroa")
+
+
+def test_typed_values_apply_after_override_strings_and_none_skips():
+    cfg = load_train_config("lora", ["lr=1e-4", "out=a"], {"out": "runs/x: y", "lr": None})
+    assert (cfg.lr, cfg.out) == (1e-4, "runs/x: y")
 
 
 def test_overrides_set_nested_keys_with_types():
-    cfg = load_train_config("configs/lora.yaml", ["lr=1e-4", "method=full", "lora.r=8"])
+    cfg = load_train_config("lora", ["lr=1e-4", "method=full", "lora.r=8"])
     assert (cfg.lr, cfg.method, cfg.lora.r) == (1e-4, "full", 8)
 
 
 def test_unknown_key_is_a_one_line_error_naming_the_key():
     with pytest.raises(ConfigError, match=r"unknown key 'lora.rank'") as e:
-        load_train_config("configs/lora.yaml", ["lora.rank=8"])
+        load_train_config("lora", ["lora.rank=8"])
     assert "\n" not in str(e.value)
 
 

@@ -12,7 +12,7 @@ def test_two_process_run_ends_with_identical_weights_on_both_ranks(tmp_path):
     data = write_records(tmp_path / "data.jsonl")
     sets = [a for kv in BASE + ["max_steps=3", f"data={data}"] for a in ("--set", kv)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "mtsft.train.launch", "train", "--nproc", "2",
+    proc = subprocess.run([sys.executable, "-m", "mtsft", "train", "--nproc", "2",
                            "--out", str(tmp_path / "run"), *sets], capture_output=True, text=True, env=env,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -5,10 +5,10 @@ import random
 import pytest
 import torch
 
-from mtsft.data.mixture import mixture_counts
-from mtsft.train.config import MixtureConfig, StageSpec
+from mtsft.mixture import mixture_counts
+from mtsft.train.config import MixtureConfig, TrainStage
 from mtsft.train.packing import PackedCollator, pack_rows, single_rows
-from mtsft.train.mixture import epoch_indices
+from mtsft.train.epochs import epoch_indices
 from mtsft.train.tokenize import tokenize_conversation
 from mtsft.train.trainer import token_losses
 
@@ -64,7 +64,7 @@ def _tasks(counts):
 
 def test_epoch_draws_follow_the_shared_mixture_rule():
     counts = {"a": 100, "b": 10, "c": 1}
-    stage = StageSpec(name="s", epochs=1, lr=1e-4, mixture=MixtureConfig(strategy="temperature", temperature=2))
+    stage = TrainStage(name="s", epochs=1, lr=1e-4, mixture=MixtureConfig(strategy="temperature", temperature=2))
     picked = epoch_indices(_tasks(counts), stage, seed=0, epoch=0)[0]
     tasks = _tasks(counts)
     got = {t: sum(1 for i in picked if tasks[i] == t) for t in counts}
@@ -72,7 +72,7 @@ def test_epoch_draws_follow_the_shared_mixture_rule():
 
 
 def test_each_epoch_draws_a_different_subset_of_a_downsampled_task():
-    stage = StageSpec(name="s", epochs=2, lr=1e-4, mixture=MixtureConfig(strategy="uniform"))
+    stage = TrainStage(name="s", epochs=2, lr=1e-4, mixture=MixtureConfig(strategy="uniform"))
     tasks = _tasks({"big": 50, "small": 5})
     e0 = epoch_indices(tasks, stage, seed=0, epoch=0)[0]
     e1 = epoch_indices(tasks, stage, seed=0, epoch=1)[0]
@@ -83,7 +83,7 @@ def test_each_epoch_draws_a_different_subset_of_a_downsampled_task():
 
 def test_stage_focus_with_replay_draws_a_share_of_the_other_tasks():
     tasks = _tasks({"hard": 40, "easy": 200})
-    stage = StageSpec(name="h", epochs=1, lr=1e-4, tasks=["hard"], replay=0.1)
+    stage = TrainStage(name="h", epochs=1, lr=1e-4, tasks=["hard"], replay=0.1)
     picked = epoch_indices(tasks, stage, seed=0, epoch=0)[0]
     assert sum(tasks[i] == "hard" for i in picked) == 40
     assert sum(tasks[i] == "easy" for i in picked) == 4
@@ -113,12 +113,12 @@ def test_length_grouped_rows_batch_similar_lengths_together():
 def test_upsampled_draws_train_augmentations_not_verbatim_copies(tokenizer):
     from mtsft.train.config import TrainConfig
     from mtsft.train.data import Encoded
-    from mtsft.train.mixture import epoch_draws
+    from mtsft.train.epochs import epoch_draws
 
     records = [{"id": f"r{i}", "task": t, "lang": "en", "messages": [
         {"role": "user", "content": f"Question number {i}?"}, {"role": "assistant", "content": f"Answer {i}."}]}
         for i, t in enumerate(["big"] * 6 + ["small"] * 2)]
-    stage = StageSpec(name="s", epochs=1, lr=1e-4, mixture=MixtureConfig(strategy="uniform"))
+    stage = TrainStage(name="s", epochs=1, lr=1e-4, mixture=MixtureConfig(strategy="uniform"))
     draws = epoch_draws([r["task"] for r in records], stage, seed=0, epoch=0)[0]
     small_copies = [(i, c) for i, c in draws if records[i]["task"] == "small"]
     assert len(small_copies) == 4 and {c for _, c in small_copies} == {0, 1}

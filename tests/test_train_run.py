@@ -4,11 +4,14 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 
+from mtsft.config import dump_config
 from mtsft.train.config import load_train_config
-from mtsft.train.stages import train
+from mtsft.train.loop import train
 
 TASKS = ("alpha", "beta", "gamma")
 
@@ -55,7 +58,7 @@ def test_per_task_train_and_eval_losses_are_logged(tmp_path):
 
 
 def test_full_recipe_runs_and_saves_a_full_model(tmp_path):
-    cfg = tiny_cfg(tmp_path, "max_steps=2", "lr=1e-4", recipe="configs/full.yaml")
+    cfg = tiny_cfg(tmp_path, "max_steps=2", "lr=1e-4", recipe="full")
     info = train(cfg, log=lambda *_: None)
     assert info["method"] == "full" and info["params"]["trainable_share"] == 1.0
     assert (tmp_path / "run" / "model" / "model.safetensors").exists()
@@ -78,8 +81,7 @@ def test_existing_run_is_not_overwritten_without_resume(tmp_path):
 
 def _cli(args, env_extra=None):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "mtsft.train.launch", "train", *args],
-                          capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=300)
 
 
 def test_resume_after_sigkill_ends_with_the_same_final_loss(tmp_path):
@@ -87,14 +89,15 @@ def test_resume_after_sigkill_ends_with_the_same_final_loss(tmp_path):
     reference = train(tiny_cfg(tmp_path / "ref", *steps), log=lambda *_: None)
 
     cfg = tiny_cfg(tmp_path / "killed", *steps)
-    sets = [a for kv in BASE + steps + [f"data={cfg.data}", f"out={cfg.out}"] for a in ("--set", kv)]
-    killed = _cli(sets, {"MTSFT_TEST_SIGKILL_AT_STEP": "5"})
+    config = tmp_path / "killed.yaml"
+    config.write_text(yaml.safe_dump(dump_config(cfg)), encoding="utf-8")
+    killed = _cli([str(Path(__file__).parent / "faults.py"), str(config), "5"])
     assert killed.returncode == -9, killed.stderr[-2000:]
     run = tmp_path / "killed" / "run"
     assert json.loads((run / "run.json").read_text())["status"] == "running"
     assert (run / "stages" / "00-main" / "checkpoint-3").is_dir()
 
-    resumed = _cli(["--resume", "--out", str(run)])
+    resumed = _cli(["-m", "mtsft", "train", "--resume", "--out", str(run)])
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     final = json.loads((run / "run.json").read_text())
     assert final["status"] == "completed" and final["resumed"] == 1
@@ -105,7 +108,7 @@ def test_export_merge_writes_a_plain_model_that_transformers_loads(tmp_path):
     import torch
     from transformers import AutoModelForCausalLM
 
-    from mtsft.train.export import export_run
+    from mtsft.export import export_run
 
     train(tiny_cfg(tmp_path, "max_steps=2"), log=lambda *_: None)
     out = export_run(tmp_path / "run", tmp_path / "merged", log=lambda *_: None)

@@ -225,7 +225,8 @@ def from_fields(obj: dict, mapping: dict[str, str]) -> tuple[list[dict], dict]:
 
 # ---- one object -> record ---------------------------------------------------------------------------
 
-def _known_tasks() -> set[str]:
+def known_tasks() -> set[str]:
+    """Task names a label may carry to be trusted (empty when the registry fails to load)."""
     try:
         from mtsft import tasks
         return set(tasks.names())
@@ -364,7 +365,7 @@ def import_files(paths: list[str], *, fmt: str | None = None, mapping: list[str]
     columns = parse_mapping(mapping)
     if fmt == "fields" and not columns:
         raise ImportFormatError("--format fields needs --map prompt=... --map response=...")
-    known = _known_tasks()
+    known = known_tasks()
     if task is not None and known and task not in known:
         raise ImportFormatError(f"--task {task!r} is not a registered task ({', '.join(sorted(known))})")
     files = expand_inputs(paths)

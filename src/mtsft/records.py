@@ -22,6 +22,9 @@ from mtsft.text import detect_lang
 ROLES = ("system", "user", "assistant")
 LANGS = ("zh", "en", "mixed")
 FIELDS = ("id", "messages", "task", "lang", "source", "reference", "meta")
+# The one label for "no task": unlabeled records, and those the classifier would not decide. Tables,
+# per-task losses and curation all count such records under this name.
+NO_TASK = "uncertain"
 
 
 class RecordError(ValueError):
@@ -91,6 +94,10 @@ def make_record(
 
 
 # ---- views that stages use instead of indexing messages by hand -------------------------------------
+
+def task_of(record: dict) -> str:
+    return record.get("task") or NO_TASK
+
 
 def system_prompt(record: dict) -> str | None:
     first = record["messages"][0]

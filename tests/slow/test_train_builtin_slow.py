@@ -16,7 +16,7 @@ def test_lora_on_builtin_with_synth_records_completes_and_lowers_loss(tmp_path):
     # 8 records, 2 steps an epoch, 4 epochs: the same examples come back, so the loss must fall on them.
     write_jsonl(tmp_path / "data.jsonl", synth_records(8, seed=0, clean=True))
     result = CliRunner().invoke(app, [
-        "train", "-c", "configs/lora.yaml", "--data", str(tmp_path / "data.jsonl"), "--out", str(tmp_path / "run"),
+        "train", "-c", "lora", "--data", str(tmp_path / "data.jsonl"), "--out", str(tmp_path / "run"),
         "--set", "max_steps=8", "--set", "epochs=4", "--set", "batch_size=4",
         "--set", "eval.fraction=0", "--set", "max_length=256", "--set", "logging_steps=1", "--set", "lr=1e-3",
         "--set", "report_to=[]"])

@@ -10,7 +10,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import typer  # noqa: E402
 
 from mtsft import __version__  # noqa: E402
-from mtsft.cli import data, evaluate, later, pipeline, train  # noqa: E402
+from mtsft.cli import data, evaluate, later, run, train  # noqa: E402
 
 app = typer.Typer(
     name="mtsft",
@@ -23,7 +23,7 @@ app.add_typer(data.app, name="data", help="Make, import, analyze and curate mult
 train.register(app)
 app.add_typer(evaluate.app, name="eval", help="Generate with a model and score each task with its verifier.")
 later.register(app)
-pipeline.register(app)
+run.register(app)
 
 
 def _version(value: bool) -> None:

@@ -36,6 +36,11 @@ def friendly_errors(fn):
     return wrapper
 
 
+def path_str(path) -> str | None:
+    """A path flag as the config's string field (None stays None: the flag was not given)."""
+    return None if path is None else str(path)
+
+
 def not_built(command: str, issue_hint: str) -> None:
     err_console.print(f"[yellow]`mtsft {command}` is not built yet[/] ({issue_hint}).", highlight=False)
     sys.exit(3)

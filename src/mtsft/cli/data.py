@@ -100,7 +100,7 @@ def analyze_cmd(
 def curate_cmd(
     inputs: list[str] = typer.Argument(..., help="Record files (JSONL; other formats go through the importers)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder: kept/rejected/review.jsonl, manifest.json, report.md/html."),
-    config: Path = typer.Option(None, "--config", "-c", help="Curation recipe (YAML), e.g. configs/curate.yaml."),
+    config: str = typer.Option(None, "--config", "-c", help="Curation recipe: a YAML path or a shipped name (default: the code's defaults)."),
     overrides: list[str] = typer.Option(None, "--set", help="Override a config key: --set dedup.threshold=0.7."),
     strategy: str = typer.Option(None, "--strategy", help="proportional, temperature, uniform or weights."),
     weights: str = typer.Option(None, "--weights", help="task=w,... (implies --strategy weights)."),
@@ -112,18 +112,13 @@ def curate_cmd(
 ) -> None:
     from mtsft.config import load_config
     from mtsft.data.config import CurateConfig
-    from mtsft.data.mixture import parse_weights
-    from mtsft.data.pipeline import curate_files
+    from mtsft.data.curate import curate_files
+    from mtsft.mixture import parse_weights
 
-    sets = list(overrides or [])
     parsed = parse_weights(weights)
-    if parsed:
-        sets += ["balance.strategy=weights"] + [f"balance.weights.{t}={w}" for t, w in parsed.items()]
-    for key, value in (("balance.strategy", strategy), ("balance.total", total), ("seed", seed),
-                       ("model", model), ("tokenizer", tokenizer)):
-        if value is not None:
-            sets.append(f"{key}={value}")
-    cfg = load_config(CurateConfig, config, sets)
+    cfg = load_config(CurateConfig, config, overrides, {
+        "balance.strategy": "weights" if parsed else strategy, "balance.weights": parsed, "balance.total": total,
+        "seed": seed, "model": model, "tokenizer": tokenizer})
     result = curate_files(inputs, cfg, out, eval_files=eval_files or [], log=console.print)
     console.print(f"{result.inputs:,} inputs: {len(result.kept) - result.upsampled:,} kept + {len(result.rejected):,} "
                   f"rejected ({len(result.review):,} to review), {result.upsampled:,} up-sampled copies", highlight=False)

@@ -18,7 +18,7 @@ def import_table(result) -> Table:
     return table
 
 
-def pipeline_table(summary: dict) -> Table:
+def run_table(summary: dict) -> Table:
     """Per-task verifier scores of the base and the tuned model, side by side."""
     runs = [k for k in ("base", "tuned") if k in summary["per_task"]]
     table = Table(title=f"held-out scores per task (kept {summary['kept']} of {summary['inputs']} records; "

@@ -7,18 +7,14 @@ from pathlib import Path
 
 import typer
 
-from mtsft.cli.common import console, friendly_errors
-
-
-def _flag_overrides(**flags) -> list[str]:
-    return [f"{k}={v}" for k, v in flags.items() if v is not None]
+from mtsft.cli.common import console, friendly_errors, path_str
 
 
 def register(app: typer.Typer) -> None:
     @app.command(help="LoRA / QLoRA / full SFT with multi-task controls, staged schedules and per-task eval loss.")
     @friendly_errors
     def train(
-        config: Path = typer.Option(None, "-c", "--config", help="YAML recipe (configs/lora.yaml, ...)."),
+        config: str = typer.Option(None, "-c", "--config", help="Recipe: a YAML path or a shipped name (lora, full, qlora, staged)."),
         set_: list[str] = typer.Option([], "--set", help="Override a config key: --set lr=1e-4 (repeatable)."),
         data: Path = typer.Option(None, "--data", help="Curated records (JSONL) to train on."),
         out: Path = typer.Option(None, "--out", help="Run directory (default runs/latest)."),
@@ -26,22 +22,24 @@ def register(app: typer.Typer) -> None:
         resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last checkpoint."),
         precision: str = typer.Option(None, "--precision", help="auto | bf16 | fp16 | fp32."),
         nproc: int = typer.Option(None, "--nproc", help="Processes (per machine), launched through accelerate."),
-        config_accelerate: Path = typer.Option(None, "--config-accelerate", help="accelerate config (DDP/FSDP/DeepSpeed)."),
+        config_accelerate: str = typer.Option(None, "--config-accelerate", help="accelerate config: a path or a shipped name "
+                                              "(accelerate/ddp, accelerate/fsdp, accelerate/deepspeed_zero2, ...)."),
         num_machines: int = typer.Option(None, "--num-machines", help="Multi-node: number of machines."),
         machine_rank: int = typer.Option(None, "--machine-rank", help="Multi-node: rank of this machine."),
         main_process_ip: str = typer.Option(None, "--main-process-ip", help="Multi-node: address of rank 0."),
         main_process_port: int = typer.Option(None, "--main-process-port", help="Multi-node: port of rank 0."),
     ) -> None:
+        from mtsft.config import resolve_recipe
         from mtsft.train.config import load_train_config
         from mtsft.train.launch import LaunchSpec, inside_launcher, launch
-        from mtsft.train.stages import train as run_training
+        from mtsft.train.loop import train as run_training
 
         if config is None and resume and out is not None and (out / "config.yaml").exists():
-            config = out / "config.yaml"
-        cfg = load_train_config(config, list(set_) + _flag_overrides(
-            data=data, out=out, model=model, precision=precision))
-        spec = LaunchSpec(nproc, str(config_accelerate) if config_accelerate else None, num_machines,
-                          machine_rank, main_process_ip, main_process_port)
+            config = str(out / "config.yaml")
+        cfg = load_train_config(config, set_, {"data": path_str(data), "out": path_str(out), "model": model,
+                                               "precision": precision})
+        accelerate_file = str(resolve_recipe(config_accelerate)) if config_accelerate else None
+        spec = LaunchSpec(nproc, accelerate_file, num_machines, machine_rank, main_process_ip, main_process_port)
         if spec.wanted() and not inside_launcher():
             raise typer.Exit(launch(cfg, spec, resume=resume, log=console.print))
         info = run_training(cfg, resume=resume, log=console.print)
@@ -55,6 +53,6 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", help="Where to write the model."),
         merge: bool = typer.Option(True, "--merge/--no-merge", help="Merge LoRA into the base weights."),
     ) -> None:
-        from mtsft.train.export import export_run
+        from mtsft.export import export_run
 
         export_run(run, out, merge=merge, log=console.print)

@@ -17,9 +17,10 @@ import numpy as np
 from mtsft.data import plots
 from mtsft.data.common import length_method, token_lengths
 from mtsft.data.config import DedupConfig
+from mtsft.data.page import CSS
 from mtsft.data.dedup import conversation_key, near_duplicate_clusters
 from mtsft.data.shingles import stable_hash
-from mtsft.records import assistant_turns, conversation_text
+from mtsft.records import assistant_turns, conversation_text, task_of
 
 
 @dataclass
@@ -51,10 +52,6 @@ def _duplicate_flags(records: list[dict], near: bool) -> tuple[np.ndarray, np.nd
     return exact, near_flags & ~exact
 
 
-def _task(record: dict) -> str:
-    return record.get("task") or "(unlabeled)"
-
-
 def _row(task: str, lang: str, idx: list[int], lengths, turns, exact, near, total) -> dict:
     ls = lengths[idx]
     return {"task": task, "lang": lang, "count": len(idx), "share": len(idx) / total,
@@ -73,7 +70,7 @@ def analyze(records: list[dict], tokenizer=None, near: bool = True, show: bool =
     exact, near_flags = _duplicate_flags(records, near)
     groups = defaultdict(list)
     for i, r in enumerate(records):
-        groups[(_task(r), r.get("lang") or "?")].append(i)
+        groups[(task_of(r), r.get("lang") or "?")].append(i)
     rows = []
     for task in sorted({t for t, _ in groups}):
         all_idx = [i for (t, _), idx in groups.items() if t == task for i in idx]
@@ -86,7 +83,7 @@ def analyze(records: list[dict], tokenizer=None, near: bool = True, show: bool =
         by_lang[t][lang] += len(idx)
     by_task = defaultdict(list)
     for i, r in enumerate(records):
-        by_task[_task(r)].append(int(lengths[i]))
+        by_task[task_of(r)].append(int(lengths[i]))
     return Analysis(rows, dict(by_task), {t: dict(c) for t, c in by_lang.items()}, len(records),
                     length_method(tokenizer))
 
@@ -125,13 +122,6 @@ def html_table(rows: list[dict]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222;line-height:1.45}
-table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}
-td:first-child,th:first-child,td:nth-child(2){text-align:left}tr.task{font-weight:600;background:#f6f8fa}tr.lang{color:#666}
-img{max-width:100%;margin:0.5em 0}.grid{display:grid;grid-template-columns:1fr 1fr;gap:1em}
-.ok{color:#1a7f37}.fail{color:#cf222e;font-weight:600}code{background:#f3f3f3;padding:1px 4px}"""
-
-
 def analysis_html(analysis: Analysis, title: str) -> str:
     task_rows = analysis.task_rows()
     figs = [
@@ -160,7 +150,7 @@ def write_analysis_html(analysis: Analysis, path: str | Path, title: str = "Data
 def analyze_files(inputs: list[str], html_out: str | Path | None = None, tokenizer_spec: str | None = None,
                   near: bool = True, show: bool = True) -> Analysis:
     """`mtsft data analyze`: the analysis of the inputs, and the HTML page when `html_out` is given."""
-    from mtsft.data.pipeline import read_inputs
+    from mtsft.data.inputs import read_inputs
 
     tokenizer = None
     if tokenizer_spec:

@@ -1,4 +1,4 @@
-"""Balance round: bring each task to its target count under the shared mixing rules of `mixture.py`.
+"""Balance round: bring each task to its target count under the shared mixing rules of `mtsft.mixture`.
 
 Down-sampling keeps the highest-quality records, stratified by difficulty (each task keeps its spread of
 easy and hard records instead of only the easy ones). Up-sampling first makes augmented copies (the
@@ -18,23 +18,9 @@ import numpy as np
 
 from mtsft.data.common import RoundResult, curate_meta, reject, task_of
 from mtsft.data.config import BalanceConfig
-from mtsft.data.mixture import mixture_counts
+from mtsft.mixture import AUGMENTATIONS, augment
 
 ROUND = "balance"
-
-SYSTEM_PROMPTS = {
-    "en": ["You are a helpful assistant.", "You are a careful, precise assistant.",
-           "You are an assistant that answers exactly what is asked.", "You are a knowledgeable and concise assistant."],
-    "zh": ["你是一个乐于助人的助手。", "你是一个认真、严谨的助手。", "你是一个只回答所问内容的助手。", "你是一个知识丰富、回答简洁的助手。"],
-}
-# Framings that re-phrase the request around the original instruction without changing what it asks.
-REPHRASINGS = {
-    "en": ["Please help me with the following.\n\n{p}", "{p}\n\nThank you!", "Here is my request:\n{p}",
-           "I need your help with this one.\n{p}", "Task:\n{p}"],
-    "zh": ["请帮我完成下面的任务。\n\n{p}", "{p}\n\n谢谢！", "我的请求如下：\n{p}", "这个问题需要你帮忙：\n{p}", "任务：\n{p}"],
-}
-AUGMENTATIONS = ("rephrase", "system_prompt")
-
 
 def targets_for(counts: dict[str, int], cfg: BalanceConfig) -> dict[str, int]:
     """The mixture's counts, each capped at `max_upsample` times the task's records: past a few copies a
@@ -44,8 +30,7 @@ def targets_for(counts: dict[str, int], cfg: BalanceConfig) -> dict[str, int]:
 
 
 def mixture_targets(counts: dict[str, int], cfg: BalanceConfig) -> dict[str, int]:
-    return mixture_counts(counts, cfg.strategy, total=cfg.total, cap=cfg.cap, temperature=cfg.temperature,
-                          weights=cfg.weights)
+    return cfg.counts(counts)
 
 
 def _tiebreak(seed: int, record: dict) -> str:
@@ -74,28 +59,6 @@ def select_best(records: list[dict], target: int, bins: int, seed: int) -> set[i
         ranked = sorted(members, key=lambda i: (-curate_meta(records[i]).get("quality", 0.5), _tiebreak(seed, records[i])))
         keep.update(ranked[: quota[b]])
     return keep
-
-
-def _lang(record: dict) -> str:
-    return "zh" if record.get("lang") == "zh" else "en"
-
-
-def augment(record: dict, how: str, k: int, rng: random.Random) -> dict:
-    new = copy.deepcopy(record)
-    new["id"] = f"{record['id']}~{how}{k}"
-    msgs = new["messages"]
-    if how == "rephrase":
-        first_user = next(i for i, m in enumerate(msgs) if m["role"] == "user")
-        msgs[first_user]["content"] = rng.choice(REPHRASINGS[_lang(record)]).format(p=msgs[first_user]["content"])
-    elif how == "system_prompt":
-        current = msgs[0]["content"] if msgs[0]["role"] == "system" else None
-        choice = rng.choice([s for s in SYSTEM_PROMPTS[_lang(record)] if s != current])
-        if current is None:
-            msgs.insert(0, {"role": "system", "content": choice})
-        else:
-            msgs[0]["content"] = choice
-    new["meta"] = {**new.get("meta", {}), "upsampled": {"from": record["id"], "how": how}}
-    return new
 
 
 AUGMENT_MARGIN = 64  # tokens an augmentation may add; records closer to the max length are repeated instead

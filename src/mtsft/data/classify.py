@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mtsft.data.common import UNKNOWN_TASK, RoundResult, curate_meta, progress, reject
+from mtsft.data.common import RoundResult, curate_meta, progress, reject
 from mtsft.data.config import ClassifyConfig
-from mtsft.records import prompt
+from mtsft.records import NO_TASK, prompt
 
 ROUND = "classify"
 SIGNAL_BOOST = 3.0
@@ -183,7 +183,7 @@ def classify_round(records: list[dict], cfg: ClassifyConfig, show: bool = True, 
         meta["predicted_task"], meta["predicted_confidence"] = name, conf
         if label_prob is not None:
             meta["label_confidence"] = label_prob
-        if cfg.trust_labels and r.get("task") not in (None, "", UNKNOWN_TASK):
+        if cfg.trust_labels and r.get("task") not in (None, "", NO_TASK):
             meta["task_method"], meta["task_confidence"] = "label", 1.0
             labelled += 1
             kept.append(r)
@@ -195,7 +195,7 @@ def classify_round(records: list[dict], cfg: ClassifyConfig, show: bool = True, 
             kept.append(r)
             continue
         uncertain += 1
-        r["task"] = UNKNOWN_TASK
+        r["task"] = NO_TASK
         meta["task_method"], meta["task_confidence"] = method, conf
         meta["task_guess"] = name
         if cfg.uncertain == "keep":
@@ -213,7 +213,7 @@ def classify_file(inputs: list[str], out: str, cfg: ClassifyConfig | None = None
     ones included, labelled `uncertain`); returns counts by task and by method."""
     from collections import Counter
 
-    from mtsft.data.pipeline import read_inputs
+    from mtsft.data.inputs import read_inputs
     from mtsft.records import write_jsonl
 
     cfg = (cfg or ClassifyConfig()).model_copy(update={"uncertain": "keep"})

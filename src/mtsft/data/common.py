@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-UNKNOWN_TASK = "uncertain"
+from mtsft.records import task_of
 
 
 @dataclass
@@ -33,10 +33,6 @@ def curate_meta(record: dict) -> dict:
 def reject(record: dict, round_name: str, reason: str, **detail) -> dict:
     record.setdefault("meta", {})["rejected"] = {"round": round_name, "reason": reason, **detail}
     return record
-
-
-def task_of(record: dict) -> str:
-    return record.get("task") or UNKNOWN_TASK
 
 
 def task_counts(records: list[dict]) -> dict[str, int]:

@@ -10,13 +10,13 @@ from typing import Literal
 
 from pydantic import Field
 
-from mtsft.config import StageConfig
-from mtsft.data.mixture import Strategy
+from mtsft.config import StrictConfig
+from mtsft.mixture import MixtureConfig
 
 Policy = Literal["keep_best", "majority", "relabel", "drop", "review", "keep"]
 
 
-class ClassifyConfig(StageConfig):
+class ClassifyConfig(StrictConfig):
     trust_labels: bool = True          # records that arrive with a task keep it (the label checks still run)
     threshold: float = 0.2             # below this confidence the task is "uncertain" (12 tasks: chance is 0.08)
     uncertain: Literal["review", "drop", "keep"] = "review"
@@ -25,7 +25,7 @@ class ClassifyConfig(StageConfig):
                                        # this many times likelier (synth: 93% of mislabels, 0.1% false alarms)
 
 
-class QualityConfig(StageConfig):
+class QualityConfig(StrictConfig):
     min_response_chars: int = 1
     max_tokens: int = 2048             # whole conversation, in tokens of the model's tokenizer (or the estimate)
     repetition_threshold: float = 0.5  # share of duplicated 3-grams in the response above which it is dropped
@@ -36,7 +36,7 @@ class QualityConfig(StageConfig):
     verifier_budget_ms: float = 2.0    # the task's verifier joins the score while it costs less per record
 
 
-class DedupConfig(StageConfig):
+class DedupConfig(StrictConfig):
     num_perm: int = 128
     bands: int = 16                    # 16 bands x 8 rows: candidate threshold ~0.71, verified at `threshold`
     threshold: float = 0.8             # estimated Jaccard of char shingles above which records are near-duplicates
@@ -50,7 +50,7 @@ class DedupConfig(StageConfig):
     contamination_threshold: float = 0.5  # share of a prompt's n-grams found in eval prompts
 
 
-class ConflictsConfig(StageConfig):
+class ConflictsConfig(StrictConfig):
     contradictory_answers: Policy = "keep_best"   # (a) same instruction, answers that disagree
     cross_label: Policy = "majority"              # (b) same instruction under two task labels
     answer_shape: Policy = "review"               # (c) an answer shaped like another task's
@@ -60,24 +60,22 @@ class ConflictsConfig(StageConfig):
     shape_other_min: float = 0.8                  # ... and another task's at least this
 
 
-class BalanceConfig(StageConfig):
-    strategy: Strategy = "temperature"
-    temperature: float = 3.0
-    cap: int | None = None
-    weights: dict[str, float] | None = None
-    total: int | None = None           # target size; default: as many records as survive the earlier rounds
+class BalanceConfig(MixtureConfig):
+    """The mixture the curated file should have (`total`: as many records as survive the earlier rounds),
+    and how to reach it."""
+
     augment: bool = True               # up-sample with augmented copies before plain repeats
     max_upsample: float = 4.0          # a task grows to at most this many times its records (copies included)
     difficulty_bins: int = 4           # down-sampling keeps each task's difficulty spread
 
 
-class ValidateConfig(StageConfig):
+class ValidateConfig(StrictConfig):
     min_per_task: int = 1
     tolerance: float = 0.05            # allowed |share - target share| per task
     fail_on_error: bool = True
 
 
-class CurateConfig(StageConfig):
+class CurateConfig(StrictConfig):
     seed: int = 0
     tokenizer: str | None = None       # model spec for token lengths; None = chars-per-token estimate
     model: str | None = None           # model spec for model-based difficulty (answer loss); None = heuristics only

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mtsft.data import plots
-from mtsft.data.analyze import CSS
+from mtsft.data.page import CSS
 from mtsft.records import prompt
 
 ROUND_STORY = {

@@ -1,19 +1,14 @@
-"""Trainer callbacks: the progress bar with tokens/s and loss, metrics files, and a fault-injection hook."""
+"""Trainer callbacks: the progress bar with tokens/s and loss, and the metrics files."""
 
 from __future__ import annotations
 
 import csv
 import json
-import os
-import signal
 import time
 from pathlib import Path
 
 from tqdm.auto import tqdm
 from transformers import TrainerCallback
-
-KILL_ENV = "MTSFT_TEST_SIGKILL_AT_STEP"
-
 
 class ProgressBar(TrainerCallback):
     """One tqdm bar per stage: step, loss and non-padding tokens/s of this process."""
@@ -77,15 +72,3 @@ class MetricsFiles(TrainerCallback):
                 if new:
                     writer.writerow(["step", "stage", "split", "task", "loss"])
                 writer.writerows(rows)
-
-
-class SigkillAtStep(TrainerCallback):
-    """Test-only fault injection: with MTSFT_TEST_SIGKILL_AT_STEP=N set, SIGKILL this process (no
-    cleanup, like the OOM killer or a lost node) at the end of step N, before that step's checkpoint."""
-
-    def __init__(self):
-        self.step = int(os.environ.get(KILL_ENV, "0") or 0)
-
-    def on_step_end(self, args, state, control, **kw):
-        if self.step and state.global_step >= self.step:
-            os.kill(os.getpid(), signal.SIGKILL)

@@ -10,32 +10,22 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from mtsft.config import StageConfig, load_config
+from mtsft.config import StrictConfig, load_config
+from mtsft.mixture import MixtureConfig
+from mtsft.tags import TagMode
 
 Method = Literal["auto", "lora", "qlora", "full"]
 Precision = Literal["auto", "bf16", "fp16", "fp32"]
-TagMode = Literal["none", "system", "prefix"]
 
 
-class MixtureConfig(StageConfig):
-    """How many records of each task one epoch draws; read by `mtsft.data.mixture.mixture_counts`,
-    the same rules `data curate` balances with. `total` defaults to the records available."""
-
-    strategy: Literal["proportional", "temperature", "uniform", "weights"] = "temperature"
-    temperature: float = Field(2.0, gt=0)
-    cap: int | None = Field(None, gt=0)
-    total: int | None = Field(None, ge=1)
-    weights: dict[str, float] | None = None
-
-
-class LoraConfig(StageConfig):
+class LoraSettings(StrictConfig):
     r: int = Field(16, ge=1)
     alpha: int = Field(32, ge=1)
     dropout: float = Field(0.0, ge=0, lt=1)
     target_modules: str | list[str] = "all-linear"
 
 
-class StageSpec(StageConfig):
+class TrainStage(StrictConfig):
     """One stage of a staged schedule; it starts from the previous stage's weights."""
 
     name: str
@@ -48,14 +38,14 @@ class StageSpec(StageConfig):
     order: Literal["shuffled", "grouped"] = "shuffled"  # grouped: one task family after another
 
 
-class EvalConfig(StageConfig):
+class EvalConfig(StrictConfig):
     data: str | None = None                 # a held-out file; else `fraction` of each task is held out
     fraction: float = Field(0.05, ge=0, lt=1)
     max_per_task: int = Field(32, ge=1)
     steps: int | None = Field(None, ge=1)   # evaluate every N steps (default: at the end of each stage)
 
 
-class TrainConfig(StageConfig):
+class TrainConfig(StrictConfig):
     model: str = "builtin"
     trust_remote_code: bool = False         # run a hub model's own Python code: only for models you trust
     data: str | None = None
@@ -92,8 +82,8 @@ class TrainConfig(StageConfig):
 
     task_tags: TagMode = "none"
     mixture: MixtureConfig | None = None    # None: train on the data as curated
-    stages: list[StageSpec] | None = None
-    lora: LoraConfig = LoraConfig()
+    stages: list[TrainStage] | None = None
+    lora: LoraSettings = LoraSettings()
     eval: EvalConfig = EvalConfig()
 
     logging_steps: int = Field(10, ge=1)
@@ -115,10 +105,10 @@ class TrainConfig(StageConfig):
                 raise ValueError(f"stage names must be unique, repeated: {', '.join(dup)}")
         return self
 
-    def stage_list(self) -> list[StageSpec]:
+    def stage_list(self) -> list[TrainStage]:
         """The stages to run, with unset fields filled from the top level."""
         if not self.stages:
-            return [StageSpec(name="main", epochs=self.epochs, lr=self.lr, mixture=self.mixture)]
+            return [TrainStage(name="main", epochs=self.epochs, lr=self.lr, mixture=self.mixture)]
         return [s.model_copy(update={
             "epochs": s.epochs if s.epochs is not None else self.epochs,
             "lr": s.lr if s.lr is not None else self.lr,
@@ -126,5 +116,5 @@ class TrainConfig(StageConfig):
         }) for s in self.stages]
 
 
-def load_train_config(path=None, overrides: list[str] | None = None) -> TrainConfig:
-    return load_config(TrainConfig, path, overrides)
+def load_train_config(path=None, overrides: list[str] | None = None, values: dict | None = None) -> TrainConfig:
+    return load_config(TrainConfig, path, overrides, values)

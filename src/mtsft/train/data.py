@@ -9,15 +9,12 @@ from pathlib import Path
 
 from datasets import Dataset
 
-from mtsft.records import read_records
+from mtsft.records import read_records, task_of
 from mtsft.tags import apply_task_tag
-from mtsft.train.config import StageSpec, TrainConfig
-from mtsft.train.mixture import epoch_draws
+from mtsft.train.config import TrainStage, TrainConfig
+from mtsft.train.epochs import epoch_draws
 from mtsft.train.packing import length_grouped_rows, pack_rows, single_rows
 from mtsft.train.tokenize import tokenize_conversation
-
-NO_TASK = "(none)"  # records not yet classified still train; their loss is reported under this label
-
 
 def load_records(path: str | Path) -> list[dict]:
     path = Path(path)
@@ -37,10 +34,6 @@ def file_hash(path: str | Path | None) -> str | None:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def task_of(record: dict) -> str:
-    return record.get("task") or NO_TASK
 
 
 def split_eval(records: list[dict], fraction: float, max_per_task: int, seed: int) -> tuple[list, list]:
@@ -83,7 +76,7 @@ class Encoded:
         if copy == 0 or self.examples[i] is None:
             return self.examples[i]
         if (i, copy) not in self.augmented:
-            from mtsft.data.balance import AUGMENTATIONS, augment
+            from mtsft.mixture import AUGMENTATIONS, augment
 
             how = AUGMENTATIONS[(copy - 1) % len(AUGMENTATIONS)]
             rng = random.Random(f"{self.cfg.seed}:{i}:{copy}")
@@ -103,7 +96,7 @@ class Encoded:
         return single_rows(examples)
 
 
-def stage_rows(encoded: Encoded, stage: StageSpec, cfg: TrainConfig, stage_index: int) -> tuple[list[dict], int]:
+def stage_rows(encoded: Encoded, stage: TrainStage, cfg: TrainConfig, stage_index: int) -> tuple[list[dict], int]:
     """The rows of every epoch of a stage, concatenated in training order, and the rows per epoch.
 
     Epochs are materialised up front (each one drawn and packed with its own seed) so the Trainer walks

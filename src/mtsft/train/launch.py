@@ -51,7 +51,7 @@ def accelerate_command(spec: LaunchSpec, config_path: Path, resume: bool) -> lis
                         ("--main_process_port", spec.main_process_port)):
         if value is not None:
             cmd += [flag, str(value)]
-    cmd += ["-m", "mtsft.train.launch", "train", "-c", str(config_path)]
+    cmd += ["-m", "mtsft.train.worker", str(config_path)]
     return cmd + (["--resume"] if resume else [])
 
 
@@ -73,9 +73,3 @@ def launch(cfg: TrainConfig, spec: LaunchSpec, *, resume: bool = False, log=prin
     env = {**os.environ, "MTSFT_LAUNCHED": "1", "OMP_NUM_THREADS": os.environ.get(
         "OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // max(1, spec.nproc or 1))))}
     return subprocess.run(cmd, env=env).returncode
-
-
-if __name__ == "__main__":  # what each worker runs: the CLI itself
-    from mtsft.cli import app
-
-    app()

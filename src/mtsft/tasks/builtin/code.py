@@ -39,7 +39,7 @@ class Code(BuiltinTask):
                                                         "tests": spec["tests"]})
 
     def score(self, output, record):
-        from mtsft.eval.sandbox import run_tests
+        from mtsft.sandbox import run_tests
 
         code, _ = formats.extract_code(output)
         if not code.strip() or not formats._parses(code):

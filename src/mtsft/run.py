@@ -15,12 +15,15 @@ from pathlib import Path
 
 from pydantic import Field
 
-from mtsft.config import StageConfig
+from mtsft.config import StrictConfig
+from mtsft.data.config import CurateConfig
+from mtsft.train.config import TrainConfig
 
-REPO = Path(__file__).resolve().parents[2]
 
+class RunConfig(StrictConfig):
+    """The whole loop's config: the stages' own configs, composed (`--set train.lr=1e-4`,
+    `--set curate.balance.temperature=2`). `model` and `seed` are the run's, handed to training."""
 
-class RunConfig(StageConfig):
     out: str = "runs/pipeline"
     model: str = "builtin"
     seed: int = 0
@@ -28,9 +31,8 @@ class RunConfig(StageConfig):
     n: int = Field(600, ge=50)                  # synth training records before curation
     eval_n: int = Field(48, ge=12)              # held-out evaluation records (held-out templates)
     langs: list[str] = ["zh", "en"]
-    curate_config: str = str(REPO / "configs" / "curate.yaml")
-    train_config: str = str(REPO / "configs" / "lora.yaml")
-    train_overrides: list[str] = ["epochs=1"]
+    curate: CurateConfig = Field(default_factory=CurateConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
     max_new_tokens: int = Field(64, ge=8)
     eval_batch_size: int = Field(16, ge=1)
     score_base: bool = True                     # also score the untuned model, side by side
@@ -43,13 +45,10 @@ def _step(log, name: str):
 
 
 def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
-    from mtsft.config import load_config
-    from mtsft.data.config import CurateConfig
-    from mtsft.data.pipeline import curate_files
+    from mtsft.data.curate import curate_files
     from mtsft.records import read_records, write_jsonl
     from mtsft.tasks.synth import synth_records, synth_stats
-    from mtsft.train.config import load_train_config
-    from mtsft.train.stages import train
+    from mtsft.train.loop import train
 
     out = Path(cfg.out)
     if out.exists() and any(out.iterdir()):
@@ -69,15 +68,14 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
     timings["synth"] = time.perf_counter() - t
 
     t = _step(log, "curate: classify -> quality -> conflicts -> dedup -> balance -> validate")
-    curated = curate_files([str(raw)], load_config(CurateConfig, cfg.curate_config), out / "curated",
+    curated = curate_files([str(raw)], cfg.curate, out / "curated",
                            eval_files=[str(eval_path)], log=log)
     log(f"curate: kept {len(curated.kept)} of {curated.inputs}; report: {out / 'curated' / 'report.html'}")
     timings["curate"] = time.perf_counter() - t
 
     t = _step(log, "train")
-    train_cfg = load_train_config(cfg.train_config, [
-        f"data={out / 'curated' / 'kept.jsonl'}", f"out={out / 'train'}", f"model={cfg.model}",
-        f"seed={cfg.seed}", *cfg.train_overrides])
+    train_cfg = cfg.train.model_copy(update={"data": str(out / "curated" / "kept.jsonl"), "out": str(out / "train"),
+                                             "model": cfg.model, "seed": cfg.seed})
     info = train(train_cfg, log=log)
     timings["train"] = time.perf_counter() - t
 

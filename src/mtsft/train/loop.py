@@ -19,11 +19,12 @@ from pathlib import Path
 import torch
 from accelerate import PartialState
 
+from mtsft.records import task_of
 from mtsft.train.build import build_model, parameter_counts
-from mtsft.train.callbacks import MetricsFiles, ProgressBar, SigkillAtStep
-from mtsft.train.config import StageSpec, TrainConfig
+from mtsft.train.callbacks import MetricsFiles, ProgressBar
+from mtsft.train.config import TrainStage, TrainConfig
 from mtsft.train.data import (Encoded, eval_datasets, file_hash, load_records, rows_dataset, split_eval,
-                              stage_rows, task_of)
+                              stage_rows)
 from mtsft.train.memory import keep_freed_memory
 from mtsft.train.method import choose_method, resolve_batching, resolve_precision
 from mtsft.train.packing import PackedCollator
@@ -36,11 +37,11 @@ def _set_threads(cfg: TrainConfig, world: int) -> None:
         torch.set_num_threads(cfg.threads or max(1, (os.cpu_count() or 1) // world))
 
 
-def _stage_dir(run_dir: Path, i: int, stage: StageSpec) -> Path:
+def _stage_dir(run_dir: Path, i: int, stage: TrainStage) -> Path:
     return run_dir / "stages" / f"{i:02d}-{stage.name}"
 
 
-def _sft_args(cfg: TrainConfig, stage: StageSpec, out: Path, run_dir: Path, precision: str, max_steps: int,
+def _sft_args(cfg: TrainConfig, stage: TrainStage, out: Path, run_dir: Path, precision: str, max_steps: int,
               has_eval: bool):
     from trl import SFTConfig
 
@@ -80,8 +81,9 @@ def _stage_steps(n_rows: int, rows_per_epoch: int, epochs: float, cfg: TrainConf
     return min(steps, cfg.max_steps) if cfg.max_steps else steps
 
 
-def train(cfg: TrainConfig, *, resume: bool = False, log=print) -> dict:
-    """Run every stage of `cfg`; returns the final run.json content."""
+def train(cfg: TrainConfig, *, resume: bool = False, log=print, callbacks: tuple = ()) -> dict:
+    """Run every stage of `cfg`; returns the final run.json content. `callbacks`: extra Trainer callbacks
+    (a notebook's own logging, a test's fault injection)."""
     import datasets
 
     datasets.disable_progress_bars()  # packing runs dataset.map per epoch; the training bar is enough
@@ -151,7 +153,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, log=print) -> dict:
         from transformers.trainer_callback import PrinterCallback
 
         trainer.remove_callback(PrinterCallback)
-        for cb in (ProgressBar(trainer, stage.name), MetricsFiles(run_dir, stage.name, task_names), SigkillAtStep()):
+        for cb in (ProgressBar(trainer, stage.name), MetricsFiles(run_dir, stage.name, task_names), *callbacks):
             trainer.add_callback(cb)
         checkpoint = _last_checkpoint(stage_dir) if resume else None
         info.stage_started(stage.name, steps=steps, rows=len(rows), lr=stage.lr, epochs=stage.epochs)

@@ -2,9 +2,9 @@
 
 Every epoch draws again (seeded by run seed, stage and epoch), so a down-sampled task sees a different
 subset each epoch, and an up-sampled one trains its extra draws as augmentations (instruction
-re-phrasing, system-prompt variation: `mtsft.data.balance.augment`, the same ones `data curate` uses)
+re-phrasing, system-prompt variation: `mtsft.mixture.augment`, the same ones `data curate` uses)
 rather than verbatim repeats. How many records each task gets comes from
-`mtsft.data.mixture.mixture_counts`: the same rules `data curate` balances with.
+`mtsft.mixture.mixture_counts`: the same rules `data curate` balances with.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 
-from mtsft.data.mixture import mixture_counts
-from mtsft.train.config import StageSpec
+from mtsft.train.config import TrainStage
 
 
 def task_family(task: str) -> str | None:
@@ -26,7 +25,7 @@ def task_family(task: str) -> str | None:
         return None
 
 
-def _in_focus(task: str, stage: StageSpec) -> bool:
+def _in_focus(task: str, stage: TrainStage) -> bool:
     if stage.tasks is None and stage.families is None:
         return True
     return task in (stage.tasks or []) or (task_family(task) in (stage.families or []))
@@ -44,7 +43,7 @@ def _draw(indices: list[int], want: int, rng: random.Random) -> list[tuple[int, 
     return out + [(i, copies) for i in rng.sample(indices, rest)]
 
 
-def epoch_draws(tasks: list[str], stage: StageSpec, *, seed: int, epoch: int) -> list[list[tuple[int, int]]]:
+def epoch_draws(tasks: list[str], stage: TrainStage, *, seed: int, epoch: int) -> list[list[tuple[int, int]]]:
     """(record index, copy number) draws for one epoch, as groups trained in order (one group unless
     `order: grouped`). Copy 0 is the record itself; copy k > 0 is its k-th augmentation.
 
@@ -60,9 +59,7 @@ def epoch_draws(tasks: list[str], stage: StageSpec, *, seed: int, epoch: int) ->
         raise ValueError(f"stage {stage.name!r}: no records of its tasks/families in the training data")
     counts = {t: len(ix) for t, ix in sorted(by_task.items())}
     if stage.mixture is not None:
-        m = stage.mixture
-        counts = mixture_counts(counts, m.strategy, total=m.total, cap=m.cap, temperature=m.temperature,
-                                weights=m.weights)
+        counts = stage.mixture.counts(counts)
     picked = [d for t in sorted(counts) for d in _draw(by_task[t], counts[t], rng)]
     if stage.replay and others:
         picked += [(i, 0) for i in rng.sample(others, min(len(others), round(stage.replay * len(picked))))]
@@ -75,6 +72,6 @@ def epoch_draws(tasks: list[str], stage: StageSpec, *, seed: int, epoch: int) ->
     return [groups[k] for k in sorted(groups)]
 
 
-def epoch_indices(tasks: list[str], stage: StageSpec, *, seed: int, epoch: int) -> list[list[int]]:
+def epoch_indices(tasks: list[str], stage: TrainStage, *, seed: int, epoch: int) -> list[list[int]]:
     """Record indices for one epoch (`epoch_draws` without the copy numbers)."""
     return [[i for i, _ in group] for group in epoch_draws(tasks, stage, seed=seed, epoch=epoch)]

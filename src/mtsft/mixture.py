@@ -1,5 +1,7 @@
-"""How many records each task gets: the mixing rules shared by `data curate` (balance round) and
-`train` (per-epoch resampling), so both read a mixture the same way.
+"""A mixture: how many records each task gets, and how an up-sampled record is varied.
+
+Shared by `data curate` (the balance round) and `train` (per-epoch resampling), so both read a mixture
+the same way and train the same augmentations: one `MixtureConfig`, one `mixture_counts`, one `augment`.
 
 Strategies (n_t = records available for task t, N = target total):
 - proportional: p_t ∝ min(n_t, cap)                      (T5 "examples-proportional" / FLAN's cap)
@@ -10,11 +12,32 @@ Strategies (n_t = records available for task t, N = target total):
 
 from __future__ import annotations
 
+import copy
 import math
+import random
 from typing import Literal
+
+from pydantic import Field
+
+from mtsft.config import StrictConfig
 
 Strategy = Literal["proportional", "temperature", "uniform", "weights"]
 STRATEGIES = ("proportional", "temperature", "uniform", "weights")
+DEFAULT_TEMPERATURE = 3.0  # between T5's T=2 and mT5's T~3.3: rare tasks rise without swamping the frequent
+
+
+class MixtureConfig(StrictConfig):
+    """How many records of each task a mixture draws. `total` defaults to the records available."""
+
+    strategy: Strategy = "temperature"
+    temperature: float = Field(DEFAULT_TEMPERATURE, gt=0)
+    cap: int | None = Field(None, gt=0)          # per-task cap before mixing (T5/FLAN)
+    total: int | None = Field(None, ge=1)
+    weights: dict[str, float] | None = None      # {task: weight} for strategy "weights"
+
+    def counts(self, available: dict[str, int]) -> dict[str, int]:
+        return mixture_counts(available, self.strategy, total=self.total, cap=self.cap,
+                              temperature=self.temperature, weights=self.weights)
 
 
 def mixture_rates(
@@ -22,7 +45,7 @@ def mixture_rates(
     strategy: Strategy = "temperature",
     *,
     cap: int | None = None,
-    temperature: float = 2.0,
+    temperature: float = DEFAULT_TEMPERATURE,
     weights: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """Sampling rate per task (sums to 1 over tasks with a positive rate)."""
@@ -58,7 +81,7 @@ def mixture_counts(
     *,
     total: int | None = None,
     cap: int | None = None,
-    temperature: float = 2.0,
+    temperature: float = DEFAULT_TEMPERATURE,
     weights: dict[str, float] | None = None,
 ) -> dict[str, int]:
     """Target number of records per task; `total` defaults to the number of records available.
@@ -91,3 +114,42 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
         if not sep or not name.strip():
             raise ValueError(f"--weights {text!r}: expected task=number pairs, bad part {part!r}")
     return out
+
+
+# ---- augmentations: how an up-sampled record differs from its source ----------------------------------
+
+SYSTEM_PROMPTS = {
+    "en": ["You are a helpful assistant.", "You are a careful, precise assistant.",
+           "You are an assistant that answers exactly what is asked.", "You are a knowledgeable and concise assistant."],
+    "zh": ["你是一个乐于助人的助手。", "你是一个认真、严谨的助手。", "你是一个只回答所问内容的助手。", "你是一个知识丰富、回答简洁的助手。"],
+}
+# Framings that re-phrase the request around the original instruction without changing what it asks.
+REPHRASINGS = {
+    "en": ["Please help me with the following.\n\n{p}", "{p}\n\nThank you!", "Here is my request:\n{p}",
+           "I need your help with this one.\n{p}", "Task:\n{p}"],
+    "zh": ["请帮我完成下面的任务。\n\n{p}", "{p}\n\n谢谢！", "我的请求如下：\n{p}", "这个问题需要你帮忙：\n{p}", "任务：\n{p}"],
+}
+AUGMENTATIONS = ("rephrase", "system_prompt")
+
+
+def _lang(record: dict) -> str:
+    return "zh" if record.get("lang") == "zh" else "en"
+
+
+def augment(record: dict, how: str, k: int, rng: random.Random) -> dict:
+    """A copy of `record` varied by `how` (rephrase | system_prompt), its id marked with `~{how}{k}`."""
+    new = copy.deepcopy(record)
+    new["id"] = f"{record['id']}~{how}{k}"
+    msgs = new["messages"]
+    if how == "rephrase":
+        first_user = next(i for i, m in enumerate(msgs) if m["role"] == "user")
+        msgs[first_user]["content"] = rng.choice(REPHRASINGS[_lang(record)]).format(p=msgs[first_user]["content"])
+    elif how == "system_prompt":
+        current = msgs[0]["content"] if msgs[0]["role"] == "system" else None
+        choice = rng.choice([s for s in SYSTEM_PROMPTS[_lang(record)] if s != current])
+        if current is None:
+            msgs.insert(0, {"role": "system", "content": choice})
+        else:
+            msgs[0]["content"] = choice
+    new["meta"] = {**new.get("meta", {}), "upsampled": {"from": record["id"], "how": how}}
+    return new

@@ -1,4 +1,4 @@
-"""The curation pipeline: rounds chained, every input record accounted for.
+"""Curation: the rounds chained, every input record accounted for.
 
     classify -> quality -> conflicts -> dedup -> (difficulty) -> balance -> validate
 
@@ -15,7 +15,6 @@ this module only chains them, keeps the books and asserts `inputs == kept + reje
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections import Counter
@@ -31,8 +30,10 @@ from mtsft.data.conflicts import conflicts_round
 from mtsft.data.dedup import dedup_round
 from mtsft.data.difficulty import difficulty_round
 from mtsft.data.quality import quality_round
+from mtsft.data.report import write_report
 from mtsft.data.validate import Check, as_dicts, failed, validate_round
-from mtsft.records import content_id, conversation_text, iter_jsonl, write_jsonl
+from mtsft.data.inputs import read_inputs
+from mtsft.records import content_id, conversation_text, write_jsonl
 
 
 @dataclass
@@ -154,46 +155,6 @@ def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer
 
 # ---- the edges: files in, files out -------------------------------------------------------------------
 
-def read_inputs(paths: list[str]) -> tuple[list[dict], list[dict], list[dict]]:
-    """(records, unreadable lines as rejected records, per-file summaries). mtsft records are taken as
-    they are (the quality round judges them); other formats go through `mtsft.importers`."""
-    from mtsft.importers import convert, sniff_format
-    from mtsft.records import RecordError
-
-    records, bad, files = [], [], []
-    for path in paths:
-        if not Path(path).exists():
-            raise FileNotFoundError(f"{path}: no such file")
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-        n = 0
-        for lineno, obj, err in iter_jsonl(path):
-            n += 1
-            source = f"{path}:{lineno}"
-            try:
-                if err:
-                    raise RecordError(err)
-                if isinstance(obj, dict) and "messages" in obj and ("task" in obj or "id" in obj):
-                    records.append({**obj, "source": obj.get("source") or source})
-                    continue
-                fmt = sniff_format(obj)
-                if fmt is None:
-                    raise RecordError("not an mtsft record and no known format (import it with `mtsft data import --map`)")
-                records.append(convert(obj, fmt, source, {}, _known_tasks()))
-            except RecordError as e:
-                bad.append(reject({"id": f"{Path(path).name}:{lineno}", "source": source, "raw": str(obj)[:2000],
-                                   "meta": {}}, "read", "unreadable", detail=str(e)))
-        files.append({"path": str(path), "lines": n, "sha256": digest})
-    return records, bad, files
-
-
-def _known_tasks() -> set[str]:
-    try:
-        from mtsft import tasks
-        return set(tasks.names())
-    except Exception:
-        return set()
-
-
 def curate_files(inputs: list[str], config: CurateConfig | None = None, out_dir: str | Path = "curated", *,
                  eval_files: list[str] | None = None, log=print) -> CurationResult:
     """`mtsft data curate`: write kept/rejected/review.jsonl, manifest.json, report.md and report.html."""
@@ -219,7 +180,6 @@ def curate_files(inputs: list[str], config: CurateConfig | None = None, out_dir:
     write_jsonl(out / "review.jsonl", result.review)
     manifest = build_manifest(result, files, eval_paths, time.perf_counter() - start)
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    from mtsft.data.report import write_report
     write_report(result, out)
     return result
 
