@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from results import save_result
+
 BASE = 50_000
 TAG_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789天地人山水火木金土日月风云雨雪花草鸟鱼"
 
@@ -92,6 +94,7 @@ def main() -> None:
         ratio = results[big]["seconds"] / results[small]["seconds"]
         print(f"time ratio {big:,} / {small:,} records = {ratio:.2f} (linear would be {big / small:.1f}; "
               f"the target is at most 6 for 1M / 200k)")
+    save_result("curate_throughput", {str(n): {**r, "records_per_s": round(n / r["seconds"])} for n, r in results.items()})
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from results import save_result
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
@@ -33,7 +35,7 @@ def run_method(method: str, data: Path, out: Path, args) -> dict:
     lr = "2e-4" if method == "lora" else "2e-5"
     sets = [f"method={method}", f"lr={lr}", f"model={args.model}", f"max_steps={args.max_steps}",
             "report_to=[]", "save_steps=100000", "eval.fraction=0.1", f"max_length={args.max_length}"]
-    cmd = [sys.executable, "-m", "mtsft.train.launch", "train", "--data", str(data), "--out", str(out)]
+    cmd = [sys.executable, "-m", "mtsft", "train", "--data", str(data), "--out", str(out)]
     cmd += [a for s in sets for a in ("--set", s)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -98,6 +100,9 @@ def main() -> None:
         print(f"{key:28}" + "".join(f"{v:>14.4f}" if v is not None else f"{'-':>14}" for v in vals))
     for task in sorted(scores.get("lora", {})):
         print(f"{'score ' + task:28}{scores['lora'][task]:>14.3f}{scores['full'][task]:>14.3f}")
+    save_result("lora_vs_full", {"model": args.model, "records": args.records, "max_steps": args.max_steps,
+                                 "runs": {m: {"params": r["params"], "metrics": r["metrics"]} for m, r in results.items()},
+                                 "scores": scores})
 
 
 if __name__ == "__main__":

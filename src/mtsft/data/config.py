@@ -1,4 +1,4 @@
-"""`CurateConfig`: the typed recipe of `mtsft data curate` (shipped default: configs/curate.yaml).
+"""`CurateConfig`: the typed recipe of `mtsft data curate` (the defaults here are the shipped behaviour).
 
 Every threshold a round uses lives here, so a person can read what the curation does and change it with
 `--set dedup.threshold=0.7` instead of editing code.

@@ -65,13 +65,13 @@ class TrainConfig(StrictConfig):
     max_grad_norm: float = Field(1.0, gt=0)
 
     max_length: int = Field(1024, ge=8)     # longer conversations are truncated
-    # How examples become rows (bench/bench_train.py measures all three against TRL's padded baseline):
+    # How examples become rows (bench/bench_train.py measures each against TRL's padded baseline; the
+    # figures are in bench/results/train_throughput.json):
     # packed:  several examples per row of `pack_length` tokens, no attention across them (position ids,
     #          no attention mask); the least padding, and free with flash-attention's varlen kernels;
     # grouped: one example per row, rows of similar length batched together, right padding and a plain
     #          causal mask (no mask tensor at all). On CPU SDPA the packed rows' dense block-diagonal mask
-    #          costs more than grouping saves: quiet 2-core run, 32 alpaca examples: grouped 3.01x,
-    #          packed 2.45x the baseline's tokens/s (a noisier 16-example run had packed ahead, 1.97x vs 1.60x);
+    #          costs more than grouping saves;
     # padded:  one example per row in random order (the plain baseline);
     # auto:    packed where the attention kernel packs for free (CUDA + flash-attn), else grouped.
     batching: Literal["auto", "grouped", "packed", "padded"] = "auto"

@@ -3,7 +3,8 @@
 The parent process validates the config (so a typo fails in one line before anything starts), writes
 it to the run directory, and execs accelerate with that file; each worker runs the same code path as a
 single-process run. On CPU the workers talk over gloo, on GPUs over NCCL; a `--config-accelerate` file
-(configs/accelerate/*.yaml) selects DDP, FSDP or DeepSpeed ZeRO-2/3.
+(a path, or a shipped name: accelerate/ddp, accelerate/fsdp, accelerate/deepspeed_zero2|3) selects DDP,
+FSDP or DeepSpeed ZeRO-2/3.
 """
 
 from __future__ import annotations
