@@ -36,6 +36,18 @@ def friendly_errors(fn):
     return wrapper
 
 
+def config_option(what: str):
+    return typer.Option(None, "-c", "--config", help=f"{what}: a YAML path or the name of a shipped recipe.")
+
+
+def set_option(example: str):
+    return typer.Option([], "--set", help=f"Override a config key, e.g. --set {example} (repeatable).")
+
+
+def model_option():
+    return typer.Option(None, "--model", help="builtin (default), tiny, a hub id or a local dir.")
+
+
 def path_str(path) -> str | None:
     """A path flag as the config's string field (None stays None: the flag was not given)."""
     return None if path is None else str(path)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from mtsft.cli.common import console, friendly_errors
+from mtsft.cli.common import config_option, console, friendly_errors, set_option
 from mtsft.data.config import ClassifyConfig
 
 app = typer.Typer(no_args_is_help=True)
@@ -100,8 +100,8 @@ def analyze_cmd(
 def curate_cmd(
     inputs: list[str] = typer.Argument(..., help="Record files (JSONL; other formats go through the importers)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder: kept/rejected/review.jsonl, manifest.json, report.md/html."),
-    config: str = typer.Option(None, "--config", "-c", help="Curation recipe: a YAML path or a shipped name (default: the code's defaults)."),
-    overrides: list[str] = typer.Option(None, "--set", help="Override a config key: --set dedup.threshold=0.7."),
+    config: str = config_option("Curation recipe (default: the code's defaults)"),
+    overrides: list[str] = set_option("dedup.threshold=0.7"),
     strategy: str = typer.Option(None, "--strategy", help="proportional, temperature, uniform or weights."),
     weights: str = typer.Option(None, "--weights", help="task=w,... (implies --strategy weights)."),
     total: int = typer.Option(None, "--total", help="Target number of records after balancing."),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from mtsft.cli.common import console, friendly_errors
+from mtsft.cli.common import config_option, console, friendly_errors, model_option, set_option
 from mtsft.cli.render import run_table
 
 
@@ -14,10 +14,10 @@ def register(app: typer.Typer) -> None:
     @app.command(help="The whole loop on the embedded defaults: synth -> curate -> train -> generate -> score.")
     @friendly_errors
     def run(
-        config: Path = typer.Option(None, "-c", "--config", help="YAML with RunConfig keys (see mtsft.run)."),
-        set_: list[str] = typer.Option([], "--set", help="Override a key: --set n=3000 (repeatable)."),
+        config: str = config_option("RunConfig keys (see mtsft.run)"),
+        set_: list[str] = set_option("n=3000 or train.lr=1e-4"),
         out: str = typer.Option(None, "--out", help="Run folder (default runs/pipeline)."),
-        model: str = typer.Option(None, "--model", help="builtin (default), tiny, a hub id or a local dir."),
+        model: str = model_option(),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run in --out."),
     ) -> None:
         from mtsft.config import load_config

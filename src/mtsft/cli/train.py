@@ -7,18 +7,18 @@ from pathlib import Path
 
 import typer
 
-from mtsft.cli.common import console, friendly_errors, path_str
+from mtsft.cli.common import config_option, console, friendly_errors, model_option, path_str, set_option
 
 
 def register(app: typer.Typer) -> None:
     @app.command(help="LoRA / QLoRA / full SFT with multi-task controls, staged schedules and per-task eval loss.")
     @friendly_errors
     def train(
-        config: str = typer.Option(None, "-c", "--config", help="Recipe: a YAML path or a shipped name (lora, full, qlora, staged)."),
-        set_: list[str] = typer.Option([], "--set", help="Override a config key: --set lr=1e-4 (repeatable)."),
+        config: str = config_option("Training recipe (shipped: lora, full, qlora, staged)"),
+        set_: list[str] = set_option("lr=1e-4"),
         data: Path = typer.Option(None, "--data", help="Curated records (JSONL) to train on."),
         out: Path = typer.Option(None, "--out", help="Run directory (default runs/latest)."),
-        model: str = typer.Option(None, "--model", help="builtin (default), tiny, a hub id or a local dir."),
+        model: str = model_option(),
         resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last checkpoint."),
         precision: str = typer.Option(None, "--precision", help="auto | bf16 | fp16 | fp32."),
         nproc: int = typer.Option(None, "--nproc", help="Processes (per machine), launched through accelerate."),
