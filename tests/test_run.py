@@ -11,7 +11,7 @@ from mtsft.run import RunConfig, run_pipeline
 
 
 def tiny_run_config(out, **extra):
-    return load_config(RunConfig, None, [f"out={out}", "model=tiny", "n=120", "eval_n=12", "max_new_tokens=8",
+    return load_config(RunConfig, None, [f"out={out}", "model=tiny", "n=120", "eval_n=12", "eval.max_new_tokens=8", "eval.bootstrap=50",
                                          "train.max_steps=2", "train.batch_size=2",
                                          "train.max_length=256",
                                          *[f"{k}={v}" for k, v in extra.items()]])

@@ -6,32 +6,15 @@ converter load it without PEFT; `merge=False` copies the adapter as it is.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 
-def _run_model_dir(run: Path) -> tuple[Path, str | None]:
-    """(directory holding the weights, base model spec or None for a full model)."""
-    weights = run / "model" if (run / "model").is_dir() else run
-    adapter = weights / "adapter_config.json"
-    if not adapter.exists() and not (weights / "config.json").exists():
-        raise FileNotFoundError(f"{run}: no model found (expected a run directory with model/ or a model dir)")
-    if not adapter.exists():
-        return weights, None
-    base = None
-    if (run / "run.json").exists():
-        base = json.loads((run / "run.json").read_text(encoding="utf-8"))["config"]["model"]
-    return weights, base or json.loads(adapter.read_text(encoding="utf-8")).get("base_model_name_or_path")
-
-
 def export_run(run: str | Path, out: str | Path, *, merge: bool = True, log=print) -> Path:
-    from mtsft.model import load_model, load_tokenizer
+    from mtsft.model import load_model, load_tokenizer, run_weights
 
     run, out = Path(run), Path(out)
-    if not run.exists():
-        raise FileNotFoundError(f"run directory not found: {run}")
-    weights, base = _run_model_dir(run)
+    weights, base = run_weights(run)
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = load_tokenizer(str(weights), log=log)
     if base is None:

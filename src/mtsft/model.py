@@ -152,3 +152,50 @@ def load_model(spec: str = BUILTIN, *, dtype=None, trust_remote_code: bool = Fal
             path, dtype=dtype or "float32", trust_remote_code=trust_remote_code, **kwargs)
     except (OSError, ValueError) as e:
         raise ModelLoadError(f"cannot load model {spec!r}: {str(e).splitlines()[0]}") from None
+
+
+# ---- a training run's weights, for evaluation, chat and export ----------------------------------------
+
+def run_weights(run: str | Path) -> tuple[Path, str | None]:
+    """(directory holding a run's weights, base model spec for a LoRA adapter or None for a full model).
+    `run` is a training run directory (`mtsft train --out`, weights in `model/`) or a model directory."""
+    import json
+
+    run = Path(run)
+    if not run.exists():
+        raise FileNotFoundError(f"run directory not found: {run}")
+    weights = run / "model" if (run / "model").is_dir() else run
+    adapter = weights / "adapter_config.json"
+    if not adapter.exists() and not (weights / "config.json").exists():
+        raise FileNotFoundError(f"{run}: no model found (expected a run directory with model/ or a model dir)")
+    if not adapter.exists():
+        return weights, None
+    base = None
+    if (run / "run.json").exists():
+        base = json.loads((run / "run.json").read_text(encoding="utf-8"))["config"]["model"]
+    return weights, base or json.loads(adapter.read_text(encoding="utf-8")).get("base_model_name_or_path")
+
+
+def run_task_tags(run: str | Path) -> str:
+    """The task-tag mode a run was trained with ("none" for a plain model), so eval and chat match it."""
+    import json
+
+    info = Path(run) / "run.json"
+    if not info.exists():
+        return "none"
+    return json.loads(info.read_text(encoding="utf-8"))["config"].get("task_tags", "none")
+
+
+def load_for_inference(model: str = BUILTIN, adapter: str | Path | None = None, *, log=print):
+    """(model, tokenizer) for generation: `model` alone, or the run/adapter `adapter` on top of it (a
+    LoRA run's base comes from its run.json when `model` is left at the default)."""
+    if adapter is None:
+        return load_model(model, log=log), load_tokenizer(model, log=log)
+    weights, base = run_weights(adapter)
+    if base is None:  # a full fine-tune: the run's weights are the whole model
+        return load_model(str(weights), log=log), load_tokenizer(str(weights), log=log)
+    from peft import PeftModel
+
+    base_spec = base if model == BUILTIN else model
+    merged = PeftModel.from_pretrained(load_model(base_spec, log=log), str(weights)).merge_and_unload()
+    return merged, load_tokenizer(str(weights), log=log)

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from mtsft.config import StrictConfig
 from mtsft.data.config import CurateConfig
+from mtsft.eval.evaluate import EvalRunConfig
 from mtsft.train.config import TrainConfig
 
 
@@ -33,8 +34,8 @@ class RunConfig(StrictConfig):
     langs: list[str] = ["zh", "en"]
     curate: CurateConfig = Field(default_factory=CurateConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
-    max_new_tokens: int = Field(64, ge=8)
-    eval_batch_size: int = Field(16, ge=1)
+    # Capped answers keep the laptop-sized loop short; `mtsft eval run` uses each task's own cap.
+    eval: EvalRunConfig = Field(default_factory=lambda: EvalRunConfig(max_new_tokens=64))
     score_base: bool = True                     # also score the untuned model, side by side
     overwrite: bool = False                     # replace what an earlier run left in `out`
 
@@ -46,6 +47,7 @@ def _step(log, name: str):
 
 def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
     from mtsft.data.curate import curate_files
+    from mtsft.eval.evaluate import evaluate_records
     from mtsft.records import read_records, write_jsonl
     from mtsft.tasks.synth import synth_records, synth_stats
     from mtsft.train.loop import train
@@ -79,12 +81,13 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
     info = train(train_cfg, log=log)
     timings["train"] = time.perf_counter() - t
 
-    t = _step(log, "eval: greedy generation on held-out templates, scored by each task's verifier")
-    eval_records = read_records(eval_path)
-    tags = train_cfg.task_tags
-    scores = {"tuned": _generate_and_score(str(out / "train" / "model"), eval_records, cfg, out / "eval" / "tuned", tags)}
+    t = _step(log, "eval: greedy generation on the held-out split, scored by each task's verifier")
+    eval_records = [{**r, "meta": {**r["meta"], "suite": "builtin"}} for r in read_records(eval_path)]
+    tuned_cfg = cfg.eval.model_copy(update={"model": cfg.model, "adapter": str(out / "train")})
+    scores = {"tuned": evaluate_records(eval_records, tuned_cfg, out / "eval" / "tuned", log=log)}
     if cfg.score_base:
-        scores["base"] = _generate_and_score(cfg.model, eval_records, cfg, out / "eval" / "base", "none")
+        base_cfg = cfg.eval.model_copy(update={"model": cfg.model, "adapter": None})
+        scores["base"] = evaluate_records(eval_records, base_cfg, out / "eval" / "base", log=log)
     timings["eval"] = time.perf_counter() - t
 
     summary = {"out": str(out), "inputs": curated.inputs, "kept": len(curated.kept),
@@ -94,27 +97,3 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
                "seconds": {k: round(v, 1) for k, v in timings.items()}}
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     return summary
-
-
-def _generate_and_score(model_spec: str, records: list[dict], cfg: RunConfig, out: Path, tag_mode: str) -> dict:
-    """Greedy answers to each record's last user turn, scored by the record's task verifier."""
-    from mtsft.eval.generate import generate, render_prompts
-    from mtsft.eval.scoring import score_predictions
-    from mtsft.model import load_model, load_tokenizer
-    from mtsft.records import write_jsonl
-
-    model, tokenizer = load_model(model_spec), load_tokenizer(model_spec)
-    conversations = [r["messages"][:_last_assistant(r)] for r in records]
-    prompts = render_prompts(tokenizer, conversations, [r["task"] for r in records], tag_mode,
-                             [r["lang"] for r in records])
-    predictions = generate(model, tokenizer, prompts, max_new_tokens=cfg.max_new_tokens,
-                           batch_size=cfg.eval_batch_size, progress=True)
-    scored = [{**r, "prediction": p} for r, p in zip(records, predictions)]
-    write_jsonl(out / "predictions.jsonl", scored)
-    result = score_predictions(scored)
-    (out / "scores.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    return result
-
-
-def _last_assistant(record: dict) -> int:
-    return max(i for i, m in enumerate(record["messages"]) if m["role"] == "assistant")

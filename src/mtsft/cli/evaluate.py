@@ -1,4 +1,4 @@
-"""`mtsft eval ...`: score predictions with each task's verifier (generation comes with the eval issue)."""
+"""`mtsft eval ...`: `run` generates and scores a suite; `score` scores predictions made anywhere."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from mtsft.cli.common import friendly_errors, not_built
+from mtsft.cli.common import config_option, friendly_errors, model_option, path_str, set_option
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -29,6 +29,30 @@ def score_cmd(
     console.print(f"wrote {out}")
 
 
-@app.command("run", help="Batched generation and per-task scores, base vs tuned (not built yet).")
-def run_cmd() -> None:
-    not_built("eval run", "evaluation comes in its own issue")
+@app.command("run", help="Generate answers to a suite and score each task with its verifier; --compare puts runs side by side.")
+@friendly_errors
+def run_cmd(
+    model: str = model_option(),
+    adapter: Path = typer.Option(None, "--adapter", help="A training run directory (mtsft train --out) to evaluate."),
+    suite: list[str] = typer.Option(None, "--suite", help="builtin (default), real, or a record file; repeatable."),
+    out: Path = typer.Option(None, "--out", "-o", help="Output folder: SUITE/predictions.jsonl and SUITE/scores.json."),
+    compare_dirs: list[Path] = typer.Option(None, "--compare", help="Earlier eval folders to show side by side (first = baseline)."),
+    config: str = config_option("Eval config (EvalRunConfig keys)"),
+    set_: list[str] = set_option("per_task=16"),
+) -> None:
+    from mtsft.cli.common import console
+    from mtsft.cli.render import compare_table, eval_table
+    from mtsft.config import load_config
+    from mtsft.eval.evaluate import EvalRunConfig, compare, evaluate
+
+    if out is None and not compare_dirs:
+        raise ValueError("give --out DIR to evaluate, or --compare DIR DIR to compare earlier runs")
+    if out is not None:
+        cfg = load_config(EvalRunConfig, config, set_, {"model": model, "adapter": path_str(adapter),
+                                                         "suites": list(suite) if suite else None, "out": str(out)})
+        for name, result in evaluate(cfg, log=console.print).items():
+            console.print(eval_table(name, result))
+        console.print(f"wrote {out}/<suite>/predictions.jsonl and scores.json", highlight=False)
+    dirs = list(compare_dirs or []) + ([out] if out is not None and compare_dirs else [])
+    if dirs:
+        console.print(compare_table(compare(dirs), [str(d) for d in dirs]))

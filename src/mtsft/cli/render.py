@@ -36,3 +36,34 @@ def run_table(summary: dict) -> Table:
             cells.append(f"{vals[1] - vals[0]:+.3f}")
         table.add_row(f"[bold]{task}" if task == "overall" else task, *cells)
     return table
+
+
+def _ci(summary: dict) -> str:
+    ci = summary.get("ci95")
+    return f"[{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""
+
+
+def eval_table(suite: str, result: dict) -> Table:
+    """One suite's per-task scores, the metric named, with 95% bootstrap intervals."""
+    run = result.get("run", {})
+    table = Table(title=f"suite {suite}: {run.get('records', '?')} records, tags {run.get('tag_mode', '?')}")
+    for col in ("task", "metric", "n", "score", "95% CI", "format ok", "top violation"):
+        table.add_column(col, justify="left" if col in ("task", "metric", "top violation") else "right")
+    for task, row in list(result["tasks"].items()) + [("[bold]overall", result["overall"])]:
+        top = next(iter(row["violations"].items()), None)
+        table.add_row(task, row.get("metric", ""), str(row["n"]), f"{row['score']:.3f}", _ci(row),
+                      f"{row['format_ok']:.0%}", f"{top[0]} ({top[1]})" if top else "")
+    return table
+
+
+def compare_table(rows: list[dict], names: list[str]) -> Table:
+    """Runs side by side per suite and task; the change is marked * where the 95% intervals do not overlap."""
+    table = Table(title="side by side (change = last - first; * = intervals do not overlap)")
+    for col in ["suite", "task", "metric", *names, "change"]:
+        table.add_column(col, justify="left" if col in ("suite", "task", "metric") else "right")
+    for r in rows:
+        cells = [f"{v:.3f}" if v is not None else "" for v in r["scores"]]
+        change = f"{r['delta']:+.3f}{'*' if r['decided'] else ''}" if r["delta"] is not None else ""
+        table.add_row(r["suite"], f"[bold]{r['task']}" if r["task"] == "overall" else r["task"], r["metric"],
+                      *cells, change)
+    return table

@@ -1,0 +1,232 @@
+"""`mtsft eval run`: generate answers to a suite of held-out records and score each with its task's verifier.
+
+    suite (builtin synth eval split | shipped real slices | your files)
+      -> prompts rendered with the run's task-tag mode -> batched greedy generation, per-task token caps
+      -> predictions.jsonl (prompt, prediction, reference, score, metric, violations, what the output looks like)
+      -> scores.json (per-task scores with bootstrap confidence intervals)
+
+One path for every caller: `mtsft run`, `mtsft eval run` and a notebook all call `evaluate(cfg)` or
+`evaluate_records(...)`. `compare(dirs)` puts runs side by side (base vs tuned, v1 vs v2).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from pydantic import Field
+
+from mtsft.config import StrictConfig
+from mtsft.records import read_records, write_jsonl
+from mtsft.tags import TagMode
+
+# Generated tokens a task's answer needs at most (greedy stops earlier at the end of the turn). Labels and
+# short answers are cut early so one long-winded answer does not hold a whole batch.
+MAX_NEW_TOKENS_BY_FAMILY = {"knowledge": 96, "structured": 128, "transform": 160, "reasoning": 256, "open": 192}
+DEFAULT_MAX_NEW_TOKENS = 192
+
+
+class EvalRunConfig(StrictConfig):
+    model: str = "builtin"                 # base model spec (builtin, tiny, a hub id, a directory)
+    adapter: str | None = None             # a training run directory (its weights and its task-tag mode)
+    suites: list[str] = ["builtin"]        # builtin | real | a record file (JSONL) with references
+    out: str = "runs/eval"
+    per_task: int = Field(8, ge=1)         # builtin suite: records per task and language
+    langs: list[str] = ["zh", "en"]
+    seed: int = 1                          # builtin suite draw (training synth uses seed 0)
+    batch_size: int = Field(16, ge=1)
+    max_new_tokens: int | None = Field(None, ge=1)   # None: each task family's own cap
+    tag_mode: TagMode | None = None        # None: the adapter run's mode, else "none"
+    bootstrap: int = Field(1000, ge=0)     # resamples for the per-task confidence intervals (0: none)
+    progress: bool = True
+
+
+# ---- suites ------------------------------------------------------------------------------------------
+
+def load_suite(spec: str, cfg: EvalRunConfig) -> list[dict]:
+    """Records with references: the built-in held-out split, the shipped real slices, or a file."""
+    if spec == "builtin":
+        from mtsft import tasks
+        from mtsft.tasks.synth import synth_records
+
+        n = cfg.per_task * len(cfg.langs) * len(tasks.names())
+        records = synth_records(n, seed=cfg.seed, langs=tuple(cfg.langs), clean=True, eval_split=True)
+    elif spec == "real":
+        from mtsft.datasets import real_eval_records
+
+        records = real_eval_records()
+    else:
+        if not Path(spec).is_file():
+            raise FileNotFoundError(f"suite {spec!r}: not builtin, real, or an existing record file")
+        records = read_records(spec)
+    missing = [r.get("id") for r in records if not r.get("task")]
+    if missing:
+        raise ValueError(f"suite {spec}: {len(missing)} records have no task (first: {missing[0]}); "
+                         "classify them first (mtsft data classify)")
+    return [{**r, "meta": {**(r.get("meta") or {}), "suite": spec}} for r in records]
+
+
+def last_prompt(record: dict) -> list[dict]:
+    """The conversation up to the last assistant turn: what the model answers."""
+    last = max(i for i, m in enumerate(record["messages"]) if m["role"] == "assistant")
+    return record["messages"][:last]
+
+
+def max_new_tokens_for(task_name: str, cfg: EvalRunConfig) -> int:
+    if cfg.max_new_tokens:
+        return cfg.max_new_tokens
+    from mtsft import tasks
+
+    try:
+        task = tasks.get(task_name)
+    except KeyError:
+        return DEFAULT_MAX_NEW_TOKENS
+    return getattr(task, "max_new_tokens", None) or MAX_NEW_TOKENS_BY_FAMILY.get(task.family, DEFAULT_MAX_NEW_TOKENS)
+
+
+# ---- generation and scoring --------------------------------------------------------------------------
+
+def generate_answers(model, tokenizer, records: list[dict], cfg: EvalRunConfig, tag_mode: str) -> list[str]:
+    """Greedy answers to each record's last turn; records sharing a token cap are batched together."""
+    from mtsft.eval.generate import generate, render_prompts
+
+    prompts = render_prompts(tokenizer, [last_prompt(r) for r in records], [r["task"] for r in records],
+                             tag_mode, [r.get("lang") for r in records])
+    answers = [""] * len(records)
+    by_cap: dict[int, list[int]] = {}
+    for i, r in enumerate(records):
+        by_cap.setdefault(max_new_tokens_for(r["task"], cfg), []).append(i)
+    for cap, idx in sorted(by_cap.items()):
+        out = generate(model, tokenizer, [prompts[i] for i in idx], max_new_tokens=cap,
+                       batch_size=cfg.batch_size, progress=cfg.progress)
+        for i, text in zip(idx, out):
+            answers[i] = text
+    return answers
+
+
+def looks_like(output: str) -> str | None:
+    """The task an output looks like from the output alone (the crosstalk judge reads the prompt too)."""
+    from mtsft import tasks
+
+    scores = {name: tasks.get(name).output_likeness(output) for name in tasks.names()}
+    best = max(scores, key=scores.get) if scores else None
+    return best if best is not None and scores[best] > 0 else None
+
+
+def bootstrap_ci(values: list[float], samples: int, seed: int = 0) -> list[float] | None:
+    """95% percentile bootstrap interval of the mean (None when there is nothing to resample)."""
+    if samples <= 0 or len(values) < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    arr = np.asarray(values, dtype=float)
+    means = arr[rng.integers(0, len(arr), size=(samples, len(arr)))].mean(axis=1)
+    return [float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))]  # a list: JSON round-trips it
+
+
+def score_answers(records: list[dict], answers: list[str], cfg: EvalRunConfig) -> tuple[list[dict], dict]:
+    """(prediction rows, scores summary with per-task confidence intervals and metric names)."""
+    from mtsft import tasks
+    from mtsft.eval.scoring import score_predictions
+
+    scored = [{**r, "prediction": a} for r, a in zip(records, answers)]
+    result = score_predictions(scored)
+    rows = []
+    for r, a, per in zip(records, answers, result["per_record"]):
+        rows.append({"id": r.get("id"), "task": r["task"], "lang": r.get("lang"), "suite": r["meta"].get("suite"),
+                     "prompt": last_prompt(r)[-1]["content"], "prediction": a, "reference": r.get("reference"),
+                     "score": per["score"], "metric": _metric(r["task"]), "violations": per["violations"],
+                     "looks_like": looks_like(a), "messages": r["messages"]})
+    for task, summary in result["tasks"].items():
+        values = [row["score"] for row in rows if row["task"] == task]
+        summary["ci95"] = bootstrap_ci(values, cfg.bootstrap)
+        summary["metric"] = _metric(task)
+    result["overall"]["ci95"] = bootstrap_ci([row["score"] for row in rows], cfg.bootstrap)
+    del result["per_record"]
+    known = set(tasks.names())
+    result["unknown_tasks"] = sorted({r["task"] for r in records} - known)
+    return rows, result
+
+
+def _metric(task_name: str) -> str:
+    from mtsft import tasks
+
+    try:
+        return getattr(tasks.get(task_name), "metric", None) or "verifier"
+    except KeyError:
+        return "unknown task"
+
+
+def evaluate_records(records: list[dict], cfg: EvalRunConfig, out: str | Path, *, model=None, tokenizer=None,
+                     log=print) -> dict:
+    """Generate, score and write predictions.jsonl + scores.json into `out`; returns the scores."""
+    from mtsft.model import load_for_inference, run_task_tags
+
+    out = Path(out)
+    if model is None:
+        model, tokenizer = load_for_inference(cfg.model, cfg.adapter, log=log)
+    tag_mode = cfg.tag_mode or (run_task_tags(cfg.adapter) if cfg.adapter else "none")
+    start = time.perf_counter()
+    answers = generate_answers(model, tokenizer, records, cfg, tag_mode)
+    seconds = time.perf_counter() - start
+    rows, result = score_answers(records, answers, cfg)
+    result["run"] = {"model": cfg.model, "adapter": cfg.adapter, "suites": sorted({r["suite"] for r in rows}),
+                     "tag_mode": tag_mode, "records": len(rows), "generate_seconds": round(seconds, 1)}
+    write_jsonl(out / "predictions.jsonl", rows)
+    (out / "scores.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    return result
+
+
+def evaluate(cfg: EvalRunConfig, *, log=print) -> dict:
+    """`mtsft eval run`: every suite in `cfg.suites`, one predictions/scores pair per suite in `out/SUITE`."""
+    from mtsft.model import load_for_inference
+
+    model, tokenizer = load_for_inference(cfg.model, cfg.adapter, log=log)
+    results = {}
+    for spec in cfg.suites:
+        name = Path(spec).stem if spec not in ("builtin", "real") else spec
+        records = load_suite(spec, cfg)
+        log(f"suite {name}: {len(records)} records")
+        results[name] = evaluate_records(records, cfg, Path(cfg.out) / name, model=model, tokenizer=tokenizer, log=log)
+    return results
+
+
+# ---- comparing runs ----------------------------------------------------------------------------------
+
+def read_scores(path: str | Path) -> dict[str, dict]:
+    """{suite: scores} from an eval output folder (one scores.json per suite) or one scores.json."""
+    path = Path(path)
+    if path.is_file():
+        return {path.parent.name: json.loads(path.read_text(encoding="utf-8"))}
+    found = {p.parent.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(path.glob("*/scores.json"))}
+    if (path / "scores.json").exists():
+        found[path.name] = json.loads((path / "scores.json").read_text(encoding="utf-8"))
+    if not found:
+        raise FileNotFoundError(f"{path}: no scores.json (run `mtsft eval run --out {path}` first)")
+    return found
+
+
+def compare(paths: list[str | Path]) -> list[dict]:
+    """Rows {suite, task, metric, scores[per run], delta vs the first run, decided} for every task in any run.
+    `decided` is True where the last run's 95% interval lies wholly above or below the first run's."""
+    runs = [read_scores(p) for p in paths]
+    rows = []
+    for suite in sorted({s for run in runs for s in run}):
+        tasks = sorted({t for run in runs for t in run.get(suite, {}).get("tasks", {})})
+        for task in tasks + ["overall"]:
+            cells = [_cell(run.get(suite, {}), task) for run in runs]
+            first, last = cells[0], cells[-1]
+            delta = last["score"] - first["score"] if first and last else None
+            decided = bool(first and last and first.get("ci95") and last.get("ci95") and
+                           (last["ci95"][0] > first["ci95"][1] or last["ci95"][1] < first["ci95"][0]))
+            metric = next((c.get("metric") for c in cells if c and c.get("metric")), "")
+            rows.append({"suite": suite, "task": task, "metric": metric,
+                         "scores": [c["score"] if c else None for c in cells], "delta": delta, "decided": decided})
+    return rows
+
+
+def _cell(scores: dict, task: str) -> dict | None:
+    if not scores:
+        return None
+    return scores["overall"] if task == "overall" else scores.get("tasks", {}).get(task)

@@ -1,0 +1,73 @@
+"""`mtsft eval run`: one generation-and-scoring path, predictions and scores on disk, runs side by side."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from mtsft.cli import app
+from mtsft.eval.evaluate import EvalRunConfig, bootstrap_ci, compare, evaluate_records, load_suite
+from mtsft.records import write_jsonl
+
+FIELDS = {"id", "task", "lang", "suite", "prompt", "prediction", "reference", "score", "metric", "violations",
+          "looks_like"}
+
+
+def small_suite(tmp_path, n_per_task=2):
+    cfg = EvalRunConfig(per_task=1, langs=["en"], seed=3)
+    records = load_suite("builtin", cfg)
+    by_task: dict[str, list] = {}
+    for r in records:
+        by_task.setdefault(r["task"], []).append(r)
+    picked = [r for rs in by_task.values() for r in rs[:n_per_task]]
+    path = tmp_path / "suite.jsonl"
+    write_jsonl(path, picked)
+    return path, picked
+
+
+def test_eval_run_writes_predictions_and_scores_with_metric_and_intervals(tmp_path):
+    path, records = small_suite(tmp_path)
+    result = CliRunner().invoke(app, ["eval", "run", "--model", "tiny", "--suite", str(path), "--out",
+                                      str(tmp_path / "ev"), "--set", "max_new_tokens=4", "--set", "progress=false"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(x) for x in (tmp_path / "ev" / "suite" / "predictions.jsonl").read_text().splitlines()]
+    assert len(rows) == len(records) and all(FIELDS <= set(r) for r in rows)
+    scores = json.loads((tmp_path / "ev" / "suite" / "scores.json").read_text())
+    assert set(scores["tasks"]) == {r["task"] for r in records}
+    assert all("metric" in t and "ci95" in t for t in scores["tasks"].values())
+    assert scores["run"]["tag_mode"] == "none" and "suite" in result.output
+
+
+def test_compare_lines_up_runs_and_reports_the_change(tmp_path):
+    path, records = small_suite(tmp_path, n_per_task=1)
+    cfg = EvalRunConfig(model="tiny", max_new_tokens=2, progress=False, bootstrap=20)
+    for name in ("a", "b"):
+        evaluate_records(load_suite(str(path), cfg), cfg, tmp_path / name / "suite", log=lambda *_: None)
+    scores = json.loads((tmp_path / "b" / "suite" / "scores.json").read_text())
+    task = next(iter(scores["tasks"]))
+    scores["tasks"][task]["score"] += 0.5
+    (tmp_path / "b" / "suite" / "scores.json").write_text(json.dumps(scores))
+    rows = {(r["suite"], r["task"]): r for r in compare([tmp_path / "a", tmp_path / "b"])}
+    assert rows[("suite", task)]["delta"] == pytest.approx(0.5)
+    assert rows[("suite", "overall")]["delta"] == pytest.approx(0.0)
+    out = CliRunner().invoke(app, ["eval", "run", "--compare", str(tmp_path / "a"), "--compare", str(tmp_path / "b")])
+    assert out.exit_code == 0 and "+0.500" in out.output, out.output
+
+
+def test_bootstrap_interval_contains_the_mean_and_narrows_with_more_records():
+    assert bootstrap_ci([1.0] * 10, 200) == [1.0, 1.0]
+    few = bootstrap_ci([0.0, 1.0] * 5, 500)
+    many = bootstrap_ci([0.0, 1.0] * 200, 500)
+    assert few[0] <= 0.5 <= few[1] and many[0] <= 0.5 <= many[1]
+    assert (many[1] - many[0]) < (few[1] - few[0])
+    assert bootstrap_ci([0.3], 100) is None
+
+
+def test_a_suite_record_without_a_task_is_a_clear_error(tmp_path):
+    path = tmp_path / "x.jsonl"
+    write_jsonl(path, [{"id": "1", "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}],
+                        "task": None, "lang": "en", "source": "t", "reference": None, "meta": {}}])
+    with pytest.raises(ValueError, match="no task"):
+        load_suite(str(path), EvalRunConfig())
