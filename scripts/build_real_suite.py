@@ -33,6 +33,14 @@ SLICES = {
     "identity.jsonl": (60, 0, "Apache-2.0"),
 }
 MAX_BYTES = 5 * 1024 * 1024
+IDENTITY = {"{{name}}": "mtsft", "{{author}}": "the mtsft developers"}  # identity.json's placeholders
+
+
+def fill_identity(record: dict) -> dict:
+    for m in record["messages"]:
+        for placeholder, value in IDENTITY.items():
+            m["content"] = m["content"].replace(placeholder, value)
+    return record
 
 
 def group_key(record: dict) -> str:
@@ -67,7 +75,8 @@ def main() -> None:
     result = import_real_sets(DEFAULT_DIR)
     by_file: dict[str, list[dict]] = defaultdict(list)
     for r in result.kept:
-        by_file[Path(r["source"].split(":")[0]).name].append(r)
+        name = Path(r["source"].split(":")[0]).name
+        by_file[name].append(fill_identity(r) if name == "identity.jsonl" else r)
     OUT.mkdir(parents=True, exist_ok=True)
     index, total = {}, 0
     for name, (n_train, n_eval, license_) in SLICES.items():

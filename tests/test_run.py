@@ -1,4 +1,4 @@
-"""`mtsft run` chains synth -> curate -> train -> generate -> score into one run folder."""
+"""`mtsft run`: data -> curate -> train -> eval base and tuned in one folder; finished stages are reused."""
 
 from __future__ import annotations
 
@@ -7,41 +7,77 @@ import json
 import pytest
 
 from mtsft.config import load_config
-from mtsft.run import RunConfig, run_pipeline
+from mtsft.run import STAGES, RunConfig, run_pipeline
+
+QUIET = lambda *_: None  # noqa: E731
 
 
-def tiny_run_config(out, **extra):
-    return load_config(RunConfig, None, [f"out={out}", "model=tiny", "n=120", "eval_n=12", "eval.max_new_tokens=8", "eval.bootstrap=50",
-                                         "train.max_steps=2", "train.batch_size=2",
-                                         "train.max_length=256",
-                                         *[f"{k}={v}" for k, v in extra.items()]])
+def tiny_run_config(out, *sets):
+    return load_config(RunConfig, "run-tiny", [f"out={out}", "n=60", "eval_n=12", "real_per_set=2",
+                                               "eval.real_per_set=1", "train.max_steps=2", *sets])
+
+
+def markers(out):
+    return {s: json.loads((out / s / "stage.json").read_text())["key"] for s in STAGES if (out / s / "stage.json").exists()}
 
 
 def test_run_writes_every_stage_and_a_summary_with_base_and_tuned_scores(tmp_path):
-    summary = run_pipeline(tiny_run_config(tmp_path / "run"), log=lambda *_: None)
-    on_disk = json.loads((tmp_path / "run" / "summary.json").read_text())
-    assert on_disk == summary
-    for path in ("data/raw.jsonl", "data/eval.jsonl", "curated/kept.jsonl", "curated/report.html",
-                 "train/run.json", "eval/tuned/predictions.jsonl", "eval/base/scores.json"):
-        assert (tmp_path / "run" / path).exists(), path
-    assert summary["inputs"] == 120 and 0 < summary["kept"] <= 120
-    assert set(summary["per_task"]) == {"base", "tuned"}
-    assert all(0.0 <= s <= 1.0 for s in summary["per_task"]["tuned"].values())
-    trained = json.loads((tmp_path / "run" / "train" / "run.json").read_text())["config"]
-    assert (trained["model"], trained["max_steps"], trained["data"]) == ("tiny", 2, str(tmp_path / "run" / "curated" / "kept.jsonl"))
+    out = tmp_path / "run"
+    summary = run_pipeline(tiny_run_config(out), log=QUIET)
+    assert json.loads((out / "summary.json").read_text()) == summary
+    for path in ("data/train.jsonl", "data/eval.jsonl", "curate/kept.jsonl", "curate/report.html",
+                 "train/run.json", "eval_tuned/builtin/predictions.jsonl", "eval_base/builtin/scores.json"):
+        assert (out / path).exists(), path
+    assert set(markers(out)) == set(STAGES)
+    assert 0 < summary["kept"] <= summary["inputs"] and summary["runs"] == ["base", "tuned"]
+    builtin = [r for r in summary["rows"] if r["suite"] == "builtin"]
+    assert builtin and all(len(r["scores"]) == 2 for r in builtin)
+    trained = json.loads((out / "train" / "run.json").read_text())["config"]
+    assert (trained["model"], trained["max_steps"], trained["data"]) == ("tiny", 2, str(out / "curate" / "kept.jsonl"))
+
+
+def test_a_rerun_reuses_finished_stages_and_redoes_what_changed(tmp_path):
+    out = tmp_path / "run"
+    run_pipeline(tiny_run_config(out), log=QUIET)
+    before = markers(out)
+    logged = []
+    run_pipeline(tiny_run_config(out), log=logged.append)
+    assert markers(out) == before and sum("reusing" in str(m) for m in logged) == len(STAGES)
+    # a training change redoes training and the tuned eval, nothing upstream
+    run_pipeline(tiny_run_config(out, "train.lr=1e-3"), log=QUIET)
+    after = markers(out)
+    assert after["data"] == before["data"] and after["curate"] == before["curate"]
+    assert after["train"] != before["train"]
+    assert after["eval_base"] == before["eval_base"] and after["eval_tuned"] != before["eval_tuned"]
+
+
+def test_a_stage_without_its_marker_is_redone_and_force_redoes_one(tmp_path):
+    out = tmp_path / "run"
+    run_pipeline(tiny_run_config(out), log=QUIET)
+    (out / "curate" / "stage.json").unlink()          # as if killed before it finished
+    (out / "curate" / "kept.jsonl").write_text("half a line")
+    logged = []
+    run_pipeline(tiny_run_config(out, "force=[eval_base]"), log=logged.append)
+    redone = {s for s in STAGES if any(f"== {s}" in str(m) for m in logged)}
+    assert "curate" in redone and "eval_base" in redone and "data" not in redone
+    assert json.loads((out / "curate" / "kept.jsonl").read_text().splitlines()[0])["messages"]
+
+
+def test_run_refuses_a_folder_that_is_not_a_run_and_an_unknown_stage(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "old.txt").write_text("x")
+    with pytest.raises(FileExistsError, match="not an mtsft run"):
+        run_pipeline(tiny_run_config(tmp_path / "run"), log=QUIET)
+    with pytest.raises(ValueError, match="not a stage"):
+        run_pipeline(tiny_run_config(tmp_path / "other", "force=[evaluate]"), log=QUIET)
 
 
 def test_run_config_composes_the_stage_configs_as_types():
     from mtsft.data.config import CurateConfig
+    from mtsft.eval.evaluate import EvalRunConfig
     from mtsft.train.config import TrainConfig
 
-    cfg = load_config(RunConfig, None, ["train.lr=1e-4", "curate.balance.temperature=2"])
+    cfg = load_config(RunConfig, None, ["train.lr=1e-4", "curate.balance.temperature=2", "eval.per_task=3"])
     assert isinstance(cfg.curate, CurateConfig) and isinstance(cfg.train, TrainConfig)
-    assert (cfg.train.lr, cfg.curate.balance.temperature) == (1e-4, 2.0)
-
-
-def test_run_refuses_to_mix_with_an_earlier_run_unless_told(tmp_path):
-    (tmp_path / "run").mkdir()
-    (tmp_path / "run" / "old.txt").write_text("x")
-    with pytest.raises(FileExistsError, match="--overwrite"):
-        run_pipeline(tiny_run_config(tmp_path / "run"), log=lambda *_: None)
+    assert isinstance(cfg.eval, EvalRunConfig)
+    assert (cfg.train.lr, cfg.curate.balance.temperature, cfg.eval.per_task) == (1e-4, 2.0, 3)

@@ -1,16 +1,23 @@
-"""`mtsft run`: the whole loop on the embedded defaults, chaining the stage functions that exist today.
+"""`mtsft run`: the whole loop in one folder, each stage a plain call of its library function.
 
-    synth (messy training data + clean held-out eval split) -> curate -> train -> generate -> score
+    data (synth + the shipped real train slices, or your files) -> curate -> train
+      -> eval base and tuned (built-in held-out suite + real eval slices) -> summary (and diagnosis when built)
 
-Each step writes into one run folder and is a plain call of the stage's library function, so a notebook
-can run the same steps one by one. Diagnosis and the remix loop join when their issues land.
+Every stage writes into `OUT/STAGE/` and finishes by writing `OUT/STAGE/stage.json` (the hashes of its
+config and input files). A rerun into the same folder reuses a stage only when that marker exists and both
+hashes match; anything else is cleared and redone, and so is every stage after it (their inputs change).
+`force=[STAGE]` (`--force train`) redoes one stage. Profiles are shipped recipes: `run-tiny` (the tiny
+random model, about a minute: for tests), `run-demo` (the embedded 135M model on a 2-core CPU, the default),
+`run-full` (sized for a GPU).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import Field
@@ -20,80 +27,172 @@ from mtsft.data.config import CurateConfig
 from mtsft.eval.evaluate import EvalRunConfig
 from mtsft.train.config import TrainConfig
 
+STAGES = ("data", "curate", "train", "eval_base", "eval_tuned")
+
 
 class RunConfig(StrictConfig):
     """The whole loop's config: the stages' own configs, composed (`--set train.lr=1e-4`,
-    `--set curate.balance.temperature=2`). `model` and `seed` are the run's, handed to training."""
+    `--set curate.balance.temperature=2`). `model` and `seed` are the run's, handed to every stage."""
 
     out: str = "runs/pipeline"
     model: str = "builtin"
     seed: int = 0
-    # Sized so the whole loop takes about ten minutes on a 2-core laptop CPU; raise n for a real run.
-    n: int = Field(600, ge=50)                  # synth training records before curation
-    eval_n: int = Field(48, ge=12)              # held-out evaluation records (held-out templates)
+    data: list[str] = []                        # your record files; empty: the built-in synth suite
+    n: int = Field(600, ge=12)                  # synth training records before curation (when `data` is empty)
+    eval_n: int = Field(48, ge=12)              # built-in held-out eval records (content held out of training)
     langs: list[str] = ["zh", "en"]
+    real: bool = True                           # mix the shipped real train slices in, score the real eval slices
+    real_per_set: int | None = Field(60, ge=1)  # train records taken from each shipped real set
     curate: CurateConfig = Field(default_factory=CurateConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     # Capped answers keep the laptop-sized loop short; `mtsft eval run` uses each task's own cap.
-    eval: EvalRunConfig = Field(default_factory=lambda: EvalRunConfig(max_new_tokens=64))
+    eval: EvalRunConfig = Field(default_factory=lambda: EvalRunConfig(max_new_tokens=96, real_per_set=24))
     score_base: bool = True                     # also score the untuned model, side by side
-    overwrite: bool = False                     # replace what an earlier run left in `out`
+    force: list[str] = []                       # stages to redo even when their marker matches
+    overwrite: bool = False                     # redo every stage (an earlier run's folder is cleared)
 
 
-def _step(log, name: str):
+# ---- stages with completion markers -------------------------------------------------------------------
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+def stage_key(config: dict, inputs: list[Path]) -> dict:
+    blob = json.dumps(config, sort_keys=True, ensure_ascii=False, default=str)
+    return {"config": hashlib.sha256(blob.encode()).hexdigest()[:16],
+            "inputs": {str(p): file_digest(p) for p in inputs}}
+
+
+def run_stage(out: Path, name: str, config: dict, inputs: list[Path], fn: Callable[[Path], dict], *,
+              force: bool, log) -> dict:
+    """Reuse `out/name` when its marker matches (config and input hashes), else clear it and run `fn(dir)`;
+    the marker, holding `fn`'s result, is written last, so a stage killed midway is never reused."""
+    folder, marker = out / name, out / name / "stage.json"
+    key = stage_key(config, inputs)
+    if not force and marker.exists():
+        done = json.loads(marker.read_text(encoding="utf-8"))
+        if done.get("key") == key:
+            log(f"[dim]{name}: reusing {folder} (same config and inputs)[/]")
+            return done["result"]
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
     log(f"[bold cyan]== {name}[/]")
-    return time.perf_counter()
+    start = time.perf_counter()
+    result = {**fn(folder), "seconds": round(time.perf_counter() - start, 1)}
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"key": key, "result": result}, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(marker)
+    return result
+
+
+# ---- the stages -----------------------------------------------------------------------------------------
+
+def make_data(cfg: RunConfig, folder: Path) -> dict:
+    """train.jsonl (your files, or synth + real train slices) and the held-out eval files."""
+    from mtsft.records import read_records, write_jsonl
+    from mtsft.tasks.synth import synth_records
+
+    if cfg.data:
+        train = [r for path in cfg.data for r in read_records(path)]
+    else:
+        train = synth_records(cfg.n, seed=cfg.seed, langs=tuple(cfg.langs))
+    real_train = []
+    if cfg.real:
+        from mtsft.datasets import real_eval_records, real_train_records
+
+        real_train = real_train_records(per_set=cfg.real_per_set)
+        write_jsonl(folder / "real_eval.jsonl", real_eval_records(per_set=cfg.eval.real_per_set))
+    write_jsonl(folder / "train.jsonl", train + real_train)
+    write_jsonl(folder / "eval.jsonl", synth_records(cfg.eval_n, seed=cfg.seed + 1, langs=tuple(cfg.langs),
+                                                     clean=True, eval_split=True))
+    return {"train": len(train) + len(real_train), "real_train": len(real_train)}
+
+
+def eval_suites(cfg: RunConfig, data: Path) -> dict[str, list[dict]]:
+    from mtsft.records import read_records
+
+    suites = {"builtin": read_records(data / "eval.jsonl")}
+    if cfg.real and (data / "real_eval.jsonl").exists():
+        suites["real"] = read_records(data / "real_eval.jsonl")
+    return {name: [{**r, "meta": {**(r.get("meta") or {}), "suite": name}} for r in records]
+            for name, records in suites.items()}
+
+
+def run_eval(cfg: RunConfig, data: Path, folder: Path, adapter: str | None, log) -> dict:
+    from mtsft.eval.evaluate import evaluate_records
+    from mtsft.model import load_for_inference
+
+    eval_cfg = cfg.eval.model_copy(update={"model": cfg.model, "adapter": adapter})
+    model, tokenizer = load_for_inference(cfg.model, adapter, log=log)
+    results = {}
+    for name, records in eval_suites(cfg, data).items():
+        result = evaluate_records(records, eval_cfg, folder / name, model=model, tokenizer=tokenizer, log=log)
+        results[name] = {"overall": result["overall"]["score"], "records": len(records)}
+    return results
 
 
 def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
+    """Every stage (reusing finished ones), then `summary.json`; returns the summary."""
     from mtsft.data.curate import curate_files
-    from mtsft.eval.evaluate import evaluate_records
-    from mtsft.records import read_records, write_jsonl
-    from mtsft.tasks.synth import synth_records, synth_stats
     from mtsft.train.loop import train
 
     out = Path(cfg.out)
-    if out.exists() and any(out.iterdir()):
-        if not cfg.overwrite:
-            raise FileExistsError(f"{out} already holds a run: choose another --out or pass --overwrite")
+    unknown = sorted(set(cfg.force) - set(STAGES))
+    if unknown:
+        raise ValueError(f"--force {', '.join(unknown)}: not a stage (stages: {', '.join(STAGES)})")
+    if cfg.overwrite and out.exists():
         shutil.rmtree(out)
-    timings: dict[str, float] = {}
+    if out.exists() and any(out.iterdir()) and not (out / "data" / "stage.json").exists() \
+            and not (out / "summary.json").exists():
+        raise FileExistsError(f"{out} holds something that is not an mtsft run: choose another --out")
+    dump = lambda c: c.model_dump(mode="json", by_alias=True)  # noqa: E731
+    data, curated, trained = out / "data", out / "curate", out / "train"
+    stage = lambda name, config, inputs, fn: run_stage(  # noqa: E731
+        out, name, config, inputs, fn, force=name in cfg.force, log=log)
 
-    t = _step(log, "synth: messy multi-task training data and a clean held-out eval split")
-    raw, eval_path = out / "data" / "raw.jsonl", out / "data" / "eval.jsonl"
-    write_jsonl(raw, synth_records(cfg.n, seed=cfg.seed, langs=tuple(cfg.langs)))
-    write_jsonl(eval_path, synth_records(cfg.eval_n, seed=cfg.seed + 1, langs=tuple(cfg.langs), clean=True,
-                                         eval_split=True))
-    defects = synth_stats(read_records(raw))["defects"]
-    log(f"synth: {cfg.n} training records ({sum(n for d, n in defects.items() if d != 'clean')} with "
-        f"injected defects), {cfg.eval_n} eval records")
-    timings["synth"] = time.perf_counter() - t
+    results = {"data": stage("data", {k: v for k, v in dump(cfg).items() if k in (
+        "data", "n", "eval_n", "langs", "real", "real_per_set", "seed")} | {"eval_real": cfg.eval.real_per_set},
+        [Path(p) for p in cfg.data], lambda d: make_data(cfg, d))}
+    eval_files = [data / "eval.jsonl"] + ([data / "real_eval.jsonl"] if cfg.real else [])
 
-    t = _step(log, "curate: classify -> quality -> conflicts -> dedup -> balance -> validate")
-    curated = curate_files([str(raw)], cfg.curate, out / "curated",
-                           eval_files=[str(eval_path)], log=log)
-    log(f"curate: kept {len(curated.kept)} of {curated.inputs}; report: {out / 'curated' / 'report.html'}")
-    timings["curate"] = time.perf_counter() - t
+    def do_curate(folder: Path) -> dict:
+        res = curate_files([str(data / "train.jsonl")], cfg.curate, folder, eval_files=[str(p) for p in eval_files],
+                           log=log)
+        return {"inputs": res.inputs, "kept": len(res.kept), "ok": res.ok}
 
-    t = _step(log, "train")
-    train_cfg = cfg.train.model_copy(update={"data": str(out / "curated" / "kept.jsonl"), "out": str(out / "train"),
+    results["curate"] = stage("curate", dump(cfg.curate), [data / "train.jsonl", *eval_files], do_curate)
+    train_cfg = cfg.train.model_copy(update={"data": str(curated / "kept.jsonl"), "out": str(trained),
                                              "model": cfg.model, "seed": cfg.seed})
-    info = train(train_cfg, log=log)
-    timings["train"] = time.perf_counter() - t
 
-    t = _step(log, "eval: greedy generation on the held-out split, scored by each task's verifier")
-    eval_records = [{**r, "meta": {**r["meta"], "suite": "builtin"}} for r in read_records(eval_path)]
-    tuned_cfg = cfg.eval.model_copy(update={"model": cfg.model, "adapter": str(out / "train")})
-    scores = {"tuned": evaluate_records(eval_records, tuned_cfg, out / "eval" / "tuned", log=log)}
+    def do_train(folder: Path) -> dict:
+        info = train(train_cfg, log=log)
+        return {"status": info["status"], "final_loss": info["metrics"].get("final_loss")}
+
+    results["train"] = stage("train", dump(train_cfg), [curated / "kept.jsonl"], do_train)
+    eval_inputs = [data / "eval.jsonl", *([data / "real_eval.jsonl"] if cfg.real else [])]
+    eval_config = dump(cfg.eval) | {"model": cfg.model}
     if cfg.score_base:
-        base_cfg = cfg.eval.model_copy(update={"model": cfg.model, "adapter": None})
-        scores["base"] = evaluate_records(eval_records, base_cfg, out / "eval" / "base", log=log)
-    timings["eval"] = time.perf_counter() - t
-
-    summary = {"out": str(out), "inputs": curated.inputs, "kept": len(curated.kept),
-               "train": {"status": info["status"], "final_loss": info["metrics"].get("final_loss")},
-               "scores": {k: v["overall"] for k, v in scores.items()},
-               "per_task": {k: {t: s["score"] for t, s in v["tasks"].items()} for k, v in scores.items()},
-               "seconds": {k: round(v, 1) for k, v in timings.items()}}
+        results["eval_base"] = stage("eval_base", eval_config, eval_inputs,
+                                     lambda d: run_eval(cfg, data, d, None, log))
+    results["eval_tuned"] = stage("eval_tuned", eval_config, [*eval_inputs, trained / "stage.json"],
+                                  lambda d: run_eval(cfg, data, d, str(trained), log))
+    summary = build_summary(out, results)
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     return summary
+
+
+def build_summary(out: Path, results: dict) -> dict:
+    """Per suite and task: metric, base, tuned, change, and whether the intervals separate them."""
+    from mtsft.eval.evaluate import compare
+
+    runs = [out / "eval_base", out / "eval_tuned"] if "eval_base" in results else [out / "eval_tuned"]
+    rows = compare(runs)
+    return {"out": str(out), "inputs": results["curate"]["inputs"], "kept": results["curate"]["kept"],
+            "train": results["train"], "runs": [r.name.removeprefix("eval_") for r in runs], "rows": rows,
+            "seconds": {name: r.get("seconds") for name, r in results.items()}}

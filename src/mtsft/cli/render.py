@@ -19,22 +19,11 @@ def import_table(result) -> Table:
 
 
 def run_table(summary: dict) -> Table:
-    """Per-task verifier scores of the base and the tuned model, side by side."""
-    runs = [k for k in ("base", "tuned") if k in summary["per_task"]]
-    table = Table(title=f"held-out scores per task (kept {summary['kept']} of {summary['inputs']} records; "
-                        f"final train loss {summary['train']['final_loss']})")
-    table.add_column("task")
-    for name in runs:
-        table.add_column(name, justify="right")
-    if len(runs) == 2:
-        table.add_column("change", justify="right")
-    tasks = sorted(summary["per_task"][runs[0]])
-    for task in tasks + ["overall"]:
-        vals = [summary["per_task"][r].get(task) if task != "overall" else summary["scores"][r]["score"] for r in runs]
-        cells = [f"{v:.3f}" if v is not None else "" for v in vals]
-        if len(runs) == 2 and None not in vals:
-            cells.append(f"{vals[1] - vals[0]:+.3f}")
-        table.add_row(f"[bold]{task}" if task == "overall" else task, *cells)
+    """`mtsft run`'s summary: per suite and task, the metric, base and tuned scores and the change."""
+    table = compare_table(summary["rows"], summary["runs"])
+    train = summary["train"]
+    table.title = (f"held-out scores per task (kept {summary['kept']} of {summary['inputs']} records; "
+                   f"final train loss {train.get('final_loss')}; change * = 95% intervals apart)")
     return table
 
 

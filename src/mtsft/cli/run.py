@@ -11,19 +11,28 @@ from mtsft.cli.render import run_table
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(help="The whole loop on the embedded defaults: synth -> curate -> train -> generate -> score.")
+    @app.command(help="The whole loop: data -> curate -> train -> eval base and tuned -> summary; finished stages are reused.")
     @friendly_errors
     def run(
+        profile: str = typer.Option(None, "--profile", help="tiny (a minute, tests) | demo (the embedded model, "
+                                    "CPU, the default) | full (GPU): the shipped recipe run-PROFILE."),
         config: str = config_option("RunConfig keys (see mtsft.run)"),
+        data: list[Path] = typer.Option(None, "--data", help="Your record files instead of the built-in synth suite."),
+        force: list[str] = typer.Option(None, "--force", help="Redo this stage even if finished: data, curate, "
+                                        "train, eval_base, eval_tuned (repeatable)."),
         set_: list[str] = set_option("n=3000 or train.lr=1e-4"),
         out: str = typer.Option(None, "--out", help="Run folder (default runs/pipeline)."),
         model: str = model_option(),
-        overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run in --out."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Redo every stage (finished ones are reused otherwise)."),
     ) -> None:
         from mtsft.config import load_config
         from mtsft.run import RunConfig, run_pipeline
 
-        cfg = load_config(RunConfig, config, set_, {"out": out, "model": model, "overwrite": overwrite or None})
+        if profile and config:
+            raise ValueError("give --profile or -c, not both (a profile is the shipped recipe run-PROFILE)")
+        cfg = load_config(RunConfig, config or f"run-{profile or 'demo'}", set_, {
+            "out": out, "model": model, "overwrite": overwrite or None, "force": list(force) if force else None,
+            "data": [str(p) for p in data] if data else None})
         summary = run_pipeline(cfg, log=console.print)
         console.print(run_table(summary))
         console.print(f"summary: {Path(summary['out']) / 'summary.json'}", highlight=False)

@@ -21,12 +21,12 @@ def real_sets() -> list[str]:
     return sorted(_index())
 
 
-def _records(split: str, sets: list[str] | None = None) -> list[dict]:
+def _records(split: str, sets: list[str] | None = None, per_set: int | None = None) -> list[dict]:
     out = []
     for name, entry in sorted(_index().items()):
         if (sets is None or name in sets) and split in entry:
             with as_file(files(__name__) / entry[split]["file"]) as path:
-                out += read_records(path)
+                out += read_records(path)[:per_set]
     return out
 
 
@@ -36,13 +36,14 @@ def scored_sets() -> list[str]:
     return sorted(name for name, entry in _index().items() if entry.get("scored"))
 
 
-def real_eval_records(sets: list[str] | None = None) -> list[dict]:
+def real_eval_records(sets: list[str] | None = None, per_set: int | None = None) -> list[dict]:
     """The eval slices of `sets` (default: every scored set): what `mtsft eval run --suite real` scores."""
-    return _records("eval", scored_sets() if sets is None else sets)
+    return _records("eval", scored_sets() if sets is None else sets, per_set)
 
 
-def real_train_records(sets: list[str] | None = None) -> list[dict]:
-    return _records("train", sets)
+def real_train_records(sets: list[str] | None = None, per_set: int | None = None) -> list[dict]:
+    """The train slices (default: every set, the general alpaca/identity ones included, unlabeled)."""
+    return _records("train", sets, per_set)
 
 
 def general_texts() -> list[str]:

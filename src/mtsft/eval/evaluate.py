@@ -36,6 +36,7 @@ class EvalRunConfig(StrictConfig):
     per_task: int = Field(8, ge=1)         # builtin suite: records per task and language
     langs: list[str] = ["zh", "en"]
     seed: int = 1                          # builtin suite draw (training synth uses seed 0)
+    real_per_set: int | None = Field(None, ge=1)     # real suite: at most this many records per shipped set
     batch_size: int = Field(16, ge=1)
     max_new_tokens: int | None = Field(None, ge=1)   # None: each task family's own cap
     tag_mode: TagMode | None = None        # None: the adapter run's mode, else "none"
@@ -56,7 +57,7 @@ def load_suite(spec: str, cfg: EvalRunConfig) -> list[dict]:
     elif spec == "real":
         from mtsft.datasets import real_eval_records
 
-        records = real_eval_records()
+        records = real_eval_records(per_set=cfg.real_per_set)
     else:
         if not Path(spec).is_file():
             raise FileNotFoundError(f"suite {spec!r}: not builtin, real, or an existing record file")
