@@ -22,8 +22,16 @@ def score_one(record: dict, prediction: str) -> tuple[float, list[str]]:
     return task.score(prediction, record), task.format_violations(prediction, record)
 
 
+def metric_of(task: str) -> str:
+    """The name of what `task`'s score measures (the registry's `Task.metric`), for every scores table."""
+    from mtsft.tasks import get
+
+    return getattr(get(task), "metric", None) or "verifier"
+
+
 def score_predictions(records: Iterable[dict], *, workers: int = 4) -> dict:
-    """Per-task table {task: {n, score, format_ok, violations{kind: n}, by_lang{lang: score}}} plus "overall".
+    """Per-task table {task: {metric, n, score, format_ok, violations{kind: n}, by_lang{lang: score}}} plus
+    "overall" (a mean over records scored by different metrics: read it with the per-task metric names).
 
     Threads because code verifiers spend their time waiting on sandbox subprocesses.
     """
@@ -40,7 +48,7 @@ def score_predictions(records: Iterable[dict], *, workers: int = 4) -> dict:
     for i, r in enumerate(records):
         groups[r["task"]].append(i)
     for task, idx in sorted(groups.items()):
-        per_task[task] = _summary([records[i] for i in idx], [results[i] for i in idx])
+        per_task[task] = {"metric": metric_of(task), **_summary([records[i] for i in idx], [results[i] for i in idx])}
     overall = _summary(records, results)
     overall["task_mean"] = sum(t["score"] for t in per_task.values()) / len(per_task) if per_task else 0.0
     return {"tasks": per_task, "overall": overall,
@@ -68,12 +76,13 @@ def read_predictions(path) -> list[dict]:
 def scores_table(result: dict):
     from rich.table import Table
 
-    table = Table(title="per-task scores (each task's own verifier)")
-    for col in ("task", "n", "score", "format ok", "top violation", "zh", "en"):
-        table.add_column(col, justify="left" if col in ("task", "top violation") else "right")
+    table = Table(title="per-task scores (each task's own metric)")
+    for col in ("task", "metric", "n", "score", "format ok", "top violation", "zh", "en"):
+        table.add_column(col, justify="left" if col in ("task", "metric", "top violation") else "right")
     for task, row in list(result["tasks"].items()) + [("[bold]overall", result["overall"])]:
         top = next(iter(row["violations"].items()), None)
-        table.add_row(task, str(row["n"]), f"{row['score']:.3f}", f"{row['format_ok']:.1%}",
+        metric = row.get("metric", "mean over records" if task == "[bold]overall" else "")
+        table.add_row(task, metric, str(row["n"]), f"{row['score']:.3f}", f"{row['format_ok']:.1%}",
                       f"{top[0]} ({top[1]})" if top else "", *(f"{row['by_lang'][k]:.3f}" if k in row["by_lang"] else ""
                                                                   for k in ("zh", "en")))
     return table

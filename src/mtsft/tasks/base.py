@@ -21,6 +21,8 @@ class Task(ABC):
     family:       a coarse group ("knowledge", "transform", "reasoning", "structured", "open") that staged
                   schedules use to group tasks.
     multi_turn:   whether `generate` can emit follow-up turns.
+    metric:       the name of what `score` measures, shown beside each task's score in every scores table
+                  (e.g. "gsm8k-flexible", "chrF", or a constraint verifier's checks).
     """
 
     name: str
@@ -28,6 +30,7 @@ class Task(ABC):
     signals: dict[str, list[str]] = field(default_factory=dict)
     family: str = "open"
     multi_turn: bool = False
+    metric: str = "verifier"
 
     @abstractmethod
     def generate(self, rng: random.Random, lang: str, *, held_out: bool = False) -> dict:
