@@ -42,10 +42,12 @@ def test_json_field_f1_gives_partial_credit_per_field():
     assert scorers.json_field_f1('{"name": "Li Wei", "city": "Xi\'an"}', {"name": "Li Wei", "city": "Xiamen"}) == 0.5
 
 
-def test_classification_label_with_chatter_gets_half_and_a_named_violation():
+def test_classification_label_in_a_sentence_is_right_but_a_named_violation():
+    # accuracy reads the one label named (issue 14: "Label: X" is a valid answer); the format check still
+    # names the words around it
     task, r = _one("classification")
     label = r["reference"]["label"]
-    assert task.score(f"The label is {label}.", r) == 0.5
+    assert task.score(f"The label is {label}.", r) == 1.0
     assert task.format_violations(f"The label is {label}.", r) == ["extra_text_around_label"]
 
 

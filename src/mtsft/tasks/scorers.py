@@ -1,8 +1,8 @@
 """The built-in scorers every verifier is made of; each returns a float in [0, 1].
 
-Library metrics where the field has one (chrF from sacrebleu, ROUGE-L from rouge-score); the small
-matchers (numbers, labels, token F1, JSON fields, constraints) are written here because they are a few
-lines each and must treat Chinese and English alike.
+Standard metrics where the field has one live in `mtsft.tasks.metrics` (GSM8K, SQuAD, CMRC 2018, sacrebleu
+chrF/BLEU, entity micro-F1, label accuracy); the functions here are the entry points tasks call, plus the
+small matchers (token F1, JSON parsing, constraints) that have no standard form.
 
 `SCORERS` names the ones a user task (YAML) may pick: each takes (output, reference_answer).
 """
@@ -16,9 +16,10 @@ from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
 
-import sacrebleu
 from rouge_score import rouge_scorer
 
+from mtsft.tasks.metrics import cmrc2018, gsm8k, mt, ner, squad
+from mtsft.tasks.metrics.answers import answer_span, clean, numbers_agree, strip_lead_in, strip_quotes
 from mtsft.text import detect_lang, normalize
 
 # ---- tokens ---------------------------------------------------------------------------------------
@@ -61,30 +62,69 @@ def token_f1(output: str, reference: str) -> float:
     return 2 * p * r / (p + r)
 
 
-def answer_f1(output: str, answers: str | list[str]) -> float:
-    """Best token F1 over the accepted answers; a prediction that contains an answer verbatim gets at
-    least 0.5 (a full-sentence answer around the right span is not wrong, just wordy)."""
-    answers = [answers] if isinstance(answers, str) else list(answers)
-    best = 0.0
-    norm_out = _squash(output)
-    for ans in answers:
-        f1 = token_f1(output, ans)
-        if _squash(ans) and _squash(ans) in norm_out:
-            f1 = max(f1, 0.5)
-        best = max(best, f1)
-    return best
+def answer_f1(output: str, answers: str | list[str], question: str = "", lang: str | None = None) -> float:
+    """The standard short-answer F1 of the answer `output` gives: SQuAD v1.1 F1 for English, the CMRC 2018
+    char-LCS F1 for Chinese (by the reference's language unless `lang` says), on the span
+    `metrics.answers.answer_span` extracts (lead-in and the question's own words removed; a hedge or a list
+    of candidates is no answer). No containment floor: the right answer inside a wrong sentence is wrong."""
+    answers = [answers] if isinstance(answers, str) else [a for a in answers if a]
+    if not answers:
+        return 0.0
+    whole = strip_lead_in(clean(output))
+    if cmrc2018.exact_match(whole, answers) or squad.exact_match(whole, answers):
+        return 1.0  # the output is a reference answer (nothing to extract)
+    span = answer_span(output, question, answers)
+    if not span:
+        return 0.0
+    answers = [a for a in answers if numbers_agree(span, a)]  # a wrong number is wrong, unit or not
+    if not answers:
+        return 0.0
+    zh = (lang or detect_lang(" ".join(answers))) == "zh" or any(_HAN.search(a) for a in answers)
+    return cmrc2018.f1(span, answers) if zh else squad.f1(span, answers)
 
 
-def _squash(text: str) -> str:
-    """Normalised text without punctuation or spaces, for containment tests."""
-    return "".join(tokens(text))
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def chrf(output: str, reference: str) -> float:
     """sentence chrF (sacrebleu, char n-grams: needs no Chinese segmentation), scaled to [0, 1]."""
-    if not output.strip() or not reference.strip():
-        return float(output.strip() == reference.strip())
-    return sacrebleu.sentence_chrf(output.strip(), [reference.strip()]).score / 100.0
+    return mt.sentence_chrf(output, reference)
+
+
+def translation_answer_lang(record: dict) -> str:
+    """The target language of a translation record: `reference.answer_lang` when set; else the one the
+    instruction names ("into Chinese", "翻译成英文", "中译英"; the last user turn that names one); else the
+    language other than the source's (the record's `lang` is the source language)."""
+    ref = record.get("reference") if isinstance(record.get("reference"), dict) else {}
+    if ref.get("answer_lang") in ("zh", "en"):
+        return ref["answer_lang"]
+    source = ref.get("source") or ""
+    users = [m.get("content") or "" for m in record.get("messages") or [] if m.get("role") == "user"]
+    for text in reversed(users):
+        lang = mt.target_lang_from_instruction(text.replace(source, " ") if source else text)
+        if lang:
+            return lang
+    src_lang = record.get("lang")
+    if src_lang not in ("zh", "en"):
+        src_lang = detect_lang(source or (users[0] if users else ""))
+    return "en" if src_lang == "zh" else "zh"
+
+
+def translation_score(output: str, record: dict, answer_lang: str | None = None) -> float:
+    """Sentence chrF of the translation in `output` (lead-in line and quotes removed) against the
+    reference; an untranslated copy of the source, or an answer wholly in the other language, is 0."""
+    ref = record["reference"]
+    target = answer_lang or translation_answer_lang(record)
+    text = mt.extract_translation(output)
+    if not text:
+        return 0.0
+    source = ref.get("source") or ""
+    if source and normalize_label(text) == normalize_label(source) != normalize_label(ref["answer"]):
+        return 0.0
+    other = "en" if target == "zh" else "zh"
+    if detect_lang(text) == other and detect_lang(ref["answer"]) == target:
+        return 0.0
+    return mt.sentence_chrf(text, strip_quotes(ref["answer"]))  # quotes around either side are not scored
 
 
 def rouge_l(output: str, reference: str) -> float:
@@ -110,42 +150,19 @@ def exact_match(output: str, reference: str | list[str]) -> float:
     return float(any(out == normalize_label(a) for a in accepted))
 
 
-_NUMBER = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.])-?\d+(?:\.\d+)?(?:/\d+)?")
-_ANSWER_MARK = re.compile(r"(?:####|answer\s*(?:is|:)|答案\s*(?:是|为|:|：)|结果\s*(?:是|为)|=)", re.I)
-
-
 def parse_number(token: str) -> float | None:
-    token = token.replace(",", "")
-    try:
-        if "/" in token:
-            a, b = token.split("/")
-            return float(a) / float(b)
-        return float(token)
-    except (ValueError, ZeroDivisionError):
-        return None
+    return gsm8k.parse_number(token)
 
 
 def final_number(text: str) -> float | None:
-    """The answer number of a worked solution: the first number after the last answer marker
-    ("####", "answer is", "答案：", "="), else the last number in the text. Thousands separators, units
-    and currency signs around it are ignored."""
-    text = normalize(text)
-    marks = list(_ANSWER_MARK.finditer(text))
-    if marks:
-        found = _NUMBER.search(text, marks[-1].end())
-        if found:
-            return parse_number(found.group())
-    numbers = _NUMBER.findall(text)
-    return parse_number(numbers[-1]) if numbers else None
+    """The number a worked solution commits to as its answer (`metrics.gsm8k.final_answer`: the `#### N`
+    line, else the number after an answer marker, else the last number; None when it offers several)."""
+    return gsm8k.final_answer(text)
 
 
 def numeric_match(output: str, expected: float | str, rel_tol: float = 1e-6) -> float:
-    """1.0 when the output's final number equals `expected` (within a relative tolerance)."""
-    got = final_number(output)
-    want = float(expected) if not isinstance(expected, str) else parse_number(expected)
-    if got is None or want is None:
-        return 0.0
-    return float(abs(got - want) <= rel_tol * max(1.0, abs(want)))
+    """1.0 when the output's final answer equals `expected` (within a relative tolerance)."""
+    return gsm8k.answer_matches(output, expected, rel_tol)
 
 
 # ---- structured answers -----------------------------------------------------------------------------
@@ -169,28 +186,13 @@ def parse_json_object(output: str) -> dict | None:
     return None
 
 
-def _field_pairs(obj: dict) -> Counter:
-    pairs: Counter = Counter()
-    for key, value in obj.items():
-        values = value if isinstance(value, list) else [value]
-        for v in values:
-            pairs[(normalize_label(str(key)), normalize_label(str(v)))] += 1
-    return pairs
-
-
-def json_field_f1(output: str, reference: dict) -> float:
-    """F1 over (field, value) pairs of the parsed JSON object; list values count element by element."""
+def json_field_f1(output: str | dict, reference: dict) -> float:
+    """Micro-F1 over (field, value) pairs of the parsed JSON object (`metrics.ner.micro_f1`: entity
+    micro-F1 over (type, span) when the values are entity lists); an unparsable output scores 0."""
     obj = parse_json_object(output) if isinstance(output, str) else output
     if obj is None:
         return 0.0
-    pred, ref = _field_pairs(obj), _field_pairs(reference)
-    if not pred and not ref:
-        return 1.0
-    common = sum((pred & ref).values())
-    if common == 0:
-        return 0.0
-    p, r = common / sum(pred.values()), common / sum(ref.values())
-    return 2 * p * r / (p + r)
+    return ner.micro_f1(obj, reference)
 
 
 # ---- constraint checks ------------------------------------------------------------------------------
