@@ -6,7 +6,13 @@ default `synth_records` gives:
 - injected defects at a few percent each (`DEFECT_RATES`), each marked in `meta.defect` (and linked with
   `meta.duplicate_of` / `meta.conflict_with` / `meta.true_task`) so tests can check curation finds them.
 `clean=True` injects no defects (same skewed counts); `eval_split=True` gives a clean, task-balanced split
-drawn only from the held-out instruction templates.
+drawn only from the held-out instruction templates and the held-out content (facts, problem kinds, code
+specs, topics, sentences, entities: a fixed partition of every content table, `builtin/partition.py`), so
+no eval record's content is one training draws use.
+
+When a task's prompt space is exhausted (every new draw repeats a prompt already produced) it yields fewer
+records than asked; `synth_records` then warns (`ShortSplitWarning`) naming each short task, how many it
+gave and how many it was asked for, rather than returning fewer records silently.
 
 Each record is generated from its own RNG seeded by (seed, index): the same seed gives the same file, and
 a record's content does not depend on how many others were drawn. Prompts are unique among clean records
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import random
+import warnings
 from collections import Counter
 
 from mtsft.text import detect_lang
@@ -61,7 +68,7 @@ def _last_answer_index(record: dict) -> int:
     return max(i for i, m in enumerate(record["messages"]) if m["role"] == "assistant")
 
 
-def _generate_unique(task, rng: random.Random, lang: str, held_out: bool, seen: set, tries: int = 40):
+def _generate_unique(task, rng: random.Random, lang: str, held_out: bool, seen: set, tries: int = 200):
     """(record, rng state it was drawn from); redraws on a prompt already produced."""
     for _ in range(tries):
         state = rng.getstate()
@@ -73,7 +80,12 @@ def _generate_unique(task, rng: random.Random, lang: str, held_out: bool, seen: 
     return None, None
 
 
-def _draw_clean(n_by_task: dict[str, int], seed: int, langs, held_out: bool) -> list[tuple[dict, tuple]]:
+class ShortSplitWarning(UserWarning):
+    """synth_records produced fewer records than asked: a task's distinct prompts ran out."""
+
+
+def _draw_clean(n_by_task: dict[str, int], seed: int, langs, held_out: bool,
+                missing: Counter | None = None) -> list[tuple[dict, tuple]]:
     from mtsft.tasks import get
 
     order = [t for t, k in n_by_task.items() for _ in range(k)]
@@ -86,7 +98,20 @@ def _draw_clean(n_by_task: dict[str, int], seed: int, langs, held_out: bool) -> 
         record, state = _generate_unique(get(name), rng, lang, held_out, seen)
         if record is not None:  # a task whose prompt space is exhausted yields fewer records
             out.append((record, state))
+        elif missing is not None:
+            missing[name] += 1
     return out
+
+
+def _warn_short(missing: Counter, n_by_task: dict[str, int], what: str) -> None:
+    if not missing:
+        return
+    parts = [f"{t}: {n_by_task[t] - k} of {n_by_task[t]} (only {n_by_task[t] - k} distinct prompts found)"
+             for t, k in sorted(missing.items())]
+    asked, got = sum(n_by_task.values()), sum(n_by_task.values()) - sum(missing.values())
+    warnings.warn(f"synth {what}: asked for {asked} records, produced {got}; these tasks ran out of distinct "
+                  f"{'held-out ' if what == '--eval' else ''}content x templates: " + "; ".join(parts) +
+                  ". Ask for fewer records (or grow the task's content tables).", ShortSplitWarning, stacklevel=3)
 
 
 def synth_records(n: int, seed: int = 0, langs=("zh", "en"), clean: bool = False,
@@ -97,11 +122,16 @@ def synth_records(n: int, seed: int = 0, langs=("zh", "en"), clean: bool = False
     langs = tuple(langs)
     if not langs or any(lang not in ("zh", "en") for lang in langs):
         raise ValueError(f"langs must be a non-empty subset of zh,en, got {','.join(langs) or 'nothing'}")
+    missing: Counter = Counter()
     if eval_split:
-        drawn = _draw_clean(_allocate(n, {t: 1.0 for t in TASK_WEIGHTS}), seed, langs, held_out=True)
+        n_by_task = _allocate(n, {t: 1.0 for t in TASK_WEIGHTS})
+        drawn = _draw_clean(n_by_task, seed, langs, held_out=True, missing=missing)
+        _warn_short(missing, n_by_task, "--eval")
         return _with_ids([r for r, _ in drawn], f"synth-eval-{seed}")
     n_added = 0 if clean else sum(round(n * DEFECT_RATES[d]) for d in ADDED)
-    drawn = _draw_clean(_allocate(n - n_added, TASK_WEIGHTS), seed, langs, held_out=False)
+    n_by_task = _allocate(n - n_added, TASK_WEIGHTS)
+    drawn = _draw_clean(n_by_task, seed, langs, held_out=False, missing=missing)
+    _warn_short(missing, n_by_task, "training")
     records = [r for r, _ in drawn]
     for i, r in enumerate(records):
         r["id"] = f"base-{i}"
@@ -237,7 +267,7 @@ def stats_table(stats: dict):
 
     from rich.table import Table
 
-    table = Table(title=f"synth: {stats['n']} records ({stats['held_out']} held-out template, "
+    table = Table(title=f"synth: {stats['n']} records ({stats['held_out']} held-out templates and content, "
                         f"{stats['hard_negatives']} hard negatives, {stats['multi_turn']} multi-turn)")
     for col in ("task", "n", "lang", "n ", "defect", "n  "):
         table.add_column(col, justify="right" if col.startswith("n") else "left")

@@ -2,7 +2,9 @@
 
 Each task keeps at least 8 instruction templates per language; the last `HELD_OUT` of them never appear
 in training data (`held_out=False`) and are the only ones the evaluation split uses, so an eval score
-measures generalisation to new phrasings rather than memorised wording.
+measures generalisation to new phrasings rather than memorised wording. Content is held out the same way:
+every content table (facts, problem kinds, code specs, topics, sentences, entities) is split once by
+`partition.py`, and `held_out=True` draws only rows training never uses.
 """
 
 from __future__ import annotations

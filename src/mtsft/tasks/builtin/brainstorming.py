@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from mtsft.tasks import formats, scorers
+from mtsft.tasks import formats, relevance, scorers
+from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask, numbered
+from mtsft.tasks.builtin.content_brainstorm import MORE_IDEAS
 
 # topic (en, zh) -> idea pool [(en, zh)]
 IDEAS = [
@@ -45,6 +48,7 @@ IDEAS = [
       ("Measure how fast ice melts with salt", "测量加盐后冰融化的速度"), ("Build a model wind turbine", "制作风力发电机模型"),
       ("Compare bridge designs made of straws", "比较吸管搭成的桥梁结构"), ("Track the phases of the moon", "记录月相变化")]),
 ]
+IDEAS += MORE_IDEAS  # 32 more topics (content_brainstorm.py); partition.py holds some out of training
 
 TEMPLATES = {
     "en": ["Give me {n} {topic}.", "List {n} {topic}.", "Brainstorm {n} {topic}, as a numbered list.",
@@ -57,14 +61,59 @@ TEMPLATES = {
 }
 
 
+_ITEM = re.compile(r"^\s*(?:\(?\d{1,2}\s*[.)、．:：]|\(\d{1,2}\)|[\u2460-\u2473]|[一二三四五六七八九十]{1,3}\s*[、.．]|[-*•·–])\s*(\S.*)$")
+
+
+def idea_items(output: str) -> list[str]:
+    """The ideas of a list answer: numbered, bulleted, circled or Chinese-numeral items; failing those,
+    two or more short plain lines (one idea per line). Markdown emphasis is dropped."""
+    lines = [line for line in output.splitlines() if line.strip()]
+    items = [m.group(1) for line in lines if (m := _ITEM.match(line))]
+    if len(items) < 2 and len(lines) >= 2 and all(len(line) <= 120 and not line.rstrip().endswith((":", "：")) for line in lines):
+        items = lines
+    return [item.replace("**", "").replace("__", "").strip() for item in items]
+
+
+def _pool(topic: str) -> list[str]:
+    """The idea pool of the content-table topic named `topic` (both languages), if there is one."""
+    wanted = topic.strip().lower()
+    for row in IDEAS:
+        try:
+            (en, zh), pool = row
+            if wanted in (en.lower(), zh):
+                return [text for pair in pool for text in pair]
+        except (TypeError, ValueError):
+            continue
+    return []
+
+
+def _anchored(item: str, context: list[str], prompt: str) -> bool:
+    """Whether `item` shares enough content with `context` (units of `prompt` not counted)."""
+    own = relevance.novel_units(item, prompt) if prompt else relevance.units(item)
+    shared = own & frozenset().union(*(relevance.units(c) for c in context if c))
+    need = min(0.6, relevance.weight(item) / 2)
+    return sum(relevance.unit_weight(u) for u in shared) >= need > 0 or (bool(shared) and need == 0)
+
+
+def _distinct(items: list[str]) -> float:
+    """Distinctness in [0, 1]: (distinct items - 1) / (items - 1), where an item that repeats or nearly
+    repeats an earlier one (digits ignored) is not distinct; one item said n times scores 0."""
+    kept: list[str] = []
+    for item in items:
+        if not any(relevance.similarity(item, k) >= 0.8 or scorers.normalize_label(item) == scorers.normalize_label(k)
+                   for k in kept):
+            kept.append(item)
+    return (len(kept) - 1) / (len(items) - 1) if len(items) > 1 else 1.0
+
+
 @dataclass
 class Brainstorming(BuiltinTask):
     templates = TEMPLATES
 
     def generate(self, rng, lang, *, held_out=False):
         template_id, template = self.pick_template(rng, lang, held_out)
-        (topic_en, topic_zh), pool = rng.choice(IDEAS)
-        n = rng.randint(3, 6)
+        (topic_en, topic_zh), pool = P.choose(rng, IDEAS, held_out)  # held-out topics never in training
+        n = rng.randint(3, 8)
         ideas = [pair[lang == "zh"] for pair in rng.sample(pool, n)]
         answer = numbered(ideas)
         prompt = template.format(n=n, topic=topic_en if lang == "en" else topic_zh)
@@ -72,13 +121,28 @@ class Brainstorming(BuiltinTask):
                           reference={"answer": answer, "n": n})
 
     def score(self, output, record):
-        items = scorers.list_items(output)
+        """count x distinct x relevance x language. Relevance: the share of items anchored to the topic
+        (the reference ideas and the topic's idea pool, beyond the prompt's own words), full from 3 in 4;
+        placeholders, repeats, the topic's words with filler and another topic's ideas are not anchored."""
+        items = idea_items(output)
         if not items:
             return 0.0
         n = record["reference"]["n"]
         count = max(0.0, 1 - abs(len(items) - n) / n)
+        prompt = relevance.last_user(record)
+        topic = relevance.template_slot(prompt, TEMPLATES) or prompt
+        pool = _pool(topic)
+        # An item is on topic when it shares words with the reference ideas or the topic's idea pool beyond
+        # the words of the prompt itself (the topic's own words plus filler are not an idea). Without a pool
+        # (a record not drawn from the registry) the topic's words count too.
+        context = [record["reference"].get("answer", ""), *pool] + ([] if pool else [topic])
+        bare = [re.sub(r"\d+", " ", item) for item in items]
+        on_topic = sum(_anchored(b, context, prompt if pool else "") and bool(relevance.novel_units(b, prompt))
+                       for b in bare)
+        rel = max(0.0, min(1.0, (on_topic / len(items) - 0.25) / 0.5))  # full from 3 in 4 items
+        distinct = _distinct(bare)
         lang_ok = scorers.language_ok(" ".join(items), self.answer_lang(record))
-        return 0.5 * count + 0.25 * scorers.distinct_ratio(items) + 0.25 * lang_ok
+        return count * distinct * rel * (0.5 + 0.5 * lang_ok)
 
     def format_violations(self, output, record):
         return (formats.check_not_empty(output) or
@@ -95,4 +159,5 @@ TASK = Brainstorming(
     signals={"en": [r"\bbrainstorm\w*\b", r"\b(?:list|suggest|give me|come up with)\b.*\b\d+\b", r"\bideas?\b"],
              "zh": [r"头脑风暴", r"列出|推荐|想出?\d+个", r"点子|创意|清单"]},
     family="open",
+    metric="list check: count x distinct x relevance",
 )

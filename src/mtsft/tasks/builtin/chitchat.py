@@ -6,9 +6,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from mtsft.tasks import formats, scorers
+from mtsft.tasks import formats, relevance, scorers
 from mtsft.tasks.builtin import tables as T
+from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.builtin.content_chitchat import MORE_TOPICS
 
 # topic: opener facts, reply, follow-up question and its reply; {city}/{n} vary; keyword must be in the reply
 TOPICS = [
@@ -48,6 +50,7 @@ TOPICS = [
      "follow": ("History. There's so much to remember.", "历史，要记的东西太多了。"),
      "reply2": ("For a history exam, try drawing a simple timeline; it makes the dates easier to remember.", "准备历史考试可以画一条简单的时间线，年代会更好记。")},
 ]
+ALL_TOPICS = TOPICS + MORE_TOPICS
 OPENERS = {"en": ["Hi! {s}.", "Hey, guess what? {s}!", "Hello there. {s}.", "{s}, just wanted to tell someone.",
                   "Good evening! {s}.", "You know what, {s}.", "Hi, how are you? {s}.", "Morning! {s}.",
                   "So... {s}. What do you think?", "Honestly, {s}."],
@@ -61,9 +64,10 @@ class Chitchat(BuiltinTask):
 
     def generate(self, rng, lang, *, held_out=False):
         template_id, template = self.pick_template(rng, lang, held_out)
-        topic = rng.choice(TOPICS)
+        topic = P.choose(rng, ALL_TOPICS, held_out)  # held-out topics never appear in training
         i = lang == "zh"
-        slots = {"city": rng.choice(T.CITIES)[lang], "n": rng.randint(2, 12), "shop": rng.choice(T.SHOPS)[lang]}
+        slots = {"city": P.choose(rng, T.CITIES, held_out, lang), "n": rng.randint(2, 12),
+                 "shop": P.choose(rng, T.SHOPS, held_out, lang)}
         say = topic["say"][i].format(**slots)
         say = say[0].upper() + say[1:] if lang == "en" else say
         turns = [template.format(s=say), topic["reply"][i].format(**slots)]
@@ -74,12 +78,19 @@ class Chitchat(BuiltinTask):
                           reference={"answer": turns[-1], "keywords": [topic["key"][i]], "min_len": lo, "max_len": hi})
 
     def score(self, output, record):
+        """relevance x shape x quality. Relevance: content words shared with the user's last turn, the
+        reference reply and the topic keyword (two or more: on topic), so a warm reply in other words counts
+        and a generic one that fits any message does not; shape: language, length, plain text; quality:
+        conversational function-word rate and no repetition. The user's turn echoed back is 0."""
         ref, lang = record["reference"], self.answer_lang(record)
-        on_topic = scorers.keyword_coverage(output, ref["keywords"])
+        user = relevance.last_user(record)
+        if relevance.is_echo(output, user) or relevance.is_echo(output, relevance.conversation(record)):
+            return 0.0
+        rel = relevance.anchored(output, user, ref.get("answer", ""), *ref.get("keywords", []), need=2.0)
         plain = float(not formats.has_markdown(output) and not scorers.list_items(output)
                       and not formats.extract_code(output)[0] and formats.json_likeness(output) == 0)
         shape = (scorers.language_ok(output, lang) + scorers.length_ok(output, lang, ref["min_len"], ref["max_len"]) + plain) / 3
-        return on_topic * shape
+        return rel * shape * relevance.fluency(output) * relevance.non_degenerate(output)
 
     def format_violations(self, output, record):
         problems = formats.check_not_empty(output)
@@ -109,4 +120,5 @@ TASK = Chitchat(
              "zh": [r"^(?:嗨|嘿|你好|早上好|晚上好)", r"你猜", r"最近怎么样", r"想找人说说"]},
     family="open",
     multi_turn=True,
+    metric="reply check: relevance x shape x fluency",
 )

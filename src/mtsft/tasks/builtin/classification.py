@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 from mtsft.tasks import formats, scorers
 from mtsft.tasks.builtin import tables as T
+from mtsft.tasks.builtin import content_classification as CC
+from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.metrics import accuracy
 
 SENTIMENT = {"en": ["positive", "negative"], "zh": ["正面", "负面"]}
 TOPICS = {"en": ["sports", "technology", "finance", "entertainment", "health"],
@@ -58,11 +61,15 @@ TEMPLATES = {
 }
 
 
-def _review(rng: random.Random, lang: str) -> tuple[str, str, bool]:
-    """(review, label, is_hard_negative)."""
-    subject = rng.choice(SUBJECTS)[lang == "zh"]
+ALL_SUBJECTS, ALL_GOOD, ALL_BAD = SUBJECTS + CC.MORE_SUBJECTS, GOOD + CC.MORE_GOOD, BAD + CC.MORE_BAD
+ALL_HEADLINES = {topic: HEADLINES[topic] + CC.MORE_HEADLINES[topic] for topic in HEADLINES}
+
+
+def _review(rng: random.Random, lang: str, held_out: bool = False) -> tuple[str, str, bool]:
+    """(review, label, is_hard_negative); `held_out` uses only subjects and phrases training never sees."""
+    subject = P.choose(rng, ALL_SUBJECTS, held_out)[lang == "zh"]
     positive = rng.random() < 0.5
-    a, b = rng.sample(GOOD if positive else BAD, 2)
+    a, b = P.sample(rng, ALL_GOOD if positive else ALL_BAD, 2, held_out)
     label = SENTIMENT[lang][0 if positive else 1]
     hard = rng.random() < 0.2
     if lang == "en":
@@ -76,11 +83,11 @@ def _review(rng: random.Random, lang: str) -> tuple[str, str, bool]:
     return text, label, hard
 
 
-def _headline(rng: random.Random, lang: str) -> tuple[str, str]:
+def _headline(rng: random.Random, lang: str, held_out: bool = False) -> tuple[str, str]:
     topic_i = rng.randrange(len(TOPICS["en"]))
-    pattern = rng.choice(HEADLINES[TOPICS["en"][topic_i]])[lang == "zh"]
-    text = pattern.format(city=rng.choice(T.CITIES)[lang], person=rng.choice(T.PEOPLE)[lang],
-                          org=rng.choice(T.ORGS)[lang], n=rng.randint(2, 60))
+    pattern = P.choose(rng, ALL_HEADLINES[TOPICS["en"][topic_i]], held_out)[lang == "zh"]
+    text = pattern.format(city=P.choose(rng, T.CITIES, held_out, lang), person=P.choose(rng, T.PEOPLE, held_out, lang),
+                          org=P.choose(rng, T.ORGS, held_out, lang), n=rng.randint(2, 60))
     return text, TOPICS[lang][topic_i]
 
 
@@ -91,14 +98,15 @@ def _options(labels: list[str], lang: str) -> str:
 @dataclass
 class Classification(BuiltinTask):
     templates = TEMPLATES
+    metric: str = "accuracy"  # metrics.accuracy: the one label named, from the set the prompt lists
 
     def generate(self, rng, lang, *, held_out=False):
         template_id, template = self.pick_template(rng, lang, held_out)
         if rng.random() < 0.55:
-            text, label, hard = _review(rng, lang)
+            text, label, hard = _review(rng, lang, held_out)
             labels = SENTIMENT[lang]
         else:
-            (text, label), hard = _headline(rng, lang), False
+            (text, label), hard = _headline(rng, lang, held_out), False
             labels = TOPICS[lang]
         prompt = template.format(t=text, opts=_options(labels, lang))
         return self.build([prompt, label], lang=lang, template=template_id, held_out=held_out, hard_negative=hard,
@@ -106,11 +114,7 @@ class Classification(BuiltinTask):
 
     def score(self, output, record):
         ref = record["reference"]
-        if scorers.exact_match(output, ref["label"]):
-            return 1.0
-        # A right label with words around it is half right; naming several labels is not an answer.
-        found = [lab for lab in ref["labels"] if scorers.normalize_label(lab) in scorers.normalize_label(output)]
-        return 0.5 if found == [ref["label"]] and len(scorers.tokens(output)) <= 12 else 0.0
+        return accuracy.accuracy(output, ref["label"], ref.get("labels"))
 
     def format_violations(self, output, record):
         return formats.check_not_empty(output) or formats.check_label(output, record["reference"]["labels"])

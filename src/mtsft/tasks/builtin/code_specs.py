@@ -9,6 +9,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from mtsft.tasks.builtin.content_code import MORE_SPECS
+
 Spec = dict  # {"name", "en", "zh", "solution", "tests": [assert statements]}
 
 
@@ -180,3 +182,5 @@ SPECS: list[Callable[[random.Random], Spec]] = [
     reverse_string, is_prime, sum_multiples, count_char, greater_than, factorial, fibonacci, repeat_words, gcd,
     word_count, celsius, is_anagram, run_length, second_largest, chunk, capitalize_words, digit_sum, clamp,
 ]
+# 93 more, written as data (tests computed from the reference): see content_code.py
+SPECS += MORE_SPECS

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from mtsft.tasks import formats, scorers
+from mtsft.tasks import formats, relevance, scorers
+from mtsft.tasks.builtin import content_creative as CW
+from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
 
 # topic -> keywords, parallel (en, zh)
@@ -28,6 +31,7 @@ STORY = {
     "zh": ("梅已经很多年没有想起{topic}了。一天傍晚，一件小事让她想起了{k1}，往事一下子涌上心头。她坐在窗边，"
            "又想到了{k2}，一切都比想象中更近。夜深时，她的脸上带着笑。"),
 }
+ALL_TOPICS, POEMS, STORIES = TOPICS + CW.MORE_TOPICS, [POEM_LINES, *CW.MORE_POEMS], [STORY, *CW.MORE_STORIES]
 
 TEMPLATES = {
     "en": ["Write a {form} about {topic} that uses the words \"{k1}\" and \"{k2}\".",
@@ -46,34 +50,77 @@ TEMPLATES = {
 FORMS = {"poem": {"en": "four-line poem", "zh": "一首四行诗"}, "story": {"en": "very short story", "zh": "一篇微型小说"}}
 
 
+_TITLE = re.compile(r"^\s*(?:#{1,3}\s*\S.*|\*\*[^*]+\*\*|《[^》]+》|(?:title|题目|标题)\s*[:：].*)\s*$", re.I)
+
+
+def _without_title(output: str) -> str:
+    """The poem or story without a title line: a markdown heading, **bold**, 《书名》 or "Title: ...", or a
+    short first line without sentence punctuation followed by the text."""
+    lines = output.strip().splitlines()
+    if len(lines) < 2:
+        return output
+    first = lines[0].strip()
+    short = relevance.length(first) <= 8 and not re.search(r"[,.;:!?，。；：！？、]$", first)
+    if _TITLE.match(first) or (short and not lines[1].strip()):
+        return "\n".join(lines[1:]).strip()
+    if short and len([ln for ln in lines if ln.strip()]) == 5:  # a title over four lines of verse
+        return "\n".join(lines[1:]).strip()
+    return output
+
+
+def keyword_coverage(text: str, keywords: list[str]) -> float:
+    """Share of the required words present, in any inflection ("letters" for "letter", "gull" for "gulls")."""
+    if not keywords:
+        return 1.0
+    return sum(relevance.has_word(text, k) for k in keywords) / len(keywords)
+
+
 @dataclass
 class CreativeWriting(BuiltinTask):
     templates = TEMPLATES
 
     def generate(self, rng, lang, *, held_out=False):
         template_id, template = self.pick_template(rng, lang, held_out)
-        (topic_en, topic_zh), pool = rng.choice(TOPICS)
+        (topic_en, topic_zh), pool = P.choose(rng, ALL_TOPICS, held_out)  # held-out topics and skeletons
         topic = topic_en if lang == "en" else topic_zh
         k1, k2 = (pair[lang == "zh"] for pair in rng.sample(pool, 2))
         form = rng.choice(["poem", "story"])
         form_text = FORMS[form][lang]
         prompt = template.format(form=form_text, topic=topic, k1=k1, k2=k2)
         if form == "poem":
-            answer = "\n".join(line.format(topic=topic, k1=k1, k2=k2) for line in POEM_LINES[lang])
+            answer = "\n".join(line.format(topic=topic, k1=k1, k2=k2) for line in P.choose(rng, POEMS, held_out, lang))
         else:
-            answer = STORY[lang].format(topic=topic, k1=k1, k2=k2)
+            answer = P.choose(rng, STORIES, held_out, lang).format(topic=topic, k1=k1, k2=k2)
         lo, hi = (15, 120) if lang == "en" else (20, 250)
         return self.build([prompt, answer], lang=lang, template=template_id, held_out=held_out,
                           reference={"answer": answer, "form": form, "keywords": [k1, k2],
                                      "lines": 4 if form == "poem" else None, "min_len": lo, "max_len": hi})
 
     def score(self, output, record):
-        ref = record["reference"]
-        coverage = scorers.keyword_coverage(output, ref["keywords"])
-        return coverage * (sum(self._constraints(output, record).values()) / 3)
+        """relevance x constraints x quality. Relevance: the required words (any inflection) and the topic;
+        constraints: form (a title line allowed), length, language; novelty: at least 65% of the content
+        (by unit weight) is not the prompt's (none under 35%; references and real verse add 70-90%); quality: the function-word rate of verse or
+        prose (a keyword salad has none) and no repeated lines or n-grams. The prompt echoed is 0."""
+        prompt = relevance.last_user(record)
+        if relevance.is_echo(output, prompt):
+            return 0.0
+        body = _without_title(output)
+        coverage = keyword_coverage(body, record["reference"]["keywords"])
+        topic = relevance.template_slot(prompt, TEMPLATES) or ""
+        topical = coverage == 1 or (topic and relevance.anchors(body, topic) >= min(0.6, relevance.weight(topic) / 2))
+        # the required words are the instruction's one hard constraint: none of them, nothing; they earn
+        # nothing by themselves either (a salad of them fails fluency and novelty below)
+        rel = (2 * coverage + float(bool(topical))) / 3 if coverage else 0.0
+        constraints = sum(self._constraints(output, record).values()) / 3
+        # what the text adds beyond the prompt's words: a poem is more than its topic and required words
+        total = relevance.weight(body)
+        added = sum(relevance.unit_weight(u) for u in relevance.novel_units(body, prompt)) / total if total else 0.0
+        novelty = max(0.0, min(1.0, (added - 0.35) / 0.3))
+        return rel * constraints * novelty * relevance.fluency(body) * relevance.non_degenerate(body)
 
     def _constraints(self, output: str, record: dict) -> dict[str, float]:
         ref, lang = record["reference"], self.answer_lang(record)
+        output = _without_title(output)
         lines = [line for line in output.splitlines() if line.strip()]
         if ref["form"] == "poem":
             form_ok = float(len(lines) == ref["lines"] and not scorers.list_items(output))
@@ -92,7 +139,7 @@ class CreativeWriting(BuiltinTask):
             problems.append("wrong_line_count" if record["reference"]["form"] == "poem" else "not_a_story")
         if not checks["length"]:
             problems.append("wrong_length")
-        if scorers.keyword_coverage(output, record["reference"]["keywords"]) < 1:
+        if keyword_coverage(_without_title(output), record["reference"]["keywords"]) < 1:
             problems.append("missing_keywords")
         return problems
 
@@ -114,4 +161,5 @@ TASK = CreativeWriting(
     signals={"en": [r"\bpoem\b", r"\bstory\b", r"\bcompose\b", r"\bcreative\b", r"\bwrit\w+ (?:a|an|me a) (?:\w+ )*(?:poem|story)\b"],
              "zh": [r"诗", r"小说|故事", r"创作", r"写一(?:首|篇)"]},
     family="open",
+    metric="constraints: keywords, form, fluency",
 )

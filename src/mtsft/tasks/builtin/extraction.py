@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from mtsft.tasks import formats, scorers
 from mtsft.tasks.builtin import tables as T
+from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
 
 FIELD_NAMES = {"name": ("the person", "人名"), "organization": ("the organization", "机构"),
@@ -28,32 +29,45 @@ TEMPLATES = {
 }
 
 
-def _sentence(rng: random.Random, lang: str) -> tuple[str, dict]:
-    person, org, city, month = rng.choice(T.PEOPLE), rng.choice(T.ORGS), rng.choice(T.CITIES), rng.randrange(12)
-    year, day = rng.randint(2015, 2026), rng.randint(1, 28)
-    m = T.MONTHS[month]
+# sentence frames over {when} {person} {org} {city}, (en, zh); partition.py holds some out of training
+FRAMES = [
+    ("On {when}, {person} joined {org} at its office in {city}.", "{when}，{person}在{city}加入了{org}。"),
+    ("{org} announced on {when} that {person} will lead its new branch in {city}.", "{org}于{when}宣布，{person}将负责公司在{city}的新分部。"),
+    ("{person} signed a contract with {org} in {city} on {when}.", "{when}，{person}在{city}与{org}签订了合同。"),
+    ("{person} gave a talk for {org} at a conference in {city} on {when}.", "{when}，{person}代表{org}在{city}的一场会议上发表了演讲。"),
+    ("On {when}, {org} opened a store in {city}; the first customer was {person}.", "{when}，{org}在{city}开了一家门店，第一位顾客是{person}。"),
+    ("{person} left {org} on {when} and moved back to {city}.", "{when}，{person}从{org}离职，搬回了{city}。"),
+    ("The {city} office of {org} hired {person} as its new manager on {when}.", "{when}，{org}{city}办公室聘请{person}担任新经理。"),
+    ("{person} received an award from {org} in {city} on {when}.", "{when}，{person}在{city}获得了{org}颁发的奖项。"),
+    ("On {when}, {person} visited the {org} factory in {city}.", "{when}，{person}参观了{org}位于{city}的工厂。"),
+    ("{org} and {person} launched a charity project in {city} on {when}.", "{when}，{org}与{person}在{city}启动了一个公益项目。"),
+    ("A letter dated {when} from {person} thanked {org} for its support in {city}.", "{person}在{when}写信感谢{org}在{city}给予的支持。"),
+    ("{person} was interviewed by {org} in {city} on {when}.", "{when}，{person}在{city}接受了{org}的采访。"),
+    ("On {when}, {person} became the first employee of {org} in {city}.", "{when}，{person}成为{org}在{city}的第一名员工。"),
+    ("{org} held its annual meeting in {city} on {when}, chaired by {person}.", "{when}，{org}在{city}召开年会，由{person}主持。"),
+    ("{person} bought shares in {org} on {when} while living in {city}.", "{when}，住在{city}的{person}买入了{org}的股票。"),
+]
+
+
+def _sentence(rng: random.Random, lang: str, held_out: bool = False) -> tuple[str, dict]:
+    """(sentence, field values); held-out draws use held-out frames and entities only."""
+    person, org, city = (P.choose(rng, table, held_out) for table in (T.PEOPLE, T.ORGS, T.CITIES))
+    month, year, day = rng.randrange(12), rng.randint(2015, 2026), rng.randint(1, 28)
     date = f"{year}-{month + 1:02d}-{day:02d}"
-    kind = rng.randrange(3)
-    if lang == "en":
-        when = f"{m['en']} {day}, {year}"
-        text = [f"On {when}, {person['en']} joined {org['en']} at its office in {city['en']}.",
-                f"{org['en']} announced on {when} that {person['en']} will lead its new branch in {city['en']}.",
-                f"{person['en']} signed a contract with {org['en']} in {city['en']} on {when}."][kind]
-    else:
-        when = f"{year}年{month + 1}月{day}日"
-        text = [f"{when}，{person['zh']}在{city['zh']}加入了{org['zh']}。",
-                f"{org['zh']}于{when}宣布，{person['zh']}将负责公司在{city['zh']}的新分部。",
-                f"{when}，{person['zh']}在{city['zh']}与{org['zh']}签订了合同。"][kind]
+    frame = P.choose(rng, FRAMES, held_out)
+    when = f"{T.MONTHS[month]['en']} {day}, {year}" if lang == "en" else f"{year}年{month + 1}月{day}日"
+    text = frame[lang == "zh"].format(when=when, person=person[lang], org=org[lang], city=city[lang])
     return text, {"name": person[lang], "organization": org[lang], "city": city[lang], "date": date}
 
 
 @dataclass
 class Extraction(BuiltinTask):
     templates = TEMPLATES
+    metric: str = "entity micro-F1"  # metrics.ner: micro-F1 over (field or entity type, value)
 
     def generate(self, rng, lang, *, held_out=False):
         template_id, template = self.pick_template(rng, lang, held_out)
-        text, values = _sentence(rng, lang)
+        text, values = _sentence(rng, lang, held_out)
         keys = [k for k in FIELD_NAMES if rng.random() < 0.75] or ["name", "city"]
         obj = {k: values[k] for k in keys}
         sep = ", " if lang == "en" else "、"

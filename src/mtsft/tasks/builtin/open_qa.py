@@ -7,7 +7,10 @@ import re
 from dataclasses import dataclass
 
 from mtsft.tasks import formats, scorers
+from mtsft.tasks.builtin import content_facts as C
+from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.metrics.answers import last_user_turn
 
 # (country, capital) in English and Chinese
 CAPITALS = [
@@ -81,39 +84,56 @@ TEMPLATES = {
 }
 
 
-def draw_fact(rng: random.Random, lang: str) -> tuple[str, str, str]:
-    """(question, short answer, answer sentence) from one of the four tables."""
-    kind = rng.randrange(4)
+ALL_CAPITALS = CAPITALS + C.MORE_CAPITALS
+CONTINENTS = ([(c_en, c_zh, *C.BASE_CONTINENTS[c_en]) for c_en, c_zh, _, _ in CAPITALS if c_en in C.BASE_CONTINENTS] +
+              [(c_en, c_zh, t_en, t_zh) for c_en, c_zh, _, _, t_en, t_zh in C.COUNTRIES if t_en])
+ALL_ELEMENTS = ELEMENTS + C.MORE_ELEMENTS
+ALL_AUTHORS = AUTHORS + C.MORE_AUTHORS
+ALL_FACTS = FACTS + C.MORE_FACTS
+
+
+def draw_fact(rng: random.Random, lang: str, held_out: bool = False) -> tuple[str, str, str]:
+    """(question, short answer, answer sentence) from one of the five tables; `held_out` draws only facts
+    training never uses (a fixed partition of each table, see partition.py)."""
+    kind = rng.randrange(5)
     en = lang == "en"
     if kind == 0:
-        c_en, c_zh, k_en, k_zh = rng.choice(CAPITALS)
+        c_en, c_zh, k_en, k_zh = P.choose(rng, ALL_CAPITALS, held_out)
         return ((f"What is the capital of {c_en}?", k_en, f"The capital of {c_en} is {k_en}.") if en else
                 (f"{c_zh}的首都是哪座城市？", k_zh, f"{c_zh}的首都是{k_zh}。"))
     if kind == 1:
-        e_en, e_zh, sym = rng.choice(ELEMENTS)
+        e_en, e_zh, sym = P.choose(rng, ALL_ELEMENTS, held_out)
         return ((f"What is the chemical symbol for {e_en}?", sym, f"The chemical symbol for {e_en} is {sym}.") if en else
                 (f"{e_zh}元素的化学符号是什么？", sym, f"{e_zh}元素的化学符号是{sym}。"))
     if kind == 2:
-        w_en, w_zh, a_en, a_zh = rng.choice(AUTHORS)
+        w_en, w_zh, a_en, a_zh = P.choose(rng, ALL_AUTHORS, held_out)
         return ((f"Who wrote {w_en}?", a_en, f"{w_en} was written by {a_en}.") if en else
                 (f"{w_zh}的作者是谁？", a_zh, f"{w_zh}的作者是{a_zh}。"))
-    q_en, s_en, a_en, q_zh, s_zh, a_zh = rng.choice(FACTS)
+    if kind == 3:
+        c_en, c_zh, t_en, t_zh = P.choose(rng, CONTINENTS, held_out)
+        return ((f"On which continent is {c_en}?", t_en, f"{c_en[0].upper() + c_en[1:]} is in {t_en}.") if en else
+                (f"{c_zh}位于哪个大洲？", t_zh, f"{c_zh}位于{t_zh}。"))
+    q_en, s_en, a_en, q_zh, s_zh, a_zh = P.choose(rng, ALL_FACTS, held_out)
     return (q_en, s_en, a_en) if en else (q_zh, s_zh, a_zh)
 
 
 @dataclass
 class OpenQA(BuiltinTask):
     templates = TEMPLATES
+    metric: str = "SQuAD F1 (en) / CMRC2018 F1 (zh)"  # metrics.squad / metrics.cmrc2018, extracted span
 
     def generate(self, rng, lang, *, held_out=False):
         template_id, template = self.pick_template(rng, lang, held_out)
-        question, short, sentence = draw_fact(rng, lang)
+        question, short, sentence = draw_fact(rng, lang, held_out)
         return self.build([template.format(q=question), sentence], lang=lang, template=template_id,
                           held_out=held_out, reference={"answer": sentence, "short": short})
 
     def score(self, output, record):
-        ref = record["reference"]
-        return scorers.answer_f1(output, [ref["answer"], ref["short"]])
+        ref = record["reference"]  # the short answer: a wrong entity in the reference sentence is wrong
+        if ref.get("short") and scorers.normalize_label(output) == scorers.normalize_label(ref["answer"]):
+            return 1.0  # the reference sentence itself (its wording may paraphrase the question)
+        answers = [ref["short"]] if ref.get("short") else list(ref.get("answers") or [ref["answer"]])
+        return scorers.answer_f1(output, answers, question=last_user_turn(record), lang=self.answer_lang(record))
 
     def format_violations(self, output, record):
         return (formats.check_not_empty(output) or

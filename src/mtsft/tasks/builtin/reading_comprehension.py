@@ -8,7 +8,10 @@ from dataclasses import dataclass
 
 from mtsft.tasks import formats, scorers
 from mtsft.tasks.builtin import tables as T
+from mtsft.tasks.builtin import content_passages as CP
+from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.metrics.answers import copies_passage, last_user_turn
 
 TEMPLATES = {
     "en": ["Read the passage and answer the question.\n\nPassage: {p}\n\nQuestion: {q}",
@@ -92,15 +95,18 @@ def _launch_story(rng: random.Random, lang: str) -> tuple[str, list[tuple[str, s
 
 
 STORIES = [_shop_story, _trip_story, _launch_story]
+ALL_STORIES = STORIES + CP.RC_STORIES  # 12 more skeletons (content_passages.py)
 
 
 @dataclass
 class ReadingComprehension(BuiltinTask):
     templates = TEMPLATES
+    metric: str = "SQuAD F1 (en) / CMRC2018 F1 (zh)"  # metrics.squad / metrics.cmrc2018, extracted span
 
     def generate(self, rng, lang, *, held_out=False):
         template_id, template = self.pick_template(rng, lang, held_out)
-        passage, qa = rng.choice(STORIES)(rng, lang)
+        story = P.choose(rng, ALL_STORIES, held_out)  # held-out skeletons never appear in training
+        passage, qa = story(rng, lang) if callable(story) else CP.rc_story(rng, story, lang, held_out)
         question, answer = rng.choice(qa)
         q_low = question[0].lower() + question[1:] if lang == "en" else question
         prompt = template.format(p=passage, q=question, q_low=q_low)
@@ -108,7 +114,13 @@ class ReadingComprehension(BuiltinTask):
                           reference={"answer": answer, "answers": [answer], "passage": passage})
 
     def score(self, output, record):
-        return scorers.answer_f1(output, record["reference"]["answers"])
+        ref = record["reference"]
+        if copies_passage(output, ref.get("passage") or "", ref.get("answers") or [ref["answer"]]):
+            return 0.0  # the passage (or most of it) handed back is no answer
+        # the words the question supplies (not the passage: the answer is in the passage)
+        question = ref.get("question") or last_user_turn(record).replace(ref.get("passage") or "\0", " ")
+        return scorers.answer_f1(output, ref.get("answers") or [ref["answer"]], question=question,
+                                 lang=self.answer_lang(record))
 
     def format_violations(self, output, record):
         problems = formats.check_answer_text(output, self.answer_lang(record))

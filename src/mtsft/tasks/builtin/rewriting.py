@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from mtsft.tasks import formats, scorers
+from mtsft.tasks import formats, relevance, scorers
 from mtsft.tasks.builtin import tables as T
+from mtsft.tasks.builtin import content_rewriting as R
+from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
 
 # (casual, formal, short) in English and in Chinese, parallel
@@ -44,12 +46,16 @@ SHORTER = {"en": ["Now make it shorter.", "Can you shorten it to a few words?", 
            "zh": ["再改短一点。", "能压缩成几个词吗？", "请再精简一些。"]}
 
 
-def _slot_row(rng: random.Random) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
-    person, day = rng.choice(T.PEOPLE), rng.choice([("Monday", "周一"), ("Wednesday", "周三"), ("Friday", "周五")])
-    return ((f"hey {person['en']}, need the numbers by {day[0]}, ok?",
-             f"Dear {person['en']}, could you please send me the figures by {day[0]}?", f"Please send the figures by {day[0]}."),
-            (f"{person['zh']}，{day[1]}前把数据给我哈",
-             f"{person['zh']}您好，能否请您在{day[1]}之前把数据发给我？", f"请于{day[1]}前发送数据。"))
+ALL_ROWS = ROWS + R.MORE_ROWS
+
+
+def _slot_row(rng: random.Random, held_out: bool = False) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
+    """A row from a slot skeleton (person, weekday); held-out draws use held-out skeletons and people."""
+    skeleton = P.choose(rng, R.SLOT_ROWS, held_out)
+    person, day = P.choose(rng, T.PEOPLE, held_out), rng.choice(R.DAYS)
+    en = tuple(x.format(person=person["en"], day=day[0]) for x in skeleton[:3])
+    zh = tuple(x.format(person=person["zh"], day=day[1]) for x in skeleton[3:])
+    return en, zh
 
 
 @dataclass
@@ -58,7 +64,7 @@ class Rewriting(BuiltinTask):
 
     def generate(self, rng, lang, *, held_out=False):
         template_id, template = self.pick_template(rng, lang, held_out)
-        row = (rng.choice(ROWS) if rng.random() < 0.6 else _slot_row(rng))[lang == "zh"]
+        row = (P.choose(rng, ALL_ROWS, held_out) if rng.random() < 0.6 else _slot_row(rng, held_out))[lang == "zh"]
         casual, formal, short = row
         turns = [template.format(t=casual), formal]
         source, answer = casual, formal
@@ -69,11 +75,25 @@ class Rewriting(BuiltinTask):
                           reference={"answer": answer, "source": source})
 
     def score(self, output, record):
+        """meaning x changed x quality. Meaning: the share of the reference rewrite's content words in the
+        output, full credit from half (a rewrite in other words keeps the names, numbers and key terms);
+        changed: character-n-gram similarity to the input at most 0.7, nothing from 0.85 (the input handed
+        back or barely touched is 0), or, when the turn asks to shorten (the reference is under 80% of its
+        input), at most 90% of the input's length, nothing at 100%; quality: no repetition, right language.
+        The prompt echoed is 0."""
         ref = record["reference"]
-        similarity = scorers.chrf(output, ref["answer"])
-        if scorers.normalize_label(output) == scorers.normalize_label(ref["source"]):
-            return min(similarity, 0.2)  # handing the input back is not a rewrite
-        return similarity
+        source, answer = ref.get("source", ""), ref["answer"]
+        if relevance.is_echo(output, relevance.last_user(record)):
+            return 0.0
+        meaning = min(1.0, max(relevance.unit_recall(output, answer),
+                               relevance.unit_recall(output, answer, within=source)) / 0.5)
+        n_src, n_out = relevance.length(source), relevance.length(output)
+        if source and relevance.length(answer) < 0.8 * n_src:  # a shortening turn: cutting is the change
+            changed = max(0.0, min(1.0, (1.0 - n_out / n_src) / 0.1))
+        else:
+            changed = max(0.0, min(1.0, (0.85 - relevance.similarity(output, source)) / 0.15))
+        lang_ok = scorers.language_ok(output, self.answer_lang(record))
+        return meaning * changed * relevance.non_degenerate(output) * (0.5 + 0.5 * lang_ok)
 
     def format_violations(self, output, record):
         return formats.check_answer_text(output, self.answer_lang(record))
@@ -95,4 +115,5 @@ TASK = Rewriting(
              "zh": [r"改写", r"润色", r"正式", r"措辞", r"改短|精简", r"换(?:一种|个)说法", r"语病", r"更(?:通顺|简洁|礼貌|委婉)"]},
     family="transform",
     multi_turn=True,
+    metric="meaning kept x form changed",
 )

@@ -9,8 +9,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from mtsft.tasks import formats, scorers
+from mtsft.tasks import formats, relevance, scorers
 from mtsft.tasks.builtin import tables as T
+from mtsft.tasks.builtin import content_passages as CP
+from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask, numbered
 
 TEMPLATES = {
@@ -63,10 +65,10 @@ def _study(rng: random.Random, lang: str) -> tuple[str, str]:
     return text, f"{city}一项针对{n}名学生的研究发现，{habit}与更高的考试成绩有关。"
 
 
-def _idea_list(rng: random.Random, lang: str) -> tuple[str, str]:
+def _idea_list(rng: random.Random, lang: str, held_out: bool = False) -> tuple[str, str]:
     from mtsft.tasks.builtin.brainstorming import IDEAS
 
-    (topic_en, topic_zh), pool = rng.choice(IDEAS)
+    (topic_en, topic_zh), pool = P.choose(rng, IDEAS, held_out)
     picked = rng.sample(pool, 4)
     text = numbered([p[lang == "zh"] for p in picked])
     if lang == "en":
@@ -74,12 +76,15 @@ def _idea_list(rng: random.Random, lang: str) -> tuple[str, str]:
     return text, f"这份清单列出了四个{topic_zh}，比如{picked[0][1]}和{picked[1][1]}。"
 
 
-def _code_snippet(rng: random.Random, lang: str) -> tuple[str, str]:
+def _code_snippet(rng: random.Random, lang: str, held_out: bool = False) -> tuple[str, str]:
     from mtsft.tasks.builtin.code_specs import SPECS
 
-    spec = rng.choice(SPECS)(rng)
+    spec = P.choose(rng, SPECS, held_out)(rng)
     text = f"```python\n{spec['solution'].rstrip()}\n```"
     return text, (f"The code defines {spec['en']}." if lang == "en" else f"这段代码定义了函数{spec['zh']}。")
+
+
+TEXT_KINDS = [_news, _festival, _study, *CP.SUM_TEXTS]  # 17 more skeletons (content_passages.py)
 
 
 @dataclass
@@ -89,14 +94,33 @@ class Summarization(BuiltinTask):
     def generate(self, rng, lang, *, held_out=False):
         template_id, template = self.pick_template(rng, lang, held_out)
         roll = rng.random()
-        maker = _idea_list if roll < 0.1 else _code_snippet if roll < 0.18 else rng.choice([_news, _festival, _study])
-        text, summary = maker(rng, lang)
+        maker = _idea_list if roll < 0.1 else _code_snippet if roll < 0.18 else P.choose(rng, TEXT_KINDS, held_out)
+        if maker in (_idea_list, _code_snippet):
+            text, summary = maker(rng, lang, held_out)
+        else:  # a text kind: held-out kinds (and entities) never appear in training
+            text, summary = maker(rng, lang) if callable(maker) else CP.summary_text(rng, maker, lang, held_out)
         return self.build([template.format(t=text), summary], lang=lang, template=template_id, held_out=held_out,
                           hard_negative=maker in (_idea_list, _code_snippet),
                           reference={"answer": summary, "source": text})
 
     def score(self, output, record):
-        return scorers.rouge_l(output, record["reference"]["answer"])
+        """facts x compression x quality. Facts: the share of the reference summary's content words that
+        come from the passage (names, numbers, key terms) found in the output, full credit from 70%, so a
+        summary in other words counts; compression: at most half the passage (or 1.25x the reference's
+        ratio), nothing at 20 points past it; a copy or echo of the passage is 0; quality: no repetition,
+        and it ends as a sentence does (x0.15 otherwise: a bare list of the facts is not a summary)."""
+        ref = record["reference"]
+        source, answer = ref.get("source", ""), ref["answer"]
+        prompt = relevance.last_user(record)
+        if relevance.is_echo(output, prompt) or relevance.is_echo(output, source):
+            return 0.0
+        facts = min(1.0, relevance.unit_recall(output, answer, within=source) / 0.7)
+        n_src = max(1, relevance.length(source))
+        allowed = max(0.5, 1.25 * relevance.length(answer) / n_src)
+        compression = max(0.0, min(1.0, 1 - (relevance.length(output) / n_src - allowed) / 0.2))
+        sentence = 1.0 if relevance.sentence_end(output) else 0.15
+        lang_ok = scorers.language_ok(output, self.answer_lang(record))
+        return facts * compression * sentence * relevance.non_degenerate(output) * (0.5 + 0.5 * lang_ok)
 
     def format_violations(self, output, record):
         problems = formats.check_answer_text(output, self.answer_lang(record))
@@ -122,4 +146,5 @@ TASK = Summarization(
     signals={"en": [r"\bsumm?ari[sz]\w*\b", r"\bTL;?DR\b", r"\bgist\b", r"\bcondense\b", r"\bkey point\b", r"\babstract\b", r"\bin (?:one|a single) sentence\b", r"\bboil (?:it|this) down\b"],
              "zh": [r"概括", r"总结", r"摘要", r"要点", r"压缩", r"一句话(?:说明|概括|总结)", r"简要(?:说明|概述)"]},
     family="transform",
+    metric="fact recall x compression",
 )

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from mtsft.tasks import formats, scorers
 from mtsft.tasks.builtin import tables as T
+from mtsft.tasks.builtin import content_sentences as S
+from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask, other_lang
 
 SENTENCES = [
@@ -68,48 +70,55 @@ FOLLOW_UPS = {"en": ["Now translate this one too: {s}", "And this sentence? {s}"
               "zh": ["再翻译这一句：{s}", "这句呢？{s}", "谢谢，还有一句：{s}"]}
 
 
-def _slot_sentence(rng: random.Random) -> tuple[str, str]:
-    """A sentence built from slots, so translation content is not limited to the fixed table."""
-    person, city, shop = rng.choice(T.PEOPLE), rng.choice(T.CITIES), rng.choice(T.SHOPS)
-    kind = rng.randrange(3)
-    if kind == 0:
-        h = rng.randint(7, 11)
-        return (f"The {shop['en']} in {city['en']} opens at {h} o'clock.", f"{city['zh']}的{shop['zh']}{h}点开门。")
-    if kind == 1:
-        n = rng.randint(2, 9)
-        return (f"{person['en']} has lived in {city['en']} for {n} years.", f"{person['zh']}在{city['zh']}住了{n}年。")
-    item = rng.choice(T.ITEMS)
-    return (f"{person['en']} bought a {item['en']} in {city['en']}.", f"{person['zh']}在{city['zh']}买了一件{item['zh']}。")
+# sentence frames over the shared entity tables: (en, zh, lowest n, highest n)
+SLOT_FRAMES = [("The {shop} in {city} opens at {n} o'clock.", "{city}的{shop}{n}点开门。", 7, 11),
+               ("{person} has lived in {city} for {n} years.", "{person}在{city}住了{n}年。", 2, 9),
+               ("{person} bought a {item} in {city}.", "{person}在{city}买了一件{item}。", 0, 0),
+               *((en, zh, 2, 12) for en, zh in S.SLOT_FRAMES)]
+ALL_SENTENCES = SENTENCES + S.MORE_SENTENCES
+ALL_CODE_REQUESTS = CODE_REQUESTS + S.MORE_CODE_REQUESTS
 
 
-def _pair(rng: random.Random) -> tuple[tuple[str, str], bool]:
-    """((en, zh), is_hard_negative)."""
+def _slot_sentence(rng: random.Random, held_out: bool = False) -> tuple[str, str]:
+    """A sentence built from a frame and entities, so translation content is not limited to fixed
+    sentences; held-out draws use held-out frames and held-out entities only."""
+    en, zh, lo, hi = P.choose(rng, SLOT_FRAMES, held_out)
+    rows = {k: P.choose(rng, table, held_out) for k, table in
+            (("person", T.PEOPLE), ("city", T.CITIES), ("shop", T.SHOPS), ("item", T.ITEMS), ("place", T.PLACES))}
+    n = rng.randint(lo, hi)
+    return (en.format(n=n, **{k: v["en"] for k, v in rows.items()}),
+            zh.format(n=n, **{k: v["zh"] for k, v in rows.items()}))
+
+
+def _pair(rng: random.Random, held_out: bool = False) -> tuple[tuple[str, str], bool]:
+    """((en, zh), is_hard_negative); `held_out` draws only content training never uses."""
     from mtsft.tasks.builtin.open_qa import draw_fact
 
     roll = rng.random()
     if roll < 0.12:
         state = rng.getstate()
-        q_en = draw_fact(rng, "en")[0]
+        q_en = draw_fact(rng, "en", held_out)[0]
         rng.setstate(state)
-        return (q_en, draw_fact(rng, "zh")[0]), True
+        return (q_en, draw_fact(rng, "zh", held_out)[0]), True
     if roll < 0.18:
-        return rng.choice(CODE_REQUESTS), True
+        return P.choose(rng, ALL_CODE_REQUESTS, held_out), True
     if roll < 0.55:
-        return _slot_sentence(rng), False
-    return rng.choice(SENTENCES), False
+        return _slot_sentence(rng, held_out), False
+    return P.choose(rng, ALL_SENTENCES, held_out), False
 
 
 @dataclass
 class Translation(BuiltinTask):
     templates = TEMPLATES
+    metric: str = "chrF (sacrebleu)"  # sacrebleu sentence chrF per record; corpus chrF and BLEU via corpus_scores
 
     def generate(self, rng, lang, *, held_out=False):
         template_id, template = self.pick_template(rng, lang, held_out)
         src, tgt = ("en", "zh") if lang == "en" else ("zh", "en")
-        pair, hard = _pair(rng)
+        pair, hard = _pair(rng, held_out)
         turns = [template.format(s=dict(zip(("en", "zh"), pair))[src]), dict(zip(("en", "zh"), pair))[tgt]]
         if rng.random() < 0.2:  # follow-up turn: translate one more sentence
-            pair2, hard2 = _pair(rng)
+            pair2, hard2 = _pair(rng, held_out)
             hard = hard or hard2
             pair = pair2
             turns += [rng.choice(FOLLOW_UPS[lang]).format(s=dict(zip(("en", "zh"), pair))[src]),
@@ -119,10 +128,20 @@ class Translation(BuiltinTask):
                           reference={"answer": answer, "source": source, "answer_lang": other_lang(lang)})
 
     def score(self, output, record):
-        ref = record["reference"]
-        if scorers.normalize_label(output) == scorers.normalize_label(ref["source"]) != scorers.normalize_label(ref["answer"]):
-            return 0.0  # an untranslated copy of the source
-        return scorers.chrf(output, ref["answer"])
+        return scorers.translation_score(output, record, self.answer_lang(record))
+
+    def answer_lang(self, record):
+        # the record's `lang` is the source language; the target is the reference's, else the instruction's
+        return scorers.translation_answer_lang(record)
+
+    def corpus_scores(self, outputs, records):
+        """Corpus-level sacrebleu chrF and BLEU (in [0, 1]) of a set, for a scores table."""
+        from mtsft.tasks.metrics import mt
+
+        hyps = [mt.extract_translation(o) for o in outputs]
+        refs = [r["reference"]["answer"] for r in records]
+        zh = sum(self.answer_lang(r) == "zh" for r in records) > len(records) / 2
+        return {"chrf": mt.corpus_chrf(hyps, refs), "bleu": mt.corpus_bleu(hyps, refs, "zh" if zh else "en")}
 
     def format_violations(self, output, record):
         return formats.check_answer_text(output, self.answer_lang(record))
