@@ -20,7 +20,7 @@ def synth_cmd(
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed writes the same file."),
     lang: str = typer.Option("zh,en", "--lang", help="Comma-separated languages: zh, en or both."),
     clean: bool = typer.Option(False, "--clean", help="No injected defects (task counts stay skewed)."),
-    eval_split: bool = typer.Option(False, "--eval", help="A clean, task-balanced split from the held-out templates."),
+    eval_split: bool = typer.Option(False, "--eval", help="A clean, task-balanced split drawn from the held-out templates and held-out content."),
 ) -> None:
     import time
 

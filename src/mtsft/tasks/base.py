@@ -35,7 +35,8 @@ class Task(ABC):
     @abstractmethod
     def generate(self, rng: random.Random, lang: str, *, held_out: bool = False) -> dict:
         """One clean record of this task in `lang` ("zh"/"en") with `task`, `lang`, `reference` and
-        `meta.template` set; `held_out=True` draws only from the templates kept out of training."""
+        `meta.template` set; `held_out=True` draws only from the templates and the content (facts, problem
+        kinds, specs, topics, sentences: a fixed partition of each table) kept out of training."""
 
     @abstractmethod
     def score(self, output: str, record: dict) -> float:
