@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
+from mtsft import sandbox
 from mtsft.sandbox import run_tests
+
+
+@pytest.fixture(autouse=True)
+def _unsafe_where_no_wall(monkeypatch):
+    """Where bubblewrap cannot run, these snippets (the audit hook's own cases) run in the explicitly
+    allowed unsafe mode; tests/reliability/test_sandbox_wall.py covers the wall itself."""
+    if sandbox.mode(allow_unsafe=False) != "bwrap":
+        monkeypatch.setenv(sandbox.UNSAFE_ENV, "1")
 
 
 def test_passing_and_failing_tests_are_counted():
@@ -55,3 +66,21 @@ def test_catching_exception_does_not_swallow_the_refusal():
 def test_syntax_error_is_reported_as_error():
     result = run_tests("def broken(:\n", ["assert True"])
     assert result.status == "error" and "SyntaxError" in result.detail
+
+
+def test_no_isolation_means_refusal_unless_unsafe_is_allowed(monkeypatch):
+    monkeypatch.setattr(sandbox, "_bwrap_works", lambda *a: False)
+    monkeypatch.delenv(sandbox.UNSAFE_ENV, raising=False)
+    with pytest.raises(sandbox.SandboxUnavailable, match="unsafe-exec"):
+        run_tests("def f():\n    return 1\n", ["assert f() == 1"])
+    assert sandbox.mode() == "unavailable"
+    result = run_tests("def f():\n    return 1\n", ["assert f() == 1"], allow_unsafe=True)
+    assert (result.status, result.mode) == ("passed", "unsafe")
+    monkeypatch.setenv(sandbox.UNSAFE_ENV, "1")
+    assert sandbox.mode() == "unsafe" and run_tests("def f():\n    return 1\n", ["assert f() == 1"]).mode == "unsafe"
+
+
+def test_result_says_which_wall_ran():
+    if sandbox.mode(allow_unsafe=False) != "bwrap":
+        pytest.skip("bubblewrap is missing or cannot create namespaces on this machine")
+    assert run_tests("def f():\n    return 1\n", ["assert f() == 1"]).mode == "bwrap"

@@ -1,98 +1,506 @@
-"""Run untrusted Python (model-written code and its unit tests) in a separate, fenced-in process.
+"""Run untrusted Python (model-written code and its unit tests) in a separate, fenced-in process, and
+decide the verdict in the parent from results the solution cannot write.
 
 Never `exec` in the mtsft process: a generated `while True: pass` or `os.system("rm -rf ~")` must not be
-able to hang or harm the run. The child process gets:
-- its own empty temporary directory as cwd and HOME, a minimal environment, `python -I -S` (no site
-  packages, no user paths);
-- resource limits (address space, CPU seconds, file size, no core dumps) set with `resource.setrlimit`
-  before exec, and a wall-clock timeout after which its whole process group is killed;
-- an audit hook (PEP 578, cannot be removed once installed) that refuses process creation, sockets,
-  native-library loading and any write, delete or rename outside its directory;
-- where the kernel allows it (`unshare -rn`), an empty network namespace as a second wall.
-The result says what happened: passed, failed, error, timeout, memory or refused (with the event).
+able to hang or harm the run, and a generated `print(<result line>); os._exit(0)` must not pass.
+
+The verdict (see SECURITY.md for the threat model):
+- The parent parses every test with `ast` first. Each `assert` becomes a *check*: the operands that hold
+  only literals (the expected values, e.g. `== [1, 2]`) are evaluated in the parent by a small literal
+  evaluator and never sent to the child; the child evaluates only the operands that need the solution and
+  sends their values back. Every call inside those operands is wrapped so that its result must be plain
+  data of exact built-in types (int, str, list, dict, ...; no subclasses, no user objects): an object
+  whose `__eq__` always says True fails before any comparison runs. The comparison itself runs in the
+  parent on decoded built-in values.
+- Results travel over a private pipe (not stdout/stderr, which the solution shares), moved to a random
+  descriptor before the solution runs, each line carrying a per-run random nonce and a sequence number;
+  any malformed line, wrong nonce, gap or line after the end marker fails the run. The run passes only
+  when the child reports every test step done, every top-level check exactly once, then the end marker:
+  any exit before the last test (`os._exit`, `sys.exit`, a crash) is a failure.
+- Each test step runs as a function whose harness helpers are its own locals, with a fresh copy of the
+  interpreter's original builtins, so rebinding globals or `builtins.*` from the solution does not change
+  what the tests call.
+
+The process wall (`_wall`): bubblewrap namespaces where they work, else refusal (`SandboxUnavailable`)
+unless unsafe execution is allowed explicitly (`allow_unsafe=True` or MTSFT_UNSAFE_EXEC=1); rlimits; a
+deadline that kills the whole process tree; output read with a byte cap. An audit hook stays inside as a
+second layer only (code it watches can switch it off). Every result says which wall ran (`mode`).
 """
 
 from __future__ import annotations
 
-import json
+import ast
+import collections
+import marshal
+import operator
 import os
 import resource
+import secrets
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
-RESULT_MARK = "__MTSFT_SANDBOX_RESULT__"
-STATUSES = ("passed", "failed", "error", "timeout", "memory", "refused")
+STATUSES = ("passed", "failed", "error", "timeout", "memory", "refused", "forged")
+OUTPUT_CAP = 1 << 20          # bytes of stdout/stderr kept; beyond it the pipe is closed on the child
+RESULT_CAP = 8 << 20          # bytes of result channel accepted; beyond it the run fails
+EMIT, STRICT, CALL, STEP = "__mtsft_emit__", "__mtsft_strict__", "__mtsft_call__", "__mtsft_step__"
 
-# The child's side: installs the audit hook, runs the solution, then each test statement, and prints one
-# result line. It is a string because it runs in the child process only.
+# ---- the child's side ---------------------------------------------------------------------------------
+# It runs in the child process only (a string, passed with -c). It reads its spec (and the nonce) from
+# stdin before any solution code runs, then replaces stdin with /dev/null.
 _RUNNER = r'''
-import json, os, sys
-_out = sys.__stdout__
-ROOT = os.path.realpath(os.getcwd())
-class SandboxViolation(BaseException):
-    """BaseException so that `except Exception` in the sandboxed code cannot swallow it."""
-_BLOCKED = ("os.fork", "os.forkpty", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "subprocess.Popen",
-            "os.kill", "os.killpg", "ctypes.dlopen", "ctypes.dlsym", "ctypes.call_function", "os.startfile",
-            "pty.spawn", "webbrowser.open")
-_PATH_EVENTS = ("os.remove", "os.rename", "os.mkdir", "os.rmdir", "os.chmod", "os.chown", "os.symlink",
-                "os.link", "os.truncate", "shutil.rmtree", "shutil.move", "os.utime")
-_WRITE = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-def _inside(path):
-    if isinstance(path, int):
-        return True
-    full = os.path.realpath(os.path.join(ROOT, os.fsdecode(path)))
-    return full == ROOT or full.startswith(ROOT + os.sep)
-def _hook(event, args):
-    if event in _BLOCKED or event.startswith("socket."):
-        raise SandboxViolation(event)
-    if event == "open":
-        path, mode, flags = args
-        writing = (flags or 0) & _WRITE or (mode and any(c in str(mode) for c in "wax+"))
-        if writing and not _inside(path):
-            raise SandboxViolation(f"write outside the sandbox: {path}")
-    elif event in _PATH_EVENTS:
-        for p in args[:2]:
-            if isinstance(p, (str, bytes)) and not _inside(p):
-                raise SandboxViolation(f"{event} outside the sandbox: {p}")
-spec = json.load(open("spec.json"))
-sys.addaudithook(_hook)
-result = {"status": "passed", "passed": 0, "total": len(spec["tests"]), "detail": ""}
-def _run(src, name, ns):
-    exec(compile(src, name, "exec"), ns)
-def _fail(status, detail):
-    result["status"] = status
-    result["detail"] = result["detail"] or detail[:300]
-ns = {"__name__": "__sandbox__"}
-try:
-    _run(spec["code"], "solution.py", ns)
-    for i, test in enumerate(spec["tests"]):
+import os, sys, builtins
+def _main(argv):
+    # every name the harness uses later is a local of this function, bound before the solution runs:
+    # rebinding builtins or this module's globals from the solution does not reach them
+    from builtins import (BaseException, abs, bool, bytearray, bytes, compile, complex, dict, enumerate,
+                          exec, filter, float, frozenset, int, isinstance, iter, list, map, memoryview,
+                          range, repr, reversed, set, str, tuple, type, zip)
+    _fd0 = int(argv[1])
+    _write, _repr, _type, _str = os.write, repr, type, str
+    _isinstance, _float_hex, _bytes_hex, _enum = isinstance, float.hex, bytes.hex, enumerate
+    _exit, _BaseException, _exec, _compile, _dict = os._exit, BaseException, exec, compile, dict
+    chunks = []
+    while True:
+        chunk = os.read(0, 1 << 16)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    devnull = os.open(os.devnull, os.O_RDONLY); os.dup2(devnull, 0); os.close(devnull)
+    import marshal, fcntl, _collections
+    # these compare like dict (OrderedDict loses its order-sensitivity against another OrderedDict);
+    # a Counter is told by name, as importing collections costs milliseconds: a look-alike gains nothing,
+    # as only the plain items it holds are sent
+    DICTS = (dict, _collections.OrderedDict, _collections.defaultdict)
+    DEQUE = _collections.deque
+    spec = marshal.loads(b"".join(chunks)); del chunks
+    nonce = spec.pop("nonce")
+    # the result channel: moved to a random high descriptor, the inherited one closed
+    import resource
+    top = min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 1024)
+    low = top // 2
+    fd = fcntl.fcntl(_fd0, fcntl.F_DUPFD_CLOEXEC, low + int.from_bytes(os.urandom(2), "little") % (top - 4 - low))
+    os.close(_fd0)
+    pristine = tuple(builtins.__dict__.items())
+    state = {"seq": 0, "step": -1}
+    ITER_TYPES = tuple(_type(x) for x in (iter([]), iter(()), iter(""), map(abs, []), filter(None, []),
+                                          zip(), enumerate([]), reversed([]), range(0), iter(range(0)),
+                                          iter({}), iter(set()), (i for i in ()), {}.keys(), {}.values(),
+                                          {}.items()))
+    class StrictError(_BaseException):
+        """BaseException so that `except Exception` in test code cannot swallow it."""
+    def send(kind, payload):
+        line = ("%s %d %s %s\n" % (nonce, state["seq"], kind, _repr(payload))).encode("utf-8", "backslashreplace")
+        state["seq"] += 1
+        view = memoryview(line)
+        while view:
+            n = _write(fd, view)
+            view = view[n:]
+    def enc(v, depth=0, budget=None):
+        budget = budget if budget is not None else [200000]
+        budget[0] -= 1
+        if budget[0] < 0 or depth > 60:
+            raise StrictError("value too large or too deep")
+        t = _type(v)
+        if v is None: return ["n"]
+        if t is bool: return ["T" if v else "F"]
+        if t is int: return ["i", int.__repr__(v)]
+        if t is float: return ["f", _float_hex(v)]
+        if t is complex: return ["c", _float_hex(v.real), _float_hex(v.imag)]
+        if t is str: return ["s", str.__str__(v)]
+        if t is bytes: return ["b", _bytes_hex(v)]
+        if t is bytearray: return ["B", _bytes_hex(bytes(v))]
+        if t is list: return ["l", [enc(x, depth + 1, budget) for x in list.__iter__(v)]]
+        if t is tuple: return ["t", [enc(x, depth + 1, budget) for x in tuple.__iter__(v)]]
+        if t is set: return ["S", [enc(x, depth + 1, budget) for x in set.__iter__(v)]]
+        if t is frozenset: return ["Z", [enc(x, depth + 1, budget) for x in frozenset.__iter__(v)]]
+        if t in DICTS or (t.__name__ == "Counter" and t.__module__ == "collections" and _isinstance(v, dict)):
+            return ["d", [[enc(k, depth + 1, budget), enc(dict.__getitem__(v, k), depth + 1, budget)]
+                                   for k in dict.__iter__(v)]]
+        if t is DEQUE: return ["q", [enc(x, depth + 1, budget) for x in DEQUE.__iter__(v)]]
+        raise StrictError("not plain data: %s" % t.__qualname__)
+    def strict(v):
+        # a call's result must be plain data of exact built-in types (or a built-in iterator, whose
+        # items are checked where they are consumed)
+        if _type(v) in ITER_TYPES:
+            return v
+        enc(v)
+        return v
+    BUILTIN_CALLABLES = (_type(len), _type([].append), _type("".join), _type(object.__init__),
+                         _type((1).__add__))
+    builtin_types = frozenset(v for k, v in pristine if _type(v) is type)
+    def call(func):
+        t = _type(func)
+        if t in BUILTIN_CALLABLES or (t is type and func in builtin_types):
+            return func
+        def checked(*args, **kwargs):
+            return strict(func(*args, **kwargs))
+        return checked
+    def emit(check, values):
         try:
-            _run(test, f"test_{i}", ns)
-            result["passed"] += 1
-        except AssertionError as e:
-            _fail("failed", f"{test} -> AssertionError {e}")
-        except (SandboxViolation, MemoryError, RecursionError):
-            raise
-        except Exception as e:
-            _fail("failed", f"{test} -> {type(e).__name__}: {e}")
-except SandboxViolation as e:
-    _fail("refused", str(e)); result["status"] = "refused"
-except MemoryError:
-    _fail("memory", "MemoryError"); result["status"] = "memory"
-except BaseException as e:
-    _fail("error", f"{type(e).__name__}: {e}"); result["status"] = "error"
-_out.write("\n%s %s\n" % ("__MTSFT_SANDBOX_RESULT__", json.dumps(result)))
-_out.flush()
-os._exit(0)
+            payload = [check, state["step"], [enc(v) for v in values]]
+        except StrictError as e:
+            payload = [check, state["step"], "bad value: %s" % (e.args[0] if e.args else "")]
+        send("C", payload)
+    def describe(e):
+        try:
+            if _type(e).__module__ == "builtins":
+                return "%s: %s" % (_type(e).__name__, _str(e)[:300])
+            args = _BaseException.__getattribute__(e, "args")
+            text = args[0] if _type(args) is tuple and args and _type(args[0]) is str else ""
+            return "%s: %s" % (_type(e).__name__, text[:300])
+        except _BaseException:
+            return "unprintable exception"
+    ns = {"__name__": "__sandbox__"}
+    try:
+        _exec(_compile(spec["code"], "solution.py", "exec"), ns)
+    except _BaseException as e:
+        send("X", ["solution", describe(e)])
+        _exit(0)
+    for i, (name, src) in _enum(spec["steps"]):
+        state["step"] = i
+        ns["__builtins__"] = _dict(pristine)
+        ns[%EMIT%] = emit; ns[%STRICT%] = strict; ns[%CALL%] = call
+        try:
+            _exec(_compile(src, name, "exec"), ns)
+            step = ns.pop(%STEP%, None)
+            if step is not None:
+                step(emit, strict, call)
+        except _BaseException as e:
+            send("E", [i, describe(e)])
+            if i < spec["first_test"]:
+                _exit(0)
+            continue
+        send("D", i)
+    send("Z", state["seq"])
+    _exit(0)
+%HOOK%
+_main(sys.argv)
+'''.replace("%EMIT%", repr(EMIT)).replace("%STRICT%", repr(STRICT)).replace("%CALL%", repr(CALL)).replace("%STEP%", repr(STEP))
+
+# The second layer: an audit hook (PEP 578) that refuses process creation, sockets, native-library
+# loading and writes outside the work dir. Code it watches can neuter it; the wall outside does not rely
+# on it.
+_HOOK = r'''
+def _install_hook():
+    ROOT = os.path.realpath(os.getcwd())
+    class SandboxViolation(BaseException):
+        pass
+    blocked = ("os.fork", "os.forkpty", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
+               "subprocess.Popen", "os.kill", "os.killpg", "ctypes.dlopen", "ctypes.dlsym",
+               "ctypes.call_function", "os.startfile", "pty.spawn", "webbrowser.open")
+    path_events = ("os.remove", "os.rename", "os.mkdir", "os.rmdir", "os.chmod", "os.chown", "os.symlink",
+                   "os.link", "os.truncate", "shutil.rmtree", "shutil.move", "os.utime")
+    write = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+    realpath, join, fsdecode, sep = os.path.realpath, os.path.join, os.fsdecode, os.sep
+    def inside(path):
+        if isinstance(path, int):
+            return True
+        full = realpath(join(ROOT, fsdecode(path)))
+        return full == ROOT or full.startswith(ROOT + sep)
+    def hook(event, args):
+        if event in blocked or event.startswith("socket."):
+            raise SandboxViolation(event)
+        if event == "open":
+            path, mode, flags = args
+            writing = (flags or 0) & write or (mode and any(c in str(mode) for c in "wax+"))
+            if writing and not inside(path):
+                raise SandboxViolation("write outside the sandbox: %s" % (path,))
+        elif event in path_events:
+            for p in args[:2]:
+                if isinstance(p, (str, bytes)) and not inside(p):
+                    raise SandboxViolation("%s outside the sandbox: %s" % (event, p))
+    sys.addaudithook(hook)
+_install_hook()
 '''
 
+
+# ---- the parent's side: test plans ----------------------------------------------------------------------
+
+class _Unsafe(Exception):
+    pass
+
+
+_SAFE_CALLS = {"set": set, "frozenset": frozenset, "list": list, "tuple": tuple, "dict": dict, "sorted": sorted,
+               "abs": abs, "round": round, "len": len, "float": float, "int": int, "str": str, "bool": bool,
+               "min": min, "max": max, "sum": sum, "complex": complex, "bytes": bytes}
+_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+           ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+
+
+def _size(v) -> int:
+    return len(v) if isinstance(v, (str, bytes, list, tuple, set, frozenset, dict)) else 1
+
+
+def _safe_eval(node: ast.AST):
+    """The value of an expression that holds only literals, containers and a few pure built-in calls;
+    `_Unsafe` for anything else (names, attributes, other calls). Nothing is executed."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        items = [_safe_eval(e) for e in node.elts]
+        return {ast.List: list, ast.Tuple: tuple, ast.Set: set}[type(node)](items)
+    if isinstance(node, ast.Dict):
+        if any(k is None for k in node.keys):
+            raise _Unsafe("dict unpacking")
+        return {_safe_eval(k): _safe_eval(v) for k, v in zip(node.keys, node.values)}
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
+        v = _safe_eval(node.operand)
+        return {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_}[type(node.op)](v)
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        a, b = _safe_eval(node.left), _safe_eval(node.right)
+        if isinstance(node.op, ast.Pow) and (not isinstance(b, (int, float)) or abs(b) > 256):
+            raise _Unsafe("large power")
+        if isinstance(node.op, ast.Mult) and _size(a) * _size(b) > 100_000 and not (
+                isinstance(a, (int, float)) and isinstance(b, (int, float))):
+            raise _Unsafe("large repetition")
+        try:
+            return _BINOPS[type(node.op)](a, b)
+        except Exception as e:
+            raise _Unsafe(str(e)) from None
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _SAFE_CALLS
+            and not any(isinstance(a, ast.Starred) for a in node.args)
+            and all(k.arg == "reverse" for k in node.keywords)):
+        args = [_safe_eval(a) for a in node.args]
+        kwargs = {k.arg: _safe_eval(k.value) for k in node.keywords}
+        try:
+            return _SAFE_CALLS[node.func.id](*args, **kwargs)
+        except Exception as e:
+            raise _Unsafe(str(e)) from None
+    raise _Unsafe(type(node).__name__)
+
+
+_CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+        ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b,
+        ast.NotIn: lambda a, b: a not in b, ast.Is: operator.is_, ast.IsNot: operator.is_not}
+_SINGLETONS = (None, True, False)
+
+
+@dataclass
+class _Check:
+    """One assert: the parent compares `operands` (("p", value) known here, ("c", i) the i-th value the
+    child sends) with `ops`, or (no ops) tests the truth of the one child value against `truth`."""
+    step: int
+    ops: list = field(default_factory=list)
+    operands: list = field(default_factory=list)
+    truth: bool = True
+    reports: tuple = (1, 1)  # (min, max or None) reports when its step completes; see _report_bounds
+
+    def judge(self, values: list) -> bool:
+        resolved = [values[x] if kind == "c" else x for kind, x in self.operands]
+        if not self.ops:
+            return bool(resolved[0]) is self.truth
+        try:
+            return all(_CMP[op](a, b) for op, a, b in zip(self.ops, resolved, resolved[1:]))
+        except Exception:
+            return False
+
+
+class _StrictCalls(ast.NodeTransformer):
+    """`f(x)` -> `__mtsft_call__(f)(x)` wherever a call's result is used as a value: at run time a
+    function that is not built in (the solution's) must return plain data of exact built-in types. A call
+    that only builds an input (an argument, or an item of a container handed on as an argument, like
+    `f([Pair(1, 2)])`) is left alone; its result is not what the test compares."""
+
+    def __init__(self):
+        self.passing = False
+
+    def generic_visit(self, node):
+        keep = isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred, ast.keyword))
+        saved, self.passing = self.passing, self.passing and keep
+        try:
+            return super().generic_visit(node)
+        finally:
+            self.passing = saved
+
+    def visit_Call(self, node):
+        saved = self.passing
+        self.passing = False
+        node.func = self.visit(node.func)
+        self.passing = True
+        node.args = [self.visit(a) for a in node.args]
+        node.keywords = [self.visit(k) for k in node.keywords]
+        self.passing = saved
+        if saved:
+            return node
+        return ast.Call(ast.Call(ast.Name(CALL, ast.Load()), [node.func], []), node.args, node.keywords)
+
+
+def _strict(node: ast.expr) -> ast.expr:
+    return ast.Call(ast.Name(STRICT, ast.Load()), [_StrictCalls().visit(node)], [])
+
+
+class _Asserts(ast.NodeTransformer):
+    """Turn each `assert` of one step into an emit of the operands the child must evaluate."""
+
+    def __init__(self, checks: list[_Check], step: int, bounds: dict[int, tuple]):
+        self.checks, self.step, self.bounds = checks, step, bounds
+
+    def visit_Assert(self, node):
+        bound = self.bounds.get(id(node), (0, None))
+        test = node.test
+        parts = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+        return [ast.fix_missing_locations(ast.copy_location(self._one(p, bound), node)) for p in parts]
+
+    def _one(self, test: ast.expr, bound: tuple) -> ast.stmt:
+        check = _Check(self.step, reports=bound)
+        child: list[ast.expr] = []
+        if isinstance(test, ast.Compare) and all(type(op) in _CMP for op in test.ops):
+            operands = []
+            for node in [test.left, *test.comparators]:
+                try:
+                    operands.append(("p", _safe_eval(node)))
+                except _Unsafe:
+                    operands.append(("c", len(child)))
+                    child.append(_strict(node))
+            identity_ok = all(not isinstance(op, (ast.Is, ast.IsNot)) or
+                              any(k == "p" and any(v is s for s in _SINGLETONS) for k, v in (a, b))
+                              for op, a, b in zip(test.ops, operands, operands[1:]))
+            if identity_ok:
+                check.ops, check.operands = [type(op) for op in test.ops], operands
+            else:  # `x is y` between non-singletons cannot survive a round trip: judge its truth in the child
+                child, check.operands = [_strict(test)], [("c", 0)]
+        elif isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            child, check.operands, check.truth = [_strict(test.operand)], [("c", 0)], False
+        else:
+            child, check.operands = [_strict(test)], [("c", 0)]
+        self.checks.append(check)
+        k = len(self.checks) - 1
+        return ast.Expr(ast.Call(ast.Name(EMIT, ast.Load()),
+                                 [ast.Constant(k), ast.Tuple(child, ast.Load())], []))
+
+
+@dataclass
+class TestPlan:
+    steps: list[tuple[str, str]]   # (name, rewritten source) in run order
+    checks: list[_Check]
+    first_test: int                # steps before it are set-up: failing one fails everything
+    n_tests: int
+
+
+def plan_tests(tests=(), *, setup: str = "", check: str = "", entry_point: str = "") -> TestPlan:
+    """Rewrite test sources for the child: MBPP/own assert lists (`tests`, with `setup` run after the
+    solution), HumanEval-style `check` source defining `check(candidate)` with the tested function's
+    `entry_point`. Raises SyntaxError where a test does not parse."""
+    pre: list[tuple[str, str]] = [("setup", setup)] if setup.strip() else []
+    bodies: list[tuple[str, str]] = [(f"test_{i}", t) for i, t in enumerate(tests)]
+    if check.strip():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(check)
+        defs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"]
+        others = [n for n in tree.body if not (isinstance(n, ast.FunctionDef) and n.name == "check")]
+        pre.append(("check_setup", ast.unparse(ast.Module(others, [])) + f"\ncandidate = {entry_point or 'None'}\n"))
+        body = defs[-1].body if defs else []
+        flat = not any(_own_nodes(stmt, (ast.Return, ast.Yield, ast.YieldFrom, ast.Nonlocal, ast.Global))
+                       for stmt in body)
+        if defs and flat:
+            param = defs[-1].args.args[0].arg if defs[-1].args.args else "candidate"
+            pre[-1] = (pre[-1][0], pre[-1][1] + f"{param} = candidate\n")
+            bodies += [(f"check_{i}", ast.unparse(stmt)) for i, stmt in enumerate(body)
+                       if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))]
+        elif defs:  # a check() that returns early: run it whole, its asserts still judged here
+            bodies.append(("check", ast.unparse(defs[-1]) + f"\ncheck({entry_point or 'None'})\n"))
+    steps, checks = [], []
+    for i, (name, src) in enumerate(pre + bodies):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(src)
+        tree = ast.fix_missing_locations(_Asserts(checks, i, _report_bounds(tree)).visit(tree))
+        steps.append((name, ast.unparse(_as_function(tree))))
+    return TestPlan(steps, checks, len(pre), len(bodies))
+
+
+_CONDITIONAL = (ast.If, ast.IfExp, ast.Try, ast.While, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
+                ast.ClassDef, ast.Match, ast.BoolOp, getattr(ast, "TryStar", ast.Try))
+
+
+def _own_nodes(node: ast.AST, kinds: tuple) -> bool:
+    """Whether `node` is or holds one of `kinds` outside nested functions, lambdas and classes."""
+    if isinstance(node, kinds):
+        return True
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+        return False
+    return any(_own_nodes(child, kinds) for child in ast.iter_child_nodes(node))
+
+
+def _report_bounds(tree: ast.Module) -> dict[int, tuple[int, int | None]]:
+    """How often each assert of a step must be reported when the step completes: exactly once at top
+    level, at least once in a `for` body, any number under a condition or in a nested function."""
+    bounds: dict[int, tuple[int, int | None]] = {}
+
+    def walk(node, bound):
+        for child in ast.iter_child_nodes(node):
+            b = bound
+            if isinstance(child, _CONDITIONAL):
+                b = (0, None)
+            elif isinstance(child, (ast.For, ast.AsyncFor)) and bound != (0, None):
+                b = (1, None)
+            if isinstance(child, ast.Assert):
+                bounds[id(child)] = bound
+            walk(child, b)
+
+    walk(tree, (1, 1))
+    return bounds
+
+
+class _Bound(ast.NodeVisitor):
+    """Names a step binds at its own level (not inside nested functions, classes or comprehensions)."""
+
+    def __init__(self):
+        self.names: set[str] = set()
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, (ast.Store, ast.Del)):
+            self.names.add(node.id)
+
+    def visit_FunctionDef(self, node):
+        self.names.add(node.name)
+        for d in node.decorator_list:
+            self.visit(d)
+
+    visit_AsyncFunctionDef = visit_ClassDef = visit_FunctionDef
+
+    def visit_Lambda(self, node):
+        pass
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_Lambda
+
+    def visit_Import(self, node):
+        self.names.update((a.asname or a.name.split(".")[0]) for a in node.names)
+
+    visit_ImportFrom = visit_Import
+
+    def visit_ExceptHandler(self, node):
+        if node.name:
+            self.names.add(node.name)
+        self.generic_visit(node)
+
+
+def _as_function(tree: ast.Module) -> ast.Module:
+    """The step as `def __mtsft_step__(emit, strict, call)` whose names it binds are declared global: the
+    harness's functions are then the step's own locals, which code the step calls cannot rebind by
+    writing to the module's globals. (A step with `import *` stays at module level.)"""
+    if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in ast.walk(tree)):
+        return tree
+    bound = _Bound()
+    for stmt in tree.body:
+        bound.visit(stmt)
+    names = sorted(bound.names - {EMIT, STRICT, CALL})
+    body = ([ast.Global(names)] if names else []) + (tree.body or [ast.Pass()])
+    args = ast.arguments([], [ast.arg(n) for n in (EMIT, STRICT, CALL)], None, [], [], None, [])
+    func = ast.FunctionDef(STEP, args, body, [], None, None)
+    return ast.fix_missing_locations(ast.Module([func], []))
+
+
+# ---- the parent's side: running and judging -----------------------------------------------------------
 
 @dataclass
 class SandboxResult:
@@ -102,18 +510,242 @@ class SandboxResult:
     detail: str = ""
     seconds: float = 0.0
     stdout: str = field(default="", repr=False)
+    mode: str = ""  # which wall ran the code: "bwrap", "unsafe", ...
+
+    @property
+    def all_passed(self) -> bool:
+        """pass@1 for one sample: every test passed."""
+        return self.status == "passed"
 
     @property
     def fraction(self) -> float:
-        """Share of unit tests passed; 0 when the code did not even run to the end."""
+        """Share of unit tests passed (diagnostics only; scores use `all_passed`)."""
         if self.status not in ("passed", "failed") or self.total == 0:
             return float(self.status == "passed")
         return self.passed / self.total
 
 
+def _decode(x):
+    tag = x[0]
+    if tag == "n":
+        return None
+    if tag in ("T", "F"):
+        return tag == "T"
+    if tag == "i":
+        return int(x[1])
+    if tag == "f":
+        return float.fromhex(x[1])
+    if tag == "c":
+        return complex(float.fromhex(x[1]), float.fromhex(x[2]))
+    if tag == "s":
+        return x[1]
+    if tag in ("b", "B"):
+        return (bytes if tag == "b" else bytearray).fromhex(x[1])
+    if tag == "l":
+        return [_decode(v) for v in x[1]]
+    if tag == "t":
+        return tuple(_decode(v) for v in x[1])
+    if tag in ("S", "Z"):
+        return (set if tag == "S" else frozenset)(_decode(v) for v in x[1])
+    if tag == "q":
+        return collections.deque(_decode(v) for v in x[1])
+    if tag == "d":
+        return {_decode(k): _decode(v) for k, v in x[1]}
+    raise ValueError(f"unknown tag {tag!r}")
+
+
+def judge(plan: TestPlan, channel: bytes, nonce: str) -> tuple[str, int, str]:
+    """(status, tests passed, detail) from the result channel's bytes. Fails closed: anything that is
+    not exactly the expected conversation is a failure."""
+    done, errors, seen, failed_steps = set(), {}, {}, set()
+    ended, fatal, expect = False, "", 0
+    lines = channel.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()  # else a partial last line (the child killed mid-write): it fails to parse below
+    for raw in lines:
+        try:
+            got_nonce, seq, kind, payload = raw.decode("utf-8").split(" ", 3)
+            if not secrets.compare_digest(got_nonce, nonce) or int(seq) != expect or ended:
+                raise ValueError("bad nonce or sequence")
+            expect += 1
+            value = ast.literal_eval(payload)
+            if kind == "Z":
+                ended = True
+            elif kind == "D" and type(value) is int:
+                done.add(value)
+            elif kind == "E":
+                errors[int(value[0])] = str(value[1])
+            elif kind == "X":
+                fatal = f"{value[0]}: {value[1]}"
+            elif kind == "C":
+                k, step, values = value
+                if not (0 <= k < len(plan.checks)) or not (0 <= step < len(plan.steps)) or (
+                        plan.checks[k].step != step and plan.checks[k].reports != (0, None)):
+                    return "forged", 0, "check reported out of place"  # (a nested function's may run later)
+                seen[k] = seen.get(k, 0) + 1
+                try:
+                    ok = not isinstance(values, str) and plan.checks[k].judge([_decode(v) for v in values])
+                except (ValueError, TypeError, IndexError, OverflowError, RecursionError):
+                    ok = False
+                if not ok:
+                    failed_steps.add(step)
+                    errors.setdefault(step, f"{plan.steps[step][0]} -> assertion failed"
+                                            + (f" ({values})" if isinstance(values, str) else ""))
+            else:
+                raise ValueError(f"unknown line kind {kind!r}")
+        except (ValueError, SyntaxError, MemoryError, RecursionError, UnicodeDecodeError, TypeError, IndexError,
+                KeyError):
+            return "forged", 0, "result channel holds a line the harness did not write"
+    for k, c in enumerate(plan.checks):
+        low, high = c.reports
+        if c.step in done and not (low <= seen.get(k, 0) and (high is None or seen.get(k, 0) <= high)):
+            failed_steps.add(c.step)
+            errors.setdefault(c.step, f"{plan.steps[c.step][0]} -> a check was not reported as often as it runs")
+    done -= failed_steps
+    passed = sum(1 for i in range(plan.first_test, len(plan.steps)) if i in done and i not in errors)
+    setup_ok = all(i in done and i not in errors for i in range(plan.first_test))
+    messages = [errors[i] for i in sorted(errors)]
+    if fatal:
+        status = _status_of(fatal)
+        return status, 0, fatal
+    if not setup_ok:
+        return _status_of(messages[0] if messages else ""), 0, "set-up failed: " + (messages[0] if messages else "")
+    if not ended:
+        return "failed", 0, "the child exited before the last test"
+    if passed == plan.n_tests and not messages:
+        return "passed", passed, ""
+    return "failed", passed, messages[0] if messages else "a test was not reported"
+
+
+def _status_of(message: str) -> str:
+    if "SandboxViolation" in message:
+        return "refused"
+    if "MemoryError" in message:
+        return "memory"
+    return "error"
+
+
+# ---- the wall ------------------------------------------------------------------------------------------
+
+UNSAFE_ENV = "MTSFT_UNSAFE_EXEC"
+WORK_MB = 16          # the private tmpfs work dir's size, and the largest file the code may write
+MAX_OPEN_FILES = 64
+MAX_PROCS = 32        # processes of the sandbox's own uid (where it gets one; see _bwrap_identity)
+SANDBOX_UID = 65534   # the uid the code sees inside its user namespace
+
+
+class SandboxUnavailable(RuntimeError):
+    """No operating-system isolation here, and unsafe execution was not allowed explicitly."""
+
+
+def _world_reachable(path: str) -> bool:
+    """Every directory above `path` searchable and the file readable by any uid."""
+    path = os.path.realpath(path)
+    try:
+        if not os.stat(path).st_mode & 0o004:
+            return False
+        parent = os.path.dirname(path)
+        while parent != "/":
+            if not os.stat(parent).st_mode & 0o001:
+                return False
+            parent = os.path.dirname(parent)
+    except OSError:
+        return False
+    return True
+
+
+def _python_for(unprivileged: bool) -> str:
+    """The interpreter that runs the code: this one, or (where an unprivileged uid cannot reach this one)
+    the system's python3."""
+    own = os.path.realpath(sys.executable)
+    if not unprivileged or _world_reachable(own):
+        return own
+    system = shutil.which("python3", path="/usr/bin:/bin")
+    return os.path.realpath(system) if system and _world_reachable(system) else ""
+
+
+def _bwrap_args(python: str) -> list[str]:
+    """bubblewrap: new user, PID, mount, IPC, UTS, cgroup and network namespaces, uid 65534 with no
+    capabilities, no nested user namespaces, a read-only view of the interpreter and the libraries it
+    loads (no /etc, /home, /root, /tmp, project or data folders), a fresh /proc and a minimal /dev, and a
+    private size-capped tmpfs as the work dir. It dies with its parent; when its first process exits the
+    kernel kills every other process of the PID namespace."""
+    args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--unshare-user", "--disable-userns",
+            "--die-with-parent", "--new-session", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+            "--cap-drop", "ALL", "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev"]
+    for d in ("/usr/lib", "/usr/lib64", "/usr/lib32"):
+        if os.path.isdir(d) and not os.path.islink(d):
+            args += ["--ro-bind", d, d]
+    for d in ("/lib", "/lib64", "/lib32"):
+        if os.path.islink(d):
+            args += ["--symlink", os.readlink(d), d]
+        elif os.path.isdir(d):
+            args += ["--ro-bind", d, d]
+    args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    prefix = os.path.dirname(os.path.dirname(python))  # .../bin/python3.x -> ...
+    if prefix in ("/usr", "/"):
+        args += ["--ro-bind", python, python]
+    else:
+        args += ["--ro-bind", prefix, prefix]
+        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        for site in (os.path.join(prefix, "lib", version, "site-packages"),):
+            if os.path.isdir(site):
+                args += ["--tmpfs", site]  # third-party packages stay out of view
+    args += ["--size", str(WORK_MB << 20), "--tmpfs", "/sandbox", "--remount-ro", "/", "--chdir", "/sandbox", "--"]
+    return args
+
+
+def _bwrap_identity() -> dict:
+    """Popen keywords that start bubblewrap as a fresh unprivileged uid of its own when mtsft runs as
+    root (so that RLIMIT_NPROC counts this sandbox's processes only); nothing otherwise."""
+    if os.getuid() != 0:
+        return {}
+    uid = 1_000_000 + secrets.randbelow(1_000_000)
+    return {"user": uid, "group": uid, "extra_groups": []}
+
+
+@lru_cache(maxsize=4)
+def _bwrap_works(python: str, as_other_uid: bool) -> bool:
+    if not python or not shutil.which("bwrap"):
+        return False
+    cmd = _bwrap_args(python) + [python, "-I", "-S", "-c", "import os; open('probe', 'w').write('x')"]
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=20, cwd="/",
+                              **(_bwrap_identity() if as_other_uid else {})).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def _wall(allow_unsafe: bool | None) -> tuple[str, list[str], dict]:
+    """(mode, command prefix up to the interpreter, extra Popen keywords) for this machine."""
+    unprivileged = os.getuid() == 0
+    python = _python_for(unprivileged)
+    if unprivileged and _bwrap_works(python, True):
+        return "bwrap", _bwrap_args(python) + [python], _bwrap_identity()
+    own = os.path.realpath(sys.executable)
+    if _bwrap_works(own, False):
+        return "bwrap", _bwrap_args(own) + [own], {}
+    if allow_unsafe is None:
+        allow_unsafe = os.environ.get(UNSAFE_ENV, "").strip().lower() in ("1", "true", "yes")
+    if not allow_unsafe:
+        raise SandboxUnavailable(
+            "refusing to run generated code: bubblewrap (bwrap) is missing or cannot create namespaces here. "
+            f"Install bubblewrap, or allow running it without isolation with --unsafe-exec ({UNSAFE_ENV}=1).")
+    return "unsafe", [*_network_isolation_prefix(), sys.executable], {}
+
+
+def mode(allow_unsafe: bool | None = None) -> str:
+    """Which wall generated code runs behind here: "bwrap", "unsafe" (only when allowed explicitly), or
+    "unavailable"; for reports."""
+    try:
+        return _wall(allow_unsafe)[0]
+    except SandboxUnavailable:
+        return "unavailable"
+
+
 @lru_cache(maxsize=1)
 def _network_isolation_prefix() -> tuple[str, ...]:
-    """`unshare -rn` (new user + network namespace) when this kernel lets an unprivileged process use it."""
+    """`unshare -rn` (new user + network namespace) when this kernel lets this process use it."""
     exe = shutil.which("unshare")
     if not exe:
         return ()
@@ -124,42 +756,120 @@ def _network_isolation_prefix() -> tuple[str, ...]:
     return (exe, "-rn") if ok else ()
 
 
-def _limits(memory_mb: int, cpu_seconds: int):
-    def apply() -> None:  # runs in the child between fork and exec
+def _limits(memory_mb: int, cpu_seconds: int, nproc: bool):
+    def apply() -> None:  # runs in the child between fork and exec; bubblewrap and the code inherit them
         mem = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024 * 1024, 16 * 1024 * 1024))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (WORK_MB << 20, WORK_MB << 20))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if os.getuid() != 0:  # root ignores NPROC; the audit hook refuses forks either way
-            resource.setrlimit(resource.RLIMIT_NPROC, (64, 64))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (MAX_OPEN_FILES, MAX_OPEN_FILES))
+        if nproc:  # only where the sandbox has a uid of its own: the count is per uid, host-wide
+            resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCS, MAX_PROCS))
     return apply
 
 
-def run_tests(code: str, tests: list[str] | tuple[str, ...] = (), *, timeout: float = 5.0,
-              memory_mb: int = 512) -> SandboxResult:
-    """Run `code`, then each test statement (e.g. "assert f(2) == 4"), in a sandboxed subprocess."""
+def run_tests(code: str, tests: list[str] | tuple[str, ...] = (), *, setup: str = "", check: str = "",
+              entry_point: str = "", timeout: float = 5.0, memory_mb: int = 512,
+              allow_unsafe: bool | None = None) -> SandboxResult:
+    """Run `code`, then each test (e.g. "assert f(2) == 4"; MBPP `setup` code; a HumanEval `check`
+    source with its `entry_point`) in a sandboxed subprocess; the parent judges the results.
+    `allow_unsafe` (default: the MTSFT_UNSAFE_EXEC environment variable) lets code run without
+    operating-system isolation where bubblewrap cannot; otherwise that raises SandboxUnavailable."""
     start = time.perf_counter()
+    wall, prefix, identity = _wall(allow_unsafe)
+    try:
+        plan = plan_tests(tests, setup=setup, check=check, entry_point=entry_point)
+    except SyntaxError as e:
+        return SandboxResult("error", total=len(tests), detail=f"test does not parse: {e}", mode=wall)
+    total = plan.n_tests
+    nonce = secrets.token_hex(16)
+    spec = marshal.dumps({"nonce": nonce, "code": code, "steps": plan.steps, "first_test": plan.first_test})
+    runner = _RUNNER.replace("%HOOK%", _HOOK)
     with tempfile.TemporaryDirectory(prefix="mtsft-sandbox-") as tmp:
-        Path(tmp, "spec.json").write_text(json.dumps({"code": code, "tests": list(tests)}), encoding="utf-8")
-        Path(tmp, "runner.py").write_text(_RUNNER, encoding="utf-8")
-        cmd = [*_network_isolation_prefix(), sys.executable, "-I", "-S", "runner.py"]
-        env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "TMPDIR": tmp, "PYTHONDONTWRITEBYTECODE": "1",
+        r, w = os.pipe()
+        home = "/sandbox" if wall == "bwrap" else tmp
+        env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "PYTHONDONTWRITEBYTECODE": "1",
                "PYTHONHASHSEED": "0", "LANG": "C.UTF-8"}
-        proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True,
-                                preexec_fn=_limits(memory_mb, int(timeout) + 1))
         try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            out, err = proc.communicate()
-            return SandboxResult("timeout", total=len(tests), detail=f"killed after {timeout:g} s",
-                                 seconds=time.perf_counter() - start)
+            proc = subprocess.Popen([*prefix, "-I", "-S", "-c", runner, str(w)], cwd=tmp if wall != "bwrap" else "/",
+                                    env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    start_new_session=True, pass_fds=(w,),
+                                    preexec_fn=_limits(memory_mb, int(timeout) + 1, bool(identity)), **identity)
         finally:
-            _kill_group(proc)  # a child that escaped into the background must not outlive the run
-    return _parse(out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), proc.returncode,
-                  len(tests), time.perf_counter() - start)
+            os.close(w)
+        out, err, channel, timed_out, flooded = _communicate(proc, r, spec, timeout)
+    seconds = time.perf_counter() - start
+    stdout = out.decode("utf-8", "replace")
+    if flooded:
+        return SandboxResult("failed", total=total, detail="result channel over its byte cap", seconds=seconds,
+                             stdout=stdout, mode=wall)
+    status, passed, detail = judge(plan, channel, nonce)
+    if timed_out and status != "passed":
+        status, detail = "timeout", f"killed after {timeout:g} s"
+    if status == "failed" and not channel and proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        status, detail = "timeout", "CPU limit reached"
+    if status == "failed" and not channel:
+        tail = err.decode("utf-8", "replace").strip().splitlines()
+        if tail and "MemoryError" in tail[-1]:
+            status = "memory"
+        detail = tail[-1][:300] if tail else f"exit code {proc.returncode}"
+    return SandboxResult(status, passed if status in ("passed", "failed") else 0, total, detail, seconds, stdout,
+                         mode=wall)
+
+
+def _communicate(proc: subprocess.Popen, result_fd: int, spec: bytes, timeout: float):
+    """Feed the spec, read stdout/stderr (each capped) and the result channel until the child exits or
+    the deadline passes; then kill the whole process group. Returns (stdout, stderr, channel, timed out,
+    channel flooded)."""
+    deadline = time.monotonic() + timeout
+    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+    files = {out_fd: proc.stdout, err_fd: proc.stderr}
+    bufs = {out_fd: bytearray(), err_fd: bytearray(), result_fd: bytearray()}
+    caps = {out_fd: OUTPUT_CAP, err_fd: OUTPUT_CAP, result_fd: RESULT_CAP}
+    open_fds = set(bufs)
+    timed_out = flooded = False
+    try:
+        proc.stdin.write(spec)
+        proc.stdin.close()
+    except OSError:
+        pass
+    try:
+        exited = 0.0
+        while open_fds and not flooded:
+            left = deadline - time.monotonic()
+            if left <= 0 and not exited:
+                timed_out = True
+                break
+            ready, _, _ = select.select(list(open_fds), [], [], 0 if exited else min(left, 0.2))
+            if exited and (not ready or time.monotonic() > exited + 0.2):
+                break  # the child is gone: what a survivor writes later is ignored
+            for fd in ready:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    open_fds.discard(fd)
+                    continue
+                bufs[fd] += chunk
+                if len(bufs[fd]) > caps[fd]:
+                    del bufs[fd][caps[fd]:]
+                    open_fds.discard(fd)
+                    if fd == result_fd:
+                        flooded = True
+                    else:
+                        files[fd].close()  # the child's writes now fail instead of filling our memory
+            if not exited and proc.poll() is not None:
+                exited = time.monotonic()
+    finally:
+        _kill_group(proc)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        for f in files.values():
+            if not f.closed:
+                f.close()
+        os.close(result_fd)
+    return bytes(bufs[out_fd]), bytes(bufs[err_fd]), bytes(bufs[result_fd]), timed_out, flooded
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -168,16 +878,3 @@ def _kill_group(proc: subprocess.Popen) -> None:
     except (ProcessLookupError, PermissionError):
         pass
 
-
-def _parse(out: str, err: str, returncode: int, n_tests: int, seconds: float) -> SandboxResult:
-    for line in reversed(out.splitlines()):
-        if line.startswith(RESULT_MARK):
-            data = json.loads(line[len(RESULT_MARK):])
-            return SandboxResult(data["status"], data["passed"], data["total"], data["detail"], seconds,
-                                 out[: out.rfind(RESULT_MARK)])
-    if returncode == -signal.SIGXCPU or returncode == -signal.SIGKILL:
-        return SandboxResult("timeout", total=n_tests, detail="CPU limit reached", seconds=seconds)
-    if "MemoryError" in err:
-        return SandboxResult("memory", total=n_tests, detail="MemoryError", seconds=seconds)
-    tail = err.strip().splitlines()[-1] if err.strip() else f"exit code {returncode}"
-    return SandboxResult("error", total=n_tests, detail=tail[:300], seconds=seconds)

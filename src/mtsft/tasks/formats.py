@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 
 from mtsft.tasks.scorers import list_items, normalize_label, parse_json_object
 from mtsft.text import cjk_ratio
@@ -17,6 +18,7 @@ from mtsft.text import cjk_ratio
 _CODE_FENCE = re.compile(r"```[ \t]*([\w+-]*)[ \t]*\n(.*?)```", re.S)
 _MARKDOWN = re.compile(r"^\s{0,3}#{1,6}\s|\*\*[^*\n]+\*\*|^\s*[-*]\s+\S|^\s*\|.*\|\s*$|```", re.M)
 _CODE_LINE = re.compile(r"^\s*(?:def |class |return\b|import |from \w+ import|for .+:$|if .+:$|while .+:$|print\()", re.M)
+_CODE_START = re.compile(r"(?:def |async def |class |import |from [\w.]+ import |@\w)")
 _CHATTY = re.compile(r"\b(?:sure|certainly|here is|here's|hope this helps|let me know|of course|happy to help)\b"
                      r"|当然|好的|以下是|希望对你有帮助|如有问题|没问题", re.I)
 
@@ -33,12 +35,24 @@ def extract_code(output: str) -> tuple[str, str]:
         return code, prose.strip()
     if _CODE_LINE.search(output) and _parses(output):
         return output, ""
+    # unfenced code after an intro line (and maybe before a closing remark): from the first line that
+    # starts a top-level definition or import, the longest run of lines that parses
+    lines = output.splitlines()
+    start = next((i for i, line in enumerate(lines) if _CODE_START.match(line)), None)
+    if start is not None:
+        for end in range(len(lines), max(start, len(lines) - 60), -1):
+            code = "\n".join(lines[start:end])
+            if _CODE_LINE.search(code) and _parses(code):
+                prose = "\n".join(lines[:start] + lines[end:])
+                return code + "\n", prose.strip()
     return "", output.strip()
 
 
 def _parses(code: str) -> bool:
     try:
-        ast.parse(code)
+        with warnings.catch_warnings():  # e.g. "invalid escape sequence" in model code: still Python
+            warnings.simplefilter("ignore")
+            ast.parse(code)
     except (SyntaxError, ValueError):
         return False
     return True

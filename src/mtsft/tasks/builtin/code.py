@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mtsft.tasks import formats
+from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
 from mtsft.tasks.builtin.code_specs import SPECS
 
@@ -32,19 +33,31 @@ class Code(BuiltinTask):
 
     def generate(self, rng, lang, *, held_out=False):
         template_id, template = self.pick_template(rng, lang, held_out)
-        spec = rng.choice(SPECS)(rng)
+        spec = P.choose(rng, SPECS, held_out)(rng)  # held-out specs never appear in training
         answer = fenced(spec["solution"])
         return self.build([template.format(d=spec[lang]), answer], lang=lang, template=template_id,
                           held_out=held_out, reference={"answer": answer, "entry_point": spec["name"],
                                                         "tests": spec["tests"]})
 
     def score(self, output, record):
+        """pass@1 of this one sample: 1.0 only when every test passes (MBPP `setup` code and
+        HumanEval-style `check` + `entry_point` references included), else 0."""
         from mtsft.sandbox import run_tests
 
+        ref = record["reference"]
+        tests = ref.get("tests") or []
+        if isinstance(tests, str):
+            tests = [tests]
+        setup = ref.get("setup") or ""
+        check = ref.get("check") or ref.get("test") or ""
+        if not tests and not check:  # nothing to verify against: no score at all, never a free pass
+            raise ValueError("code reference has no tests (`tests`, or `check` with `entry_point`)")
         code, _ = formats.extract_code(output)
         if not code.strip() or not formats._parses(code):
             return 0.0  # nothing runnable: no need to start a process
-        return run_tests(code, record["reference"]["tests"], timeout=self.timeout).fraction
+        result = run_tests(code, tests, setup=setup, check=check, entry_point=ref.get("entry_point") or "",
+                           timeout=self.timeout)
+        return 1.0 if result.all_passed else 0.0
 
     def format_violations(self, output, record):
         return formats.check_not_empty(output) or formats.check_code(output)

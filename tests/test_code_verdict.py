@@ -1,0 +1,226 @@
+"""The code verdict is decided by the parent from results the solution cannot write (issue 14, item 2).
+
+Hostile solutions are named tests, each scored 0 through the code task's verifier (pass@1); the
+protocol's own rules (nonce, sequence, end marker, expectations kept out of the child) are tested on
+the judge directly, and every MBPP reference in ../shared/datasets passes with its set-up code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mtsft.sandbox import judge, plan_tests, run_tests
+from mtsft.tasks import formats
+from verifier_cases import code as cases
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+@pytest.fixture(autouse=True)
+def _unsafe_where_no_wall(monkeypatch):
+    """The verdict is the same behind any wall: where bubblewrap cannot run, these (harmless) snippets
+    run in the explicitly allowed unsafe mode instead of being refused."""
+    from mtsft import sandbox
+
+    if sandbox.mode(allow_unsafe=False) != "bwrap":
+        monkeypatch.setenv(sandbox.UNSAFE_ENV, "1")
+
+
+def score(case_name: str) -> float:
+    """The code task's pass@1 for one named case of tests/verifier_cases/code.py."""
+    from mtsft import tasks
+
+    case = next(c for c in cases.CASES if c.name == case_name)
+    return tasks.get("code").score(case.output, case.record)
+
+
+@pytest.mark.parametrize("name", sorted(cases.GAMING))
+def test_hostile_solution_scores_zero(name):
+    assert score(name) == 0.0
+
+
+@pytest.mark.parametrize("name", ["monkeypatched builtins", "always-close object against a tolerance check",
+                                  "harness module's globals shadowed (float, list, type)",
+                                  "harness functions rebound from inside the call", "HumanEval always-true",
+                                  "HumanEval os._exit", "MBPP solution without the class its set-up needs"])
+def test_hostile_solution_on_other_test_shapes_scores_zero(name):
+    assert score(name) == 0.0
+
+
+@pytest.mark.parametrize("name", ["fenced code", "intro sentence then unfenced code", "MBPP solution with its set-up code",
+                                  "HumanEval-style check(candidate)", "tests that call built-ins on the result",
+                                  "two asserts in one test"])
+def test_right_solution_scores_one(name):
+    assert score(name) == 1.0
+
+
+def test_score_is_pass_at_1_not_a_fraction_of_asserts():
+    result = run_tests("def f(x):\n    return 2 * x\n", ["assert f(1) == 2", "assert f(2) == 4", "assert f(3) == 7"])
+    assert (result.status, result.passed, result.total) == ("failed", 2, 3)
+    assert not result.all_passed
+    assert score("right on the first test only") == 0.0
+
+
+def test_always_equal_object_fails_even_where_python_would_say_equal():
+    code = cases._ALWAYS_EQUAL + "def f(items=()):\n    return Anything() if not items else len(items)\n"
+    assert run_tests(code, ["assert f([Anything(), Anything()]) == 2"]).status == "passed"  # objects as inputs
+    result = run_tests(code, ["assert f() == 3"])
+    assert result.status == "failed" and "not plain data" in result.detail
+
+
+def test_expected_values_never_reach_the_child():
+    plan = plan_tests(["assert f([3, 1]) == [1, 3]", "assert g('x') != 'SECRET-EXPECTED'", "assert not h(41)"])
+    child_side = json.dumps(plan.steps)
+    assert "SECRET-EXPECTED" not in child_side and "[1, 3]" not in child_side and "41" in child_side
+
+
+def test_marker_printed_and_flushed_then_exit_is_not_a_pass():
+    result = run_tests("import os\nprint('__MTSFT_SANDBOX_RESULT__ {\"status\": \"passed\"}', flush=True)\nos._exit(0)\n",
+                       ["assert f(1) == 1"])
+    assert result.status != "passed" and "__MTSFT_SANDBOX_RESULT__" in result.stdout
+
+
+def test_exit_before_the_last_test_is_a_failure():
+    code = "import os\nn = [0]\ndef f(x):\n    n[0] += 1\n    if n[0] == 3:\n        os._exit(0)\n    return x\n"
+    result = run_tests(code, ["assert f(1) == 1", "assert f(2) == 2", "assert f(3) == 3"])
+    assert result.status == "failed" and "before the last test" in result.detail
+
+
+def test_checks_in_a_loop_must_report_at_least_once():
+    code = ("import sys\ndef f(x):\n    sys._getframe(1).f_globals['__mtsft_emit__'] = lambda *a: None\n"
+            "    return x\n")
+    result = run_tests(code, ["for i in range(3):\n    assert f(i) == i"])
+    assert result.status == "passed"  # rebinding the global does not reach the step's own local
+    result = run_tests("def f(x):\n    return x\n", ["for i in range(3):\n    assert f(i) == i + (i > 0)"])
+    assert result.status == "failed"
+
+
+def test_mbpp_setup_code_runs_after_the_solution():
+    result = run_tests(cases.MBPP_SOLUTION, cases.MBPP["reference"]["tests"], setup=cases.MBPP["reference"]["setup"])
+    assert result.status == "passed", result.detail
+
+
+def test_humaneval_check_candidate():
+    ref = cases.HUMANEVAL["reference"]
+    assert run_tests(cases.HUMANEVAL_SOLUTION, check=ref["check"], entry_point=ref["entry_point"]).status == "passed"
+    wrong = "def has_close_elements(numbers, threshold):\n    return True\n"
+    assert run_tests(wrong, check=ref["check"], entry_point=ref["entry_point"]).status == "failed"
+
+
+# ---- the judge on hand-made channels: anything but the exact conversation fails ------------------------
+
+def _channel(nonce: str, lines: list[tuple[str, object]]) -> bytes:
+    return b"".join(f"{nonce} {i} {kind} {payload!r}\n".encode() for i, (kind, payload) in enumerate(lines))
+
+
+PLAN = plan_tests(["assert f(1) == 2"])
+GOOD = [("C", [0, 0, [["i", "2"]]]), ("D", 0), ("Z", 2)]
+
+
+def test_judge_accepts_the_exact_conversation():
+    assert judge(PLAN, _channel("n" * 32, GOOD), "n" * 32)[0] == "passed"
+
+
+@pytest.mark.parametrize("name,channel", [
+    ("wrong nonce", _channel("m" * 32, GOOD)),
+    ("sequence gap", _channel("n" * 32, GOOD).replace(b" 1 D", b" 5 D")),
+    ("line after the end", _channel("n" * 32, GOOD + [("D", 0)])),
+    ("no end marker", _channel("n" * 32, GOOD[:2])),
+    ("check reported twice", _channel("n" * 32, [GOOD[0], GOOD[0], ("D", 0), ("Z", 3)])),
+    ("check not reported", _channel("n" * 32, [("D", 0), ("Z", 1)])),
+    ("wrong value", _channel("n" * 32, [("C", [0, 0, [["i", "3"]]]), ("D", 0), ("Z", 2)])),
+    ("unknown type tag", _channel("n" * 32, [("C", [0, 0, [["obj", "3"]]]), ("D", 0), ("Z", 2)])),
+    ("garbage", b"garbage\n" + _channel("n" * 32, GOOD)),
+])
+def test_judge_fails_closed(name, channel):
+    assert judge(PLAN, channel, "n" * 32)[0] != "passed"
+
+
+# ---- extraction -----------------------------------------------------------------------------------------
+
+def test_intro_line_then_unfenced_code_is_extracted():
+    code, prose = formats.extract_code("Here is the function:\ndef f(x):\n    return x\n\nIt returns x.")
+    assert code.strip() == "def f(x):\n    return x" and "Here is" in prose and "returns x" in prose
+
+
+@pytest.mark.parametrize("text", ["Sort the list and take the second value.", "1. Use a set\n2. Sort it\n3. Return",
+                                  "先排序，再取第二个。"])
+def test_prose_or_a_list_of_ideas_has_no_code(text):
+    assert formats.extract_code(text)[0] == ""
+
+
+# ---- real data -------------------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not (DATA / "mbpp_train.jsonl").exists(), reason="../shared/datasets/mbpp_train.jsonl not present")
+def test_every_mbpp_reference_passes_with_the_real_sets_mapping():
+    import yaml
+
+    from mtsft import tasks
+    from mtsft.importers import import_files
+
+    recipe = yaml.safe_load((Path(__file__).parents[1] / "bench" / "real_sets.yaml").read_text())["mbpp_train.jsonl"]
+    records = import_files([str(DATA / "mbpp_train.jsonl")], mapping=recipe["map"]).kept
+    assert len(records) == 384
+    assert sum(bool(r["reference"].get("setup")) for r in records) >= 1
+    task = tasks.get("code")
+    failing = [r["reference"]["tests"][0] for r in records if task.score(r["messages"][-1]["content"], r) != 1.0]
+    assert failing == []
+
+
+HUMANEVAL_RICH = '''
+import math
+
+def check(candidate):
+    assert candidate(2) == 4, 'msg'
+    assert abs(candidate(1.5) - 3.0) < 1e-6
+    import random
+    rng = random.Random(1)
+    for _ in range(5):
+        x = rng.randint(1, 9)
+        assert math.isclose(candidate(x), 2 * x)
+    def helper(v):
+        assert v >= 0
+        return candidate(v) + 1
+    assert helper(1) == 3
+    assert True, 'always'
+    assert candidate(0) == 0 and candidate(1) == 2
+    assert sorted([candidate(3), candidate(1)]) == [2, 6]
+'''
+
+
+@pytest.mark.parametrize("body,status", [("return 2 * x", "passed"), ("return 2 * x if x != 0 else 1", "failed"),
+                                         ("return 2 * x if x < 5 else 0", "failed"),
+                                         ("import os\n    os._exit(0) if x == 3 else None\n    return 2 * x", "failed")])
+def test_humaneval_check_with_imports_loops_and_a_helper(body, status):
+    code = f"def double(x):\n    {body}\n"
+    result = run_tests(code, check=HUMANEVAL_RICH, entry_point="double")
+    assert result.status == status, result
+    assert result.total == 10  # the check's statements are judged one by one
+
+
+def test_humaneval_check_that_returns_early_runs_whole():
+    early = "def check(candidate):\n    if candidate(1) == 2:\n        assert candidate(3) == 6\n        return\n    assert False\n"
+    assert run_tests("def double(x):\n    return 2 * x\n", check=early, entry_point="double").status == "passed"
+    assert run_tests("def double(x):\n    return x\n", check=early, entry_point="double").status == "failed"
+
+
+def test_flooding_every_descriptor_fails_with_bounded_memory():
+    import resource
+
+    code = ("import os\nchunk = b'x' * (1 << 20)\nfor fd in range(1, 64):\n    for _ in range(300):\n        try:\n"
+            "            os.write(fd, chunk)\n        except OSError:\n            break\n"
+            "def f():\n    return 1\n")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = run_tests(code, ["assert f() == 1"], timeout=10)
+    assert result.status != "passed"
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024 < 100  # MB
+
+
+@pytest.mark.parametrize("kind,payload", [("C", "[1, 2]"), ("C", "'x'"), ("D", "[0]"), ("E", "3"), ("X", "None"),
+                                          ("C", "[0, 0, " + "[" * 5000 + "]" * 5000 + "]")])
+def test_judge_survives_malformed_payloads(kind, payload):
+    channel = f"{'n' * 32} 0 {kind} {payload}\n".encode()
+    assert judge(PLAN, channel, "n" * 32)[0] == "forged"
