@@ -39,6 +39,8 @@ def run_cmd(
     compare_dirs: list[Path] = typer.Option(None, "--compare", help="Earlier eval folders to show side by side (first = baseline)."),
     config: str = config_option("Eval config (EvalRunConfig keys)"),
     set_: list[str] = set_option("per_task=16"),
+    unsafe_exec: bool = typer.Option(False, "--unsafe-exec", help="Run model-written code without the OS wall "
+                                     "(bubblewrap) when none is available. Only for code you trust."),
 ) -> None:
     from mtsft.cli.common import console
     from mtsft.cli.render import compare_table, eval_table
@@ -49,7 +51,8 @@ def run_cmd(
         raise ValueError("give --out DIR to evaluate, or --compare DIR DIR to compare earlier runs")
     if out is not None:
         cfg = load_config(EvalRunConfig, config, set_, {"model": model, "adapter": path_str(adapter),
-                                                         "suites": list(suite) if suite else None, "out": str(out)})
+                                                         "suites": list(suite) if suite else None, "out": str(out),
+                                                         "unsafe_exec": unsafe_exec or None})
         for name, result in evaluate(cfg, log=console.print).items():
             console.print(eval_table(name, result))
         console.print(f"wrote {out}/<suite>/predictions.jsonl and scores.json", highlight=False)

@@ -35,7 +35,8 @@ def _ci(summary: dict) -> str:
 def eval_table(suite: str, result: dict) -> Table:
     """One suite's per-task scores, the metric named, with 95% bootstrap intervals."""
     run = result.get("run", {})
-    table = Table(title=f"suite {suite}: {run.get('records', '?')} records, tags {run.get('tag_mode', '?')}")
+    table = Table(title=f"suite {suite}: {run.get('records', '?')} records, tags {run.get('tag_mode', '?')}, "
+                        f"code ran under {run.get('code_exec', '?')}")
     for col in ("task", "metric", "n", "score", "95% CI", "format ok", "top violation"):
         table.add_column(col, justify="left" if col in ("task", "metric", "top violation") else "right")
     for task, row in list(result["tasks"].items()) + [("[bold]overall", result["overall"])]:

@@ -12,6 +12,7 @@ One path for every caller: `mtsft run`, `mtsft eval run` and a notebook all call
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -41,6 +42,7 @@ class EvalRunConfig(StrictConfig):
     max_new_tokens: int | None = Field(None, ge=1)   # None: each task family's own cap
     tag_mode: TagMode | None = None        # None: the adapter run's mode, else "none"
     bootstrap: int = Field(1000, ge=0)     # resamples for the per-task confidence intervals (0: none)
+    unsafe_exec: bool = False              # run generated code without the OS wall when none is available
     progress: bool = True
 
 
@@ -164,7 +166,11 @@ def evaluate_records(records: list[dict], cfg: EvalRunConfig, out: str | Path, *
     """Generate, score and write predictions.jsonl + scores.json into `out`; returns the scores."""
     from mtsft.model import load_for_inference, run_task_tags
 
+    from mtsft import sandbox
+
     out = Path(out)
+    if cfg.unsafe_exec:  # the code verifier reads it; the user asked for it by name (--unsafe-exec)
+        os.environ[sandbox.UNSAFE_ENV] = "1"
     if model is None:
         model, tokenizer = load_for_inference(cfg.model, cfg.adapter, log=log)
     tag_mode = cfg.tag_mode or (run_task_tags(cfg.adapter) if cfg.adapter else "none")
@@ -173,7 +179,8 @@ def evaluate_records(records: list[dict], cfg: EvalRunConfig, out: str | Path, *
     seconds = time.perf_counter() - start
     rows, result = score_answers(records, answers, cfg)
     result["run"] = {"model": cfg.model, "adapter": cfg.adapter, "suites": sorted({r["suite"] for r in rows}),
-                     "tag_mode": tag_mode, "records": len(rows), "generate_seconds": round(seconds, 1)}
+                     "tag_mode": tag_mode, "records": len(rows), "generate_seconds": round(seconds, 1),
+                     "code_exec": sandbox.mode()}  # bwrap | unsafe | unavailable: which wall scored the code
     write_jsonl(out / "predictions.jsonl", rows)
     (out / "scores.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     return result
