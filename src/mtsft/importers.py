@@ -10,15 +10,19 @@ an unreadable file counts as one rejected input. `ImportResult.check()` asserts 
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import reprlib
+import stat
 import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mtsft.records import LANGS, RecordError, make_record
+from mtsft.records import LANGS, RecordError, json_line, make_record, sidecar
 
 FORMATS = ("alpaca", "sharegpt", "openai", "prompt_completion", "fields")
 MAP_KEYS = ("prompt", "response", "system", "task", "lang", "reference", "id")  # and reference.FIELD
@@ -40,6 +44,20 @@ class FileSummary:
     kept: int = 0
     rejected: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+
+
+class Streamed(list):
+    """Stands in for rows an import streamed to disk: len() is how many, the rows themselves are not held."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.n = 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def append(self, _row) -> None:
+        self.n += 1
 
 
 @dataclass
@@ -96,7 +114,7 @@ def from_sharegpt(obj: dict) -> list[dict]:
         if not isinstance(turn, dict):
             raise RecordError(f"conversation turn {i} is not an object")
         speaker = turn.get("from")
-        if speaker not in SHAREGPT_ROLES:
+        if not isinstance(speaker, str) or speaker not in SHAREGPT_ROLES:
             raise RecordError(f"conversation turn {i} has unknown role {speaker!r}")
         messages.append({"role": SHAREGPT_ROLES[speaker], "content": turn.get("value")})
     return messages
@@ -134,7 +152,10 @@ def from_prompt_completion(obj: dict) -> list[dict]:
     messages = [{"role": "system", "content": _text(obj, "system")}] if obj.get("system") else []
     prompt = obj.get("prompt")
     if isinstance(prompt, list):  # TRL's conversational prompt/completion
-        return from_openai({"messages": prompt + (obj.get("completion") or [])})
+        completion = obj.get("completion") or []
+        if not isinstance(completion, list):
+            raise RecordError("field 'completion' is not a list of messages (the prompt is)")
+        return from_openai({"messages": prompt + completion})
     return messages + [{"role": "user", "content": _text(obj, "prompt")},
                        {"role": "assistant", "content": _text(obj, "completion")}]
 
@@ -246,7 +267,7 @@ def convert(obj: Any, fmt: str, source: str, mapping: dict[str, str], known_task
         extra.update({k: obj[k] for k in ("task", "lang", "reference", "id") if obj.get(k) is not None})
     meta = dict(obj["meta"]) if isinstance(obj.get("meta"), dict) else {}
     label = task or extra.get("task")
-    if label is not None and label not in known_tasks:
+    if label is not None and (not isinstance(label, str) or label not in known_tasks):
         meta["original_task"], label = label, None  # not a registered task: classification decides
     record_lang = lang or extra.get("lang")
     if record_lang not in LANGS:
@@ -260,36 +281,141 @@ def convert(obj: Any, fmt: str, source: str, mapping: dict[str, str], known_task
 
 
 # ---- containers: file -> (source, object or error, raw) ---------------------------------------------
+# Every reader streams (bounded memory whatever the file size), never blocks on a FIFO, and turns what it
+# cannot read into rejected rows: one per bad line where lines exist, one for the rest of a file otherwise.
 
 Row = tuple[str, Any, str | None]  # (source, object, error)
+SNIFF_BYTES = 4096
+MAX_JSON_ARRAY_BYTES = 256 << 20   # a JSON array is parsed whole; larger ones must come as JSONL
+TABLE_BATCH_ROWS = 4096
+
+
+def display(path: Any) -> str:
+    """A path as text that UTF-8 can hold (undecodable bytes of a file name shown as escapes)."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _oserror(e: OSError) -> str:
+    return f"{e.strerror or e.__class__.__name__}" + (f" [errno {e.errno}]" if e.errno else "")
 
 
 def _iter_json_file(path: Path) -> Iterator[Row]:
-    from mtsft.records import iter_jsonl
+    from mtsft.records import iter_jsonl, open_regular
 
-    head = path.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf").lstrip()
-    if path.suffix.lower() == ".json" and head.startswith(b"["):  # a JSON array (Alpaca's own .json files)
-        try:
-            items = json.loads(path.read_bytes().decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            yield str(path), None, f"unreadable JSON array: {e.__class__.__name__}: {str(e)[:120]}"
+    name = display(path)
+    with open_regular(path) as f:
+        head = f.read(SNIFF_BYTES).lstrip(b"\xef\xbb\xbf").lstrip()
+        size = os.fstat(f.fileno()).st_size
+        if path.suffix.lower() == ".json" and head.startswith(b"["):  # a JSON array (Alpaca's own .json files)
+            if size > MAX_JSON_ARRAY_BYTES:
+                yield name, None, (f"JSON array of {size:,} bytes is over the {MAX_JSON_ARRAY_BYTES:,}-byte limit "
+                                   "for arrays; convert it to JSONL (one object a line), which streams")
+                return
+            f.seek(0)
+            try:
+                items = json.loads(f.read().decode("utf-8-sig"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as e:
+                yield name, None, f"unreadable JSON array: {e.__class__.__name__}: {str(e)[:120]}"
+                return
+            except RecursionError:
+                yield name, None, "unreadable JSON array: nested too deeply to read"
+                return
+            if not isinstance(items, list):
+                yield name, None, f"unreadable JSON array: top level is {type(items).__name__}"
+                return
+            for i, obj in enumerate(items):
+                yield f"{name}#{i}", obj, None
             return
-        for i, obj in enumerate(items):
-            yield f"{path}#{i}", obj, None
-        return
     for lineno, obj, err in iter_jsonl(path):
-        yield f"{path}:{lineno}", obj, err
+        yield f"{name}:{lineno}", obj, err
 
 
-def _iter_table(path: Path, reader: Callable) -> Iterator[Row]:
+def _plain(value: Any, depth: int = 0) -> Any:
+    """Table cells as JSON values: numpy arrays and scalars, timestamps and bytes made plain."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if depth > 100:
+        raise RecordError("value nested too deeply")
+    if isinstance(value, dict):
+        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray":
+        return [_plain(v, depth + 1) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        try:
+            return _plain(value.item(), depth + 1)
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _iter_parquet(path: Path) -> Iterator[Row]:
+    import pyarrow.parquet as pq
+
+    from mtsft.records import open_regular
+
+    name = display(path)
+    i = 0
     try:
-        frame = reader(path)
-    except Exception as e:  # pandas/pyarrow raise many types for a corrupt file
-        yield str(path), None, f"unreadable {path.suffix[1:]} file: {e.__class__.__name__}: {str(e)[:120]}"
-        return
-    frame = frame.astype(object).where(frame.notna(), None)
-    for i, obj in enumerate(frame.to_dict(orient="records")):
-        yield f"{path}#{i}", obj, None
+        with open_regular(path) as f:
+            pf = pq.ParquetFile(f)
+            for batch in pf.iter_batches(batch_size=TABLE_BATCH_ROWS):
+                for obj in batch.to_pylist():  # lists and structs come back as lists and dicts, not numpy
+                    yield f"{name}#{i}", obj, None
+                    i += 1
+    except OSError:
+        raise
+    except Exception as e:  # pyarrow raises many types for a corrupt file
+        where = f" from row {i}" if i else ""
+        yield f"{name}#{i}" if i else name, None, f"unreadable parquet file{where}: {e.__class__.__name__}: {str(e)[:120]}"
+
+
+def _iter_csv(path: Path, sep: str) -> Iterator[Row]:
+    """CSV/TSV rows as {column: text} (every value a string, empty cells ""), one row at a time; a
+    malformed row is rejected on its own and reading goes on with the next."""
+    import csv
+    import io
+
+    from mtsft.records import MAX_LINE_BYTES, open_regular
+
+    name = display(path)
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
+    with open_regular(path) as raw:
+        # undecodable bytes become lone surrogates: the row that holds them is rejected, not the file
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        reader = csv.reader(text, delimiter=sep)
+        header = None
+        i = 0
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                yield f"{name}#{i}", None, f"malformed {'tsv' if sep == chr(9) else 'csv'} row: {str(e)[:120]}"
+                i += 1
+                continue
+            if header is None:
+                header = cells
+                if len(set(header)) != len(header):
+                    yield name, None, "unreadable header: repeated column names"
+                    return
+                continue
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                yield f"{name}#{i}", sep.join(cells), f"row has {len(cells)} fields, the header {len(header)}"
+            else:
+                yield f"{name}#{i}", dict(zip(header, cells)), None
+            i += 1
 
 
 def _iter_hf(spec: str, dataset) -> Iterator[Row]:
@@ -297,10 +423,13 @@ def _iter_hf(spec: str, dataset) -> Iterator[Row]:
         yield f"{spec}#{i}", obj, None
 
 
-def iter_rows(path: str) -> Iterator[Row]:
-    """Rows of any supported container; `hf:NAME[:SPLIT]` loads a hub dataset (needs the internet)."""
-    import pandas as pd
+def _is_saved_dataset(p: Path) -> bool:
+    return any((p / n).exists() for n in ("dataset_info.json", "state.json", "dataset_dict.json"))
 
+
+def iter_rows(path: str) -> Iterator[Row]:
+    """Rows of any supported container; `hf:NAME[:SPLIT]` loads a hub dataset (needs the internet).
+    Raises OSError when the file cannot be opened (the caller rejects it as one input)."""
     if path.startswith("hf:"):
         import datasets
 
@@ -313,10 +442,10 @@ def iter_rows(path: str) -> Iterator[Row]:
         yield from _iter_hf(path, ds)
         return
     p = Path(path)
-    if not p.exists():
+    if not os.path.lexists(p):
         raise FileNotFoundError(f"{path}: no such file or directory")
     if p.is_dir():
-        if not ((p / "dataset_info.json").exists() or (p / "state.json").exists() or (p / "dataset_dict.json").exists()):
+        if not _is_saved_dataset(p):
             raise ImportFormatError(f"{path}: a folder that is not a Hugging Face dataset saved with save_to_disk")
         import datasets
 
@@ -329,37 +458,129 @@ def iter_rows(path: str) -> Iterator[Row]:
     if suffix in (".jsonl", ".json"):
         yield from _iter_json_file(p)
     elif suffix == ".parquet":
-        yield from _iter_table(p, pd.read_parquet)
+        yield from _iter_parquet(p)
     elif suffix in (".csv", ".tsv"):
-        sep = "\t" if suffix == ".tsv" else ","
-        yield from _iter_table(p, lambda f: pd.read_csv(f, sep=sep, dtype=str, keep_default_na=False,
-                                                       encoding="utf-8-sig"))
+        yield from _iter_csv(p, "\t" if suffix == ".tsv" else ",")
     else:
         raise ImportFormatError(f"{path}: unsupported file type '{suffix or '(none)'}' "
                                 "(expected .jsonl, .json, .parquet, .csv, .tsv or a save_to_disk folder)")
 
 
+def _walk(root: Path, seen: set, out: list[tuple[str, str | None]]) -> None:
+    """Data files under `root` (sorted), following symlinked folders once; a loop, a dangling link or a
+    data-named FIFO is listed with its problem instead of being skipped in silence."""
+    try:
+        st = root.stat()
+    except OSError as e:
+        out.append((str(root), f"unreadable folder: {_oserror(e)}"))
+        return
+    key = (st.st_dev, st.st_ino)
+    if key in seen:
+        out.append((str(root), "symlink loop: this folder is already being read"))
+        return
+    seen.add(key)
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError as e:
+        out.append((str(root), f"unreadable folder: {_oserror(e)}"))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            is_dir = entry.is_dir()  # follows symlinks; False for a loop or a dangling link
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if not _is_saved_dataset(path):
+                _walk(path, seen, out)
+            else:
+                out.append((str(path), None))
+            continue
+        if path.suffix.lower() not in DATA_SUFFIXES | {".tsv"}:
+            continue
+        out.append((str(path), _problem(path)))
+    seen.discard(key)
+
+
+def _problem(path: Path) -> str | None:
+    """Why a listed data file cannot be read as a file (None when it can be opened normally)."""
+    try:
+        st = path.stat()
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "symlink loop"
+        if path.is_symlink():
+            return f"dangling symlink to {display(os.readlink(path))}"
+        return f"unreadable: {_oserror(e)}"
+    if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        return "not a regular file (FIFO, socket or device): not read"
+    return None
+
+
 def expand_inputs(paths: list[str]) -> list[str]:
     """Folders that are not saved datasets expand to the data files inside them (sorted)."""
-    out = []
+    return [p for p, _ in _expand(paths)]
+
+
+def _expand(paths: list[str]) -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
     for path in paths:
         p = Path(path)
-        if p.is_dir() and not any((p / n).exists() for n in ("dataset_info.json", "state.json", "dataset_dict.json")):
-            out += sorted(str(f) for f in p.rglob("*") if f.is_file() and f.suffix.lower() in DATA_SUFFIXES | {".tsv"})
+        if not path.startswith("hf:") and p.is_dir() and not _is_saved_dataset(p):
+            _walk(p, set(), out)
+        elif path.startswith("hf:") or not os.path.lexists(p):
+            out.append((path, None))
         else:
-            out.append(path)
+            out.append((path, _problem(p)))
     return out
 
 
 # ---- the stage function ------------------------------------------------------------------------------
 
 def _raw(obj: Any) -> str:
-    return obj if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False, default=str)
+    if isinstance(obj, str):
+        return obj
+    try:
+        return json.dumps(obj, ensure_ascii=False, default=str)
+    except (RecursionError, ValueError, TypeError):
+        return reprlib.repr(obj)
 
 
-def import_files(paths: list[str], *, fmt: str | None = None, mapping: list[str] | None = None,
-                 task: str | None = None, lang: str | None = None, progress: bool = False) -> ImportResult:
-    """Import every file; never raises on a bad record, only on a missing file or a bad option."""
+def _clean(text: str) -> str:
+    """Text safe to write as UTF-8 (lone surrogates escaped)."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def encode_record(record: dict) -> bytes:
+    """The record's JSONL line, or RecordError when it cannot be written as UTF-8 JSON (a lone surrogate,
+    nesting deeper than the writer goes, a value JSON has no type for)."""
+    try:
+        text = json.dumps(record, ensure_ascii=False)
+    except RecursionError:
+        raise RecordError("nested too deeply to write") from None
+    except (TypeError, ValueError) as e:
+        raise RecordError(f"cannot be written as JSON: {str(e)[:120]}") from None
+    try:
+        return (text + "\n").encode("utf-8")
+    except UnicodeEncodeError as e:
+        snippet = text[max(0, e.start - 30): e.start].encode("utf-8", "replace").decode("utf-8")
+        raise RecordError(f"invalid Unicode (lone surrogate {text[e.start]!a}) after {snippet!r}") from None
+
+
+@dataclass
+class _Options:
+    fmt: str | None
+    columns: dict[str, str]
+    known: set[str]
+    task: str | None
+    lang: str | None
+
+
+def _options(fmt, mapping, task, lang) -> _Options:
     if fmt is not None and fmt not in FORMATS:
         raise ImportFormatError(f"unknown --format {fmt!r} (expected one of {', '.join(FORMATS)})")
     columns = parse_mapping(mapping)
@@ -368,18 +589,39 @@ def import_files(paths: list[str], *, fmt: str | None = None, mapping: list[str]
     known = known_tasks()
     if task is not None and known and task not in known:
         raise ImportFormatError(f"--task {task!r} is not a registered task ({', '.join(sorted(known))})")
-    files = expand_inputs(paths)
-    missing = [f for f in files if not f.startswith("hf:") and not Path(f).exists()]
+    return _Options(fmt or ("fields" if columns else None), columns, known, task, lang)
+
+
+def _files(paths: list[str]) -> list[tuple[str, str | None]]:
+    files = _expand(paths)
+    missing = [f for f, problem in files if problem is None and not f.startswith("hf:") and not os.path.lexists(f)]
     if missing:
         raise FileNotFoundError(f"{missing[0]}: no such file or directory")
+    return files
+
+
+def _stream(files: list[tuple[str, str | None]], opts: _Options, summaries: list[FileSummary],
+            progress: bool = False) -> Iterator[tuple[bool, dict, bytes | None]]:
+    """(kept?, record or rejection, the record's encoded line) for every input row of every file."""
+    for path, problem in _progress(files, progress):
+        summary = FileSummary(path=display(path), format=opts.fmt or "?")
+        summaries.append(summary)
+        yield from _import_one(path, problem, opts, summary)
+
+
+def import_files(paths: list[str], *, fmt: str | None = None, mapping: list[str] | None = None,
+                 task: str | None = None, lang: str | None = None, progress: bool = False) -> ImportResult:
+    """Import every file; never raises on a bad record or an unreadable file (each is rejected with its
+    reason), only on a missing path or a bad option."""
+    opts = _options(fmt, mapping, task, lang)
     result = ImportResult()
-    for path in _progress(files, progress):
-        result.files.append(_import_one(path, fmt or ("fields" if columns else None), columns, known, task, lang, result))
+    for kept, row, _ in _stream(_files(paths), opts, result.files, progress):
+        (result.kept if kept else result.rejected).append(row)
     result.check()
     return result
 
 
-def _progress(files: list[str], enabled: bool):
+def _progress(files, enabled: bool):
     if not enabled or len(files) < 2:
         return files
     from tqdm import tqdm
@@ -387,40 +629,92 @@ def _progress(files: list[str], enabled: bool):
     return tqdm(files, desc="importing", unit="file")
 
 
-def _import_one(path, fmt, columns, known, task, lang, result: ImportResult) -> FileSummary:
-    summary = FileSummary(path=path, format=fmt or "?")
-    for source, obj, err in iter_rows(path):
+def _reject(summary: FileSummary, source: str, reason: str, obj: Any) -> dict:
+    reason = _clean(reason)
+    summary.rejected += 1
+    summary.reasons[reason] = summary.reasons.get(reason, 0) + 1
+    return {"source": _clean(source), "reason": reason, "raw": _clean(_raw(obj)[:20000])}
+
+
+def _import_one(path: str, problem: str | None, opts: _Options, summary: FileSummary) -> Iterator[tuple[bool, dict, bytes | None]]:
+    if problem:
         summary.inputs += 1
-        if err is None and summary.format == "?":
-            summary.format = sniff_format(obj) or "?"
+        yield False, _reject(summary, display(path), problem, None), None
+        return
+    rows = iter_rows(path)
+    source = display(path)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except OSError as e:  # cannot open or read it: one rejected input; the files beside it go on
+            summary.inputs += 1
+            where = "" if not summary.inputs - 1 else f" after {summary.inputs - 1} rows"
+            yield False, _reject(summary, source, f"unreadable file{where}: {_oserror(e)}", None), None
+            return
+        except RecursionError:
+            summary.inputs += 1
+            yield False, _reject(summary, source, "unreadable file: nested too deeply to read", None), None
+            return
+        source, obj, err = row
+        summary.inputs += 1
         try:
             if err:
                 raise RecordError(err)
             if summary.format == "?":
+                summary.format = sniff_format(obj) or "?"
+            if summary.format == "?":
                 raise RecordError("cannot tell the format from this record's fields (use --format or --map)")
-            result.kept.append(convert(obj, summary.format, source, columns, known, task, lang))
-            summary.kept += 1
+            if isinstance(obj, dict) and path.lower().endswith(".parquet"):
+                obj = _plain(obj)
+            record = convert(obj, summary.format, _clean(source), opts.columns, opts.known, opts.task, opts.lang)
+            line = encode_record(record)
         except RecordError as e:
-            reason = str(e)
-            result.rejected.append({"source": source, "reason": reason, "raw": _raw(obj)[:20000]})
-            summary.rejected += 1
-            summary.reasons[reason] = summary.reasons.get(reason, 0) + 1
-    return summary
+            yield False, _reject(summary, source, str(e), obj), None
+            continue
+        except RecursionError:
+            yield False, _reject(summary, source, "nested too deeply to read", obj), None
+            continue
+        except UnicodeEncodeError as e:  # content_id and the writer need text UTF-8 can hold
+            bad = e.object[e.start: e.start + 1] if isinstance(e.object, str) else "?"
+            yield False, _reject(summary, source, f"invalid Unicode (lone surrogate or undecodable byte {bad!a})", obj), None
+            continue
+        except Exception as e:  # a bug must not cost the user the rest of the import; the reason says so
+            yield False, _reject(summary, source, f"internal error: {e.__class__.__name__}: {str(e)[:160]}", obj), None
+            continue
+        summary.kept += 1
+        yield True, record, line
 
 
-def import_to(paths: list[str], out: str | Path, **kwargs) -> ImportResult:
-    """`mtsft data import`: write OUT, OUT.rejected.jsonl and OUT.summary.json next to it."""
-    from mtsft.records import write_jsonl
+def import_to(paths: list[str], out: str | Path, *, fmt: str | None = None, mapping: list[str] | None = None,
+              task: str | None = None, lang: str | None = None, progress: bool = False) -> ImportResult:
+    """`mtsft data import`: write OUT, OUT.rejected.jsonl and OUT.summary.json next to it.
 
-    result = import_files(paths, **kwargs)
+    Streams: records go to disk as they are converted (bounded memory, whatever the input size), so the
+    returned result carries the counts and per-file summaries but not the records. Each file is written
+    under a temporary name and renamed; OUT.summary.json, the completion marker, is removed first and
+    written last, so an import that dies leaves outputs that no stage reads.
+    """
+    from mtsft.records import atomic_writer, clear_stale_tmp, write_json_atomic
+
+    opts = _options(fmt, mapping, task, lang)
+    files = _files(paths)
     out = Path(out)
-    write_jsonl(out, result.kept)
-    write_jsonl(sidecar(out, "rejected.jsonl"), result.rejected)
-    sidecar(out, "summary.json").write_text(json.dumps(result.summary(), ensure_ascii=False, indent=2), encoding="utf-8")
+    marker = sidecar(out, "summary.json")
+    if out.is_dir():
+        raise IsADirectoryError(f"{out}: is a folder; --out names the JSONL file to write")
+    marker.unlink(missing_ok=True)
+    clear_stale_tmp(out.parent, [out.name, sidecar(out, "rejected.jsonl").name, marker.name])
+    result = ImportResult(kept=Streamed(), rejected=Streamed())
+    with atomic_writer(out) as fk, atomic_writer(sidecar(out, "rejected.jsonl")) as fr:
+        for ok, row, line in _stream(files, opts, result.files, progress):
+            if ok:
+                fk.write(line)
+                result.kept.append(None)
+            else:
+                fr.write(json_line(row))
+                result.rejected.append(None)
+    result.check()
+    write_json_atomic(marker, result.summary())
     return result
-
-
-def sidecar(out: Path, suffix: str) -> Path:
-    """data/x.jsonl -> data/x.rejected.jsonl"""
-    stem = out.name[: -len(out.suffix)] if out.suffix else out.name
-    return out.with_name(f"{stem}.{suffix}")

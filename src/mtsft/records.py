@@ -11,9 +11,14 @@ training all call it, so "valid" means one thing everywhere.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -124,14 +129,64 @@ def conversation_text(record: dict) -> str:
 
 # ---- JSONL i/o ----------------------------------------------------------------------------------------
 
-def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any, str | None]]:
+# A line longer than this is rejected without being held in memory (a record this size cannot be trained
+# on; a 10 MB record still passes). Module-level so a caller can raise it.
+MAX_LINE_BYTES = 64 << 20
+
+
+class NotRegularFile(OSError):
+    """A path that is a FIFO, socket, device or folder: opening it could block or read forever."""
+
+
+def open_regular(path: str | Path):
+    """Open a regular file for binary reading without ever blocking: a FIFO is refused, not waited on."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                    else "a folder" if stat.S_ISDIR(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                    else "not a regular file")
+            raise NotRegularFile(errno.EINVAL, f"{kind}, not a regular file", str(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def _lines(f, limit: int) -> Iterator[tuple[bytes | None, int]]:
+    """(line, size) for each line of a binary file; a line over `limit` bytes is skipped in chunks and
+    comes back as (None, size), so memory stays bounded whatever the file holds."""
+    while True:
+        raw = f.readline(limit + 1)
+        if not raw:
+            return
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            size = len(raw)
+            del raw
+            while True:
+                chunk = f.readline(1 << 20)
+                size += len(chunk)
+                if not chunk or chunk.endswith(b"\n"):
+                    break
+            yield None, size
+        else:
+            yield raw, len(raw)
+
+
+def iter_jsonl(path: str | Path, *, max_line_bytes: int | None = None) -> Iterator[tuple[int, Any, str | None]]:
     """Yield (line number, parsed object or None, error or None) for each non-blank line.
 
-    Never raises on a bad line: invalid UTF-8 and malformed JSON come back as errors so the caller can
-    reject that line and go on. A UTF-8 byte-order mark on the first line is dropped.
+    Never raises on a bad line: invalid UTF-8, malformed JSON, nesting too deep for the parser and lines
+    longer than `max_line_bytes` come back as errors so the caller can reject that line and go on. A UTF-8
+    byte-order mark on the first line is dropped. Opening raises OSError (NotRegularFile for a FIFO).
     """
-    with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
+    limit = max_line_bytes or MAX_LINE_BYTES
+    with open_regular(path) as f:
+        for lineno, (raw, size) in enumerate(_lines(f, limit), 1):
+            if raw is None:
+                yield lineno, f"<line of {size:,} bytes not kept>", f"line too long ({size:,} bytes; the limit is {limit:,})"
+                continue
             if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             if not raw.strip():
@@ -145,13 +200,17 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any, str | None]]:
                 yield lineno, json.loads(text), None
             except json.JSONDecodeError as e:
                 yield lineno, text.rstrip("\n"), f"malformed JSON: {e.msg} at column {e.colno}"
+            except RecursionError:
+                yield lineno, text.rstrip("\n")[:2000], "JSON nested too deeply to read"
 
 
 def read_records(path: str | Path, *, require: tuple[str, ...] = ()) -> list[dict]:
     """Read a file already in the record schema; a bad line is an error naming file and line.
 
     `require` names extra string fields every record must carry (e.g. "prediction" for scoring).
+    A file that belongs to an unfinished output (see `check_complete`) is refused.
     """
+    check_complete(path)
     out = []
     for lineno, obj, err in iter_jsonl(path):
         if err:
@@ -165,13 +224,152 @@ def read_records(path: str | Path, *, require: tuple[str, ...] = ()) -> list[dic
     return out
 
 
-def write_jsonl(path: str | Path, rows: Iterable[dict]) -> int:
-    """Write rows as UTF-8 JSONL (keys in schema order for records); returns how many were written."""
+# ---- writing: never half-written --------------------------------------------------------------------
+# Every output goes to a temporary name in the same folder and is renamed over the target when complete,
+# so a reader sees the old file or the new one, never a part. A stage's outputs end with a manifest (the
+# completion marker): written last, removed first when a rerun starts, so outputs without one are
+# unfinished or stale and no stage reads them.
+
+TMP_MARK = ".tmp-"
+
+
+def tmp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def clear_stale_tmp(folder: str | Path, names: Iterable[str] | None = None) -> None:
+    """Remove temporary files (and folders) that a killed writer left in `folder`: those of `names` only
+    when given, and never one whose writing process is still alive."""
+    import shutil
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    prefixes = tuple(f".{n}{TMP_MARK}" for n in names) if names is not None else None
+    for p in folder.iterdir():
+        if TMP_MARK not in p.name or not p.name.startswith("."):
+            continue
+        if prefixes is not None and not p.name.startswith(prefixes):
+            continue
+        pid = p.name.rsplit(TMP_MARK, 1)[1]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+
+@contextmanager
+def atomic_writer(path: str | Path, mode: str = "wb", encoding: str | None = None):
+    """A file object for `path` that appears under that name only when the block ends without error."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_name(path)
+    try:
+        with open(tmp, mode, encoding=encoding) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    with atomic_writer(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def write_json_atomic(path: str | Path, obj: Any) -> None:
+    write_text_atomic(path, json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def json_line(row: Any) -> bytes:
+    """One JSONL line as UTF-8; text that UTF-8 cannot hold (a lone surrogate) is written as a JSON escape."""
+    text = json.dumps(row, ensure_ascii=False)
+    try:
+        return (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(row, ensure_ascii=True) + "\n").encode("ascii")
+
+
+def write_jsonl(path: str | Path, rows: Iterable[dict]) -> int:
+    """Write rows as UTF-8 JSONL (keys in schema order for records), atomically; returns how many."""
     n = 0
-    with open(path, "w", encoding="utf-8") as f:
+    with atomic_writer(path) as f:
         for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            f.write(json_line(row))
             n += 1
     return n
+
+
+def write_lines(path: str | Path, lines: Iterable[bytes]) -> int:
+    """Write already-encoded JSONL lines atomically (streaming writers); returns how many."""
+    n = 0
+    with atomic_writer(path) as f:
+        for line in lines:
+            f.write(line)
+            n += 1
+    return n
+
+
+# ---- completion markers -------------------------------------------------------------------------------
+
+MANIFEST = "manifest.json"                     # a curated folder's marker
+FOLDER_OUTPUTS = ("kept.jsonl", "rejected.jsonl", "review.jsonl")
+
+
+class IncompleteOutput(ValueError):
+    """Outputs whose stage did not finish (killed, failed, or rerun over): refused by every reader."""
+
+
+def sidecar(out: Path, suffix: str) -> Path:
+    """data/x.jsonl -> data/x.rejected.jsonl (the import's sidecars; OUT.summary.json is its marker)."""
+    out = Path(out)
+    stem = out.name[: -len(out.suffix)] if out.suffix else out.name
+    return out.with_name(f"{stem}.{suffix}")
+
+
+def check_complete(path: str | Path) -> None:
+    """Raise IncompleteOutput when `path` is an output of a stage that did not finish.
+
+    - a curated folder (or a kept/rejected/review.jsonl in it) needs its manifest.json, and the manifest's
+      sizes must match the files;
+    - an imported file whose OUT.rejected.jsonl sidecar exists needs OUT.summary.json.
+    A plain file of the user's, with neither, is taken as it is.
+    """
+    p = Path(path)
+    folder = p if p.is_dir() else p.parent
+    if p.is_dir() or p.name in FOLDER_OUTPUTS:
+        manifest = folder / MANIFEST
+        if not manifest.is_file():
+            raise IncompleteOutput(f"{p}: {folder} has no {MANIFEST}: its curation did not finish (killed, failed "
+                                   "or rerun); run `mtsft data curate` into it again")
+        try:
+            outputs = json.loads(manifest.read_text(encoding="utf-8")).get("outputs") or {}
+        except (ValueError, AttributeError):
+            raise IncompleteOutput(f"{manifest}: unreadable manifest; run `mtsft data curate` again") from None
+        for name, entry in outputs.items():
+            f = folder / name
+            size = entry.get("bytes") if isinstance(entry, dict) else None
+            if size is not None and (not f.is_file() or f.stat().st_size != size):
+                raise IncompleteOutput(f"{f}: does not match {manifest} (changed or partly written since); "
+                                       "run `mtsft data curate` again")
+        return
+    if sidecar(p, "rejected.jsonl").exists() and not sidecar(p, "summary.json").exists():
+        raise IncompleteOutput(f"{p}: its import did not finish ({sidecar(p, 'summary.json').name} is missing); "
+                               "run `mtsft data import` again")

@@ -13,8 +13,20 @@ console = Console()
 err_console = Console(stderr=True)
 
 # Errors a user can fix from the message alone; anything else is a bug and keeps its traceback.
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, IsADirectoryError,
-                                                PermissionError, KeyError, MemoryError)
+# OSError covers the file system's answers (a file where a folder is needed, permissions, a full disk):
+# they are reported in one line that names the path.
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError, KeyError, MemoryError)
+
+
+def _message(e: BaseException) -> str:
+    if isinstance(e, MemoryError):
+        return "out of memory: lower the batch size or max length, or use LoRA/QLoRA"
+    if isinstance(e, KeyError) and e.args:
+        return str(e.args[0])
+    if isinstance(e, OSError) and e.filename is not None and e.strerror:
+        where = f"{e.filename} -> {e.filename2}" if e.filename2 is not None else str(e.filename)
+        return f"{where}: {e.strerror}"
+    return str(e) or e.__class__.__name__
 
 
 def friendly_errors(fn):
@@ -27,9 +39,7 @@ def friendly_errors(fn):
         except USER_ERRORS as e:
             if os.environ.get("MTSFT_DEBUG"):
                 raise
-            msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
-            if isinstance(e, MemoryError):
-                msg = "out of memory: lower the batch size or max length, or use LoRA/QLoRA"
+            msg = _message(e)
             err_console.print(f"[bold red]error:[/] {msg}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 

@@ -8,6 +8,29 @@ from pathlib import Path
 import typer
 
 from mtsft.cli.common import config_option, console, friendly_errors, model_option, path_str, set_option
+from mtsft.records import check_complete
+
+
+def check_data_file(path: str | None, what: str) -> None:
+    if path is None:
+        return
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{what}: data file not found: {path}")
+    if p.is_dir():
+        raise IsADirectoryError(f"{what} {path}: is a folder; pass the JSONL file (e.g. {p / 'kept.jsonl'})")
+    check_complete(p)  # a curated folder without its manifest, an unfinished import: refused
+
+
+def check_before_torch(cfg, *, resume: bool) -> None:
+    """What `mtsft train` refuses before importing torch: no or unusable data, an unusable run folder."""
+    from mtsft.train.runinfo import check_run_dir
+
+    if not cfg.data:
+        raise ValueError("no training data: pass --data FILE or set data: in the config")
+    check_data_file(cfg.data, "--data")
+    check_data_file(cfg.eval.data, "eval.data")
+    check_run_dir(cfg.out, resume=resume)
 
 
 def register(app: typer.Typer) -> None:
@@ -29,10 +52,11 @@ def register(app: typer.Typer) -> None:
         main_process_ip: str = typer.Option(None, "--main-process-ip", help="Multi-node: address of rank 0."),
         main_process_port: int = typer.Option(None, "--main-process-port", help="Multi-node: port of rank 0."),
     ) -> None:
+        # Everything that can be checked without torch is checked first: a typo, a missing or unfinished
+        # data file, an --out that cannot hold the run fail in a second, not after the model loads.
         from mtsft.config import resolve_recipe
         from mtsft.train.config import load_train_config
         from mtsft.train.launch import LaunchSpec, inside_launcher, launch
-        from mtsft.train.loop import train as run_training
 
         if config is None and resume and out is not None and (out / "config.yaml").exists():
             config = str(out / "config.yaml")
@@ -40,8 +64,12 @@ def register(app: typer.Typer) -> None:
                                                "precision": precision})
         accelerate_file = str(resolve_recipe(config_accelerate)) if config_accelerate else None
         spec = LaunchSpec(nproc, accelerate_file, num_machines, machine_rank, main_process_ip, main_process_port)
+        if not inside_launcher():
+            check_before_torch(cfg, resume=resume)
         if spec.wanted() and not inside_launcher():
             raise typer.Exit(launch(cfg, spec, resume=resume, log=console.print))
+        from mtsft.train.loop import train as run_training
+
         info = run_training(cfg, resume=resume, log=console.print)
         if os.environ.get("RANK", "0") == "0":
             console.print(f"run: {cfg.out}  status: {info['status']}  final loss: {info['metrics']['final_loss']}")
@@ -52,7 +80,15 @@ def register(app: typer.Typer) -> None:
         run: Path = typer.Argument(..., help="Run directory (or a model/adapter directory)."),
         out: Path = typer.Option(..., "--out", help="Where to write the model."),
         merge: bool = typer.Option(True, "--merge/--no-merge", help="Merge LoRA into the base weights."),
+        scores: Path = typer.Option(None, "--scores", help="Eval scores for the model card (a scores.json or an "
+                                                            "`eval run --out` folder; default: the run's latest)."),
+        gguf: bool = typer.Option(False, "--gguf", help="Also write a GGUF file (Llama-family models) in OUT/gguf/."),
+        gguf_dtype: str = typer.Option("f32", "--gguf-dtype", help="f32 (exact) or f16."),
     ) -> None:
-        from mtsft.export import export_run
+        from mtsft.export import export_gguf, export_run
 
-        export_run(run, out, merge=merge, log=console.print)
+        if gguf and not merge:
+            raise ValueError("--gguf needs the merged model: drop --no-merge")
+        export_run(run, out, merge=merge, scores=scores, log=console.print)
+        if gguf:
+            export_gguf(out, dtype=gguf_dtype, log=console.print)

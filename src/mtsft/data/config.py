@@ -1,14 +1,16 @@
 """`CurateConfig`: the typed recipe of `mtsft data curate` (the defaults here are the shipped behaviour).
 
 Every threshold a round uses lives here, so a person can read what the curation does and change it with
-`--set dedup.threshold=0.7` instead of editing code.
+`--set dedup.threshold=0.7` instead of editing code. Every number has its range (shares and similarities in
+[0, 1], counts at least 1 where 0 would make a round meaningless), checked when the config is built, so
+nonsense is refused before any round runs.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from mtsft.config import StrictConfig
 from mtsft.mixture import MixtureConfig
@@ -18,36 +20,43 @@ Policy = Literal["keep_best", "majority", "relabel", "drop", "review", "keep"]
 
 class ClassifyConfig(StrictConfig):
     trust_labels: bool = True          # records that arrive with a task keep it (the label checks still run)
-    threshold: float = 0.2             # below this confidence the task is "uncertain" (12 tasks: chance is 0.08)
+    threshold: float = Field(0.2, ge=0, le=1)  # below this confidence the task is "uncertain" (12 tasks: chance is 0.08)
     uncertain: Literal["review", "drop", "keep"] = "review"
-    train_per_task_lang: int = 600     # registry-generated prompts per task and language for the model
-    relabel_ratio: float = 5.0         # a trusted label is questioned when the classifier finds another task
+    train_per_task_lang: int = Field(600, ge=1)  # registry-generated prompts per task and language for the model
+    relabel_ratio: float = Field(5.0, ge=1)  # a trusted label is questioned when the classifier finds another task
                                        # this many times likelier (synth: 93% of mislabels, 0.1% false alarms)
 
 
 class QualityConfig(StrictConfig):
-    min_response_chars: int = 1
-    max_tokens: int = 2048             # whole conversation, in tokens of the model's tokenizer (or the estimate)
-    repetition_threshold: float = 0.5  # share of duplicated 3-grams in the response above which it is dropped
+    min_response_chars: int = Field(1, ge=0)
+    max_tokens: int = Field(2048, ge=1)  # whole conversation, in tokens of the model's tokenizer (or the estimate)
+    repetition_threshold: float = Field(0.5, ge=0, le=1)  # share of duplicated 3-grams in the response above which it is dropped
     check_language: bool = True
     check_format: bool = True
     check_truncation: bool = True
-    min_score: float = 0.0             # records scoring below this are dropped even without a hard failure
-    verifier_budget_ms: float = 2.0    # the task's verifier joins the score while it costs less per record
+    min_score: float = Field(0.0, ge=0, le=1)  # records scoring below this are dropped even without a hard failure
+    verifier_budget_ms: float = Field(2.0, ge=0)  # the task's verifier joins the score while it costs less per record
 
 
 class DedupConfig(StrictConfig):
-    num_perm: int = 128
-    bands: int = 16                    # 16 bands x 8 rows: candidate threshold ~0.71, verified at `threshold`
-    threshold: float = 0.8             # estimated Jaccard of char shingles above which records are near-duplicates
-    shingle: int = 5                   # characters per shingle
-    short_shingle: int = 3             # ... for texts shorter than `short_chars` (short instructions)
-    short_chars: int = 60
+    num_perm: int = Field(128, ge=1)
+    bands: int = Field(16, ge=1)       # 16 bands x 8 rows: candidate threshold ~0.71, verified at `threshold`
+    threshold: float = Field(0.8, ge=0, le=1)  # estimated Jaccard of char shingles above which records are near-duplicates
+    shingle: int = Field(5, ge=1)      # characters per shingle
+    short_shingle: int = Field(3, ge=1)  # ... for texts shorter than `short_chars` (short instructions)
+    short_chars: int = Field(60, ge=0)
     near: bool = True
-    answer_threshold: float = 0.5      # ... and their answers at least this similar (shared passages, new questions)
+    answer_threshold: float = Field(0.5, ge=0, le=1)  # ... and their answers at least this similar (shared passages, new questions)
     eval_files: list[str] = Field(default_factory=list)
-    contamination_ngram: int = 13      # characters per n-gram for the eval overlap check
-    contamination_threshold: float = 0.5  # share of a prompt's n-grams found in eval prompts
+    contamination_ngram: int = Field(13, ge=1)  # characters per n-gram for the eval overlap check
+    contamination_threshold: float = Field(0.5, ge=0, le=1)  # share of a prompt's n-grams found in eval prompts
+
+    @model_validator(mode="after")
+    def _bands_fit(self) -> DedupConfig:
+        if self.bands > self.num_perm:
+            raise ValueError(f"bands ({self.bands}) must be at most num_perm ({self.num_perm}): "
+                             "each band needs at least one row of the signature")
+        return self
 
 
 class ConflictsConfig(StrictConfig):
@@ -55,9 +64,9 @@ class ConflictsConfig(StrictConfig):
     cross_label: Policy = "majority"              # (b) same instruction under two task labels
     answer_shape: Policy = "review"               # (c) an answer shaped like another task's
     label_mismatch: Policy = "relabel"            # the classifier is sure the trusted label is wrong
-    near_threshold: float = 0.95                  # instruction Jaccard that counts as "the same instruction"
-    shape_own_max: float = 0.3                    # (c) own-task likeness at most this ...
-    shape_other_min: float = 0.8                  # ... and another task's at least this
+    near_threshold: float = Field(0.95, ge=0, le=1)  # instruction Jaccard that counts as "the same instruction"
+    shape_own_max: float = Field(0.3, ge=0, le=1)    # (c) own-task likeness at most this ...
+    shape_other_min: float = Field(0.8, ge=0, le=1)  # ... and another task's at least this
 
 
 class BalanceConfig(MixtureConfig):
@@ -65,18 +74,18 @@ class BalanceConfig(MixtureConfig):
     and how to reach it."""
 
     augment: bool = True               # up-sample with augmented copies before plain repeats
-    max_upsample: float = 4.0          # a task grows to at most this many times its records (copies included)
-    difficulty_bins: int = 4           # down-sampling keeps each task's difficulty spread
+    max_upsample: float = Field(4.0, ge=1)  # a task grows to at most this many times its records (copies included)
+    difficulty_bins: int = Field(4, ge=1)  # down-sampling keeps each task's difficulty spread
 
 
 class ValidateConfig(StrictConfig):
-    min_per_task: int = 1
-    tolerance: float = 0.05            # allowed |share - target share| per task
+    min_per_task: int = Field(1, ge=0)
+    tolerance: float = Field(0.05, ge=0, le=1)  # allowed |share - target share| per task
     fail_on_error: bool = True
 
 
 class CurateConfig(StrictConfig):
-    seed: int = 0
+    seed: int = Field(0, ge=0)
     tokenizer: str | None = None       # model spec for token lengths; None = chars-per-token estimate
     model: str | None = None           # model spec for model-based difficulty (answer loss); None = heuristics only
     progress: bool = True

@@ -15,7 +15,7 @@ this module only chains them, keeps the books and asserts `inputs == kept + reje
 
 from __future__ import annotations
 
-import json
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,7 +33,7 @@ from mtsft.data.quality import quality_round
 from mtsft.data.report import write_report
 from mtsft.data.validate import Check, as_dicts, failed, validate_round
 from mtsft.data.inputs import read_inputs
-from mtsft.records import content_id, conversation_text, write_jsonl
+from mtsft.records import MANIFEST, TMP_MARK, clear_stale_tmp, content_id, conversation_text, write_json_atomic, write_jsonl
 
 
 @dataclass
@@ -144,6 +144,9 @@ def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer
             curate_meta(r)["tokens"] = int(n)
     targets = bal.notes.get("targets", {})
     checks = validate_round(current, targets, cfg, eval_records)
+    if not current:  # every check of an empty set passes vacuously: say plainly that nothing survived
+        checks.insert(0, Check("kept", False, f"nothing kept: all {len(records):,} records were rejected",
+                               fix="read the reasons in rejected.jsonl and loosen the round that dropped them"))
     result = CurationResult(
         kept=current, rejected=rejected, review=review, inputs=len(records), rounds=rounds, checks=checks,
         targets=targets, before=before, after=task_counts(current),
@@ -155,11 +158,38 @@ def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer
 
 # ---- the edges: files in, files out -------------------------------------------------------------------
 
+def _prepare_out(out: Path, inputs: list[str]) -> None:
+    """Make `out` ready for a new run: refuse a file or an input inside it, then remove the old manifest
+    (from here on the folder reads as unfinished) and temporary files a killed run left behind."""
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out}: is a file; --out names the folder curate writes into")
+    for given in inputs:
+        p = Path(given).resolve()
+        if out.resolve() == p or out.resolve() in p.parents:
+            raise ValueError(f"{given}: an input inside the output folder {out}; curate into another folder")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MANIFEST).unlink(missing_ok=True)
+    clear_stale_tmp(out)
+
+
+def _nothing_kept(result: CurationResult) -> str:
+    reasons = Counter(r.get("meta", {}).get("rejected", {}).get("reason", "?") for r in result.rejected)
+    top = ", ".join(f"{k} {v:,}" for k, v in reasons.most_common(3))
+    return f"nothing kept: all {result.inputs:,} records were rejected ({top})"
+
+
 def curate_files(inputs: list[str], config: CurateConfig | None = None, out_dir: str | Path = "curated", *,
                  eval_files: list[str] | None = None, log=print) -> CurationResult:
-    """`mtsft data curate`: write kept/rejected/review.jsonl, manifest.json, report.md and report.html."""
+    """`mtsft data curate`: write kept/rejected/review.jsonl, report.md and report.html, then manifest.json.
+
+    Never half-written: the old manifest is removed before anything else, each file is written under a
+    temporary name and renamed, and the manifest (with each file's size) comes last: a folder without
+    one is unfinished, and no stage reads it. A run that keeps nothing writes its rejections and report
+    for the diagnosis, no manifest, and fails.
+    """
     cfg = config or CurateConfig()
     out = Path(out_dir)
+    _prepare_out(out, list(inputs) + list(eval_files or []))
     records, unreadable, files = read_inputs(list(inputs))
     eval_paths = list(eval_files or []) + list(cfg.dedup.eval_files)
     eval_records = []
@@ -175,12 +205,20 @@ def curate_files(inputs: list[str], config: CurateConfig | None = None, out_dir:
                                  "reasons": {"unreadable": len(unreadable)}, "rejected_by_task": {},
                                  "seconds": 0.0, "notes": {}})
     result.check_accounting()
-    write_jsonl(out / "kept.jsonl", result.kept)
-    write_jsonl(out / "rejected.jsonl", result.rejected)
-    write_jsonl(out / "review.jsonl", result.review)
+    outputs = {}
+    for name, rows in (("rejected.jsonl", result.rejected), ("review.jsonl", result.review), ("kept.jsonl", result.kept)):
+        outputs[name] = {"lines": write_jsonl(out / name, rows), "bytes": (out / name).stat().st_size}
+    staging = out / f".report{TMP_MARK}{os.getpid()}"
+    write_report(result, staging)
+    for f in sorted(staging.iterdir()):
+        os.replace(f, out / f.name)
+        outputs[f.name] = {"bytes": (out / f.name).stat().st_size}
+    staging.rmdir()
+    if not result.kept:
+        raise ValueError(f"{_nothing_kept(result)}; see {out / 'rejected.jsonl'} (no manifest written)")
     manifest = build_manifest(result, files, eval_paths, time.perf_counter() - start)
-    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    write_report(result, out)
+    manifest["outputs"] = outputs
+    write_json_atomic(out / MANIFEST, manifest)  # last: the completion marker
     return result
 
 

@@ -28,7 +28,7 @@ from mtsft.train.data import (Encoded, eval_datasets, file_hash, load_records, r
 from mtsft.train.memory import keep_freed_memory
 from mtsft.train.method import choose_method, resolve_batching, resolve_precision
 from mtsft.train.packing import PackedCollator
-from mtsft.train.runinfo import RunInfo, peak_memory_mb
+from mtsft.train.runinfo import RunInfo, check_run_dir, peak_memory_mb
 from mtsft.train.trainer import MultiTaskSFTTrainer
 
 
@@ -92,101 +92,106 @@ def train(cfg: TrainConfig, *, resume: bool = False, log=print, callbacks: tuple
     _set_threads(cfg, state.num_processes)
     if not cfg.data:
         raise ValueError("no training data: pass --data FILE or set data: in the config")
+    if state.is_main_process:
+        check_run_dir(cfg.out, resume=resume)  # before reading data: a wrong --out fails at once
     records = load_records(cfg.data)
     eval_file = load_records(cfg.eval.data) if cfg.eval.data else None
     run_dir = Path(cfg.out)
     info = RunInfo(run_dir, is_main=state.is_main_process)
     info.begin(cfg, resume=resume)
+    try:
+        if eval_file is not None:
+            train_recs, eval_recs = records, eval_file
+        else:
+            train_recs, eval_recs = split_eval(records, cfg.eval.fraction, cfg.eval.max_per_task, cfg.seed)
+        task_names = sorted({task_of(r) for r in train_recs + eval_recs})
 
-    if eval_file is not None:
-        train_recs, eval_recs = records, eval_file
-    else:
-        train_recs, eval_recs = split_eval(records, cfg.eval.fraction, cfg.eval.max_per_task, cfg.seed)
-    task_names = sorted({task_of(r) for r in train_recs + eval_recs})
+        precision = resolve_precision(cfg.precision)
+        cfg = cfg.model_copy(update={"batching": resolve_batching(cfg.batching)})
+        from mtsft.model import load_tokenizer
 
-    precision = resolve_precision(cfg.precision)
-    cfg = cfg.model_copy(update={"batching": resolve_batching(cfg.batching)})
-    from mtsft.model import load_tokenizer
+        tokenizer = load_tokenizer(cfg.model, trust_remote_code=cfg.trust_remote_code, log=log)
+        probe_params = None
+        if cfg.method == "auto":
+            from mtsft.model import load_model
 
-    tokenizer = load_tokenizer(cfg.model, trust_remote_code=cfg.trust_remote_code, log=log)
-    probe_params = None
-    if cfg.method == "auto":
-        from mtsft.model import load_model
+            probe_params = sum(p.numel() for p in load_model(cfg.model, trust_remote_code=cfg.trust_remote_code, log=log).parameters())
+        method, reason = choose_method(cfg.method, n_records=len(train_recs), n_tasks=len(task_names),
+                                       n_params=probe_params or 0, lora_below=cfg.auto_lora_below,
+                                       full_above=cfg.auto_full_above)
+        from transformers import set_seed
 
-        probe_params = sum(p.numel() for p in load_model(cfg.model, trust_remote_code=cfg.trust_remote_code, log=log).parameters())
-    method, reason = choose_method(cfg.method, n_records=len(train_recs), n_tasks=len(task_names),
-                                   n_params=probe_params or 0, lora_below=cfg.auto_lora_below,
-                                   full_above=cfg.auto_full_above)
-    from transformers import set_seed
+        set_seed(cfg.seed)  # LoRA's random init must not depend on what ran before in this process
+        model = build_model(cfg, method, precision, log=log)
+        trainable, total = parameter_counts(model)
+        if state.is_main_process:
+            log(f"method: {method} ({reason}); precision: {precision}; batching: {cfg.batching}")
+            log(f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.2f}%)")
 
-    set_seed(cfg.seed)  # LoRA's random init must not depend on what ran before in this process
-    model = build_model(cfg, method, precision, log=log)
-    trainable, total = parameter_counts(model)
-    if state.is_main_process:
-        log(f"method: {method} ({reason}); precision: {precision}; batching: {cfg.batching}")
-        log(f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.2f}%)")
+        encoded = Encoded(train_recs, tokenizer, cfg, task_names)
+        evals = eval_datasets(eval_recs, tokenizer, cfg, task_names)
+        info.update(method=method, method_reason=reason, precision=precision, tasks=task_names,
+                    data={"path": str(cfg.data), "sha256": file_hash(cfg.data), "records": len(records),
+                          "train": len(train_recs), "eval": len(eval_recs), "eval_path": cfg.eval.data,
+                          "dropped_truncated": encoded.dropped},
+                    params={"trainable": trainable, "total": total, "trainable_share": trainable / total})
 
-    encoded = Encoded(train_recs, tokenizer, cfg, task_names)
-    evals = eval_datasets(eval_recs, tokenizer, cfg, task_names)
-    info.update(method=method, method_reason=reason, precision=precision, tasks=task_names,
-                data={"path": str(cfg.data), "sha256": file_hash(cfg.data), "records": len(records),
-                      "train": len(train_recs), "eval": len(eval_recs), "eval_path": cfg.eval.data,
-                      "dropped_truncated": encoded.dropped},
-                params={"trainable": trainable, "total": total, "trainable_share": trainable / total})
+        collator = PackedCollator(tokenizer.pad_token_id)
+        started, tokens, trained_tokens, train_runtime = time.perf_counter(), 0, 0, 0.0
+        last_loss = None
+        for i, stage in enumerate(cfg.stage_list()):
+            stage_dir = _stage_dir(run_dir, i, stage)
+            if resume and info.stage_done(stage.name):
+                _load_stage_weights(model, stage_dir / "final", method)
+                continue
+            rows, rows_per_epoch = stage_rows(encoded, stage, cfg, i)
+            steps = _stage_steps(len(rows), rows_per_epoch, stage.epochs, cfg, state.num_processes)
+            os.environ["TENSORBOARD_LOGGING_DIR"] = str(run_dir / "tb" / stage.name)  # read by TRL's TB callback
+            args = _sft_args(cfg, stage, stage_dir, run_dir, precision, steps, bool(evals))
+            trainer = MultiTaskSFTTrainer(
+                model=model, args=args, train_dataset=rows_dataset(rows), eval_dataset=evals or None,
+                data_collator=collator, processing_class=tokenizer, task_names=task_names,
+                lm_head_trained_only=cfg.lm_head_trained_only)
+            from transformers.trainer_callback import PrinterCallback
 
-    collator = PackedCollator(tokenizer.pad_token_id)
-    started, tokens, trained_tokens, train_runtime = time.perf_counter(), 0, 0, 0.0
-    last_loss = None
-    for i, stage in enumerate(cfg.stage_list()):
-        stage_dir = _stage_dir(run_dir, i, stage)
-        if resume and info.stage_done(stage.name):
-            _load_stage_weights(model, stage_dir / "final", method)
-            continue
-        rows, rows_per_epoch = stage_rows(encoded, stage, cfg, i)
-        steps = _stage_steps(len(rows), rows_per_epoch, stage.epochs, cfg, state.num_processes)
-        os.environ["TENSORBOARD_LOGGING_DIR"] = str(run_dir / "tb" / stage.name)  # read by TRL's TB callback
-        args = _sft_args(cfg, stage, stage_dir, run_dir, precision, steps, bool(evals))
-        trainer = MultiTaskSFTTrainer(
-            model=model, args=args, train_dataset=rows_dataset(rows), eval_dataset=evals or None,
-            data_collator=collator, processing_class=tokenizer, task_names=task_names,
-            lm_head_trained_only=cfg.lm_head_trained_only)
-        from transformers.trainer_callback import PrinterCallback
+            trainer.remove_callback(PrinterCallback)
+            for cb in (ProgressBar(trainer, stage.name), MetricsFiles(run_dir, stage.name, task_names), *callbacks):
+                trainer.add_callback(cb)
+            checkpoint = _last_checkpoint(stage_dir) if resume else None
+            info.stage_started(stage.name, steps=steps, rows=len(rows), lr=stage.lr, epochs=stage.epochs)
+            try:
+                trainer.train(resume_from_checkpoint=checkpoint)
+            except torch.OutOfMemoryError:
+                raise MemoryError("out of memory") from None
+            metrics = trainer.evaluate() if evals else {}
+            trainer.save_model(str(stage_dir / "final"))
+            tokens += trainer.tokens_processed * state.num_processes
+            trained_tokens += trainer.tokens_trained * state.num_processes
+            train_runtime += next((h["train_runtime"] for h in trainer.state.log_history if "train_runtime" in h), 0.0)
+            losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+            last_loss = losses[-1] if losses else last_loss
+            info.stage_finished(stage.name, final_loss=last_loss,
+                                eval={k: v for k, v in metrics.items() if k.endswith("_loss")})
 
-        trainer.remove_callback(PrinterCallback)
-        for cb in (ProgressBar(trainer, stage.name), MetricsFiles(run_dir, stage.name, task_names), *callbacks):
-            trainer.add_callback(cb)
-        checkpoint = _last_checkpoint(stage_dir) if resume else None
-        info.stage_started(stage.name, steps=steps, rows=len(rows), lr=stage.lr, epochs=stage.epochs)
-        try:
-            trainer.train(resume_from_checkpoint=checkpoint)
-        except torch.OutOfMemoryError:
-            raise MemoryError("out of memory") from None
-        metrics = trainer.evaluate() if evals else {}
-        trainer.save_model(str(stage_dir / "final"))
-        tokens += trainer.tokens_processed * state.num_processes
-        trained_tokens += trainer.tokens_trained * state.num_processes
-        train_runtime += next((h["train_runtime"] for h in trainer.state.log_history if "train_runtime" in h), 0.0)
-        losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
-        last_loss = losses[-1] if losses else last_loss
-        info.stage_finished(stage.name, final_loss=last_loss,
-                            eval={k: v for k, v in metrics.items() if k.endswith("_loss")})
-
-    elapsed = time.perf_counter() - started
-    checksums = _gather_checksums(model)
-    if state.is_main_process:
-        model.save_pretrained(str(run_dir / "model"))
-        tokenizer.save_pretrained(str(run_dir / "model"))
-    peak = peak_memory_mb()
-    busy = train_runtime or elapsed  # the Trainer's own training time (no eval, no final save)
-    per_1k = busy / max(1, tokens) * 1000
-    if state.is_main_process:
-        log(f"done in {elapsed:.0f}s: {tokens:,} tokens, {per_1k:.2f} s per 1k tokens, "
-            f"peak memory {peak:,.0f} MB, final loss {last_loss}")
-    state.wait_for_everyone()
-    return info.finish(final_loss=last_loss, train_seconds=round(elapsed, 2), trainer_seconds=round(train_runtime, 2),
-                       tokens=tokens, trained_tokens=trained_tokens,
-                       sec_per_1k_tokens=round(per_1k, 4), tokens_per_s=round(tokens / max(busy, 1e-9), 1),
-                       peak_memory_mb=round(peak, 1), rank_weight_checksums=checksums)
+        elapsed = time.perf_counter() - started
+        checksums = _gather_checksums(model)
+        if state.is_main_process:
+            model.save_pretrained(str(run_dir / "model"))
+            tokenizer.save_pretrained(str(run_dir / "model"))
+        peak = peak_memory_mb()
+        busy = train_runtime or elapsed  # the Trainer's own training time (no eval, no final save)
+        per_1k = busy / max(1, tokens) * 1000
+        if state.is_main_process:
+            log(f"done in {elapsed:.0f}s: {tokens:,} tokens, {per_1k:.2f} s per 1k tokens, "
+                f"peak memory {peak:,.0f} MB, final loss {last_loss}")
+        state.wait_for_everyone()
+        return info.finish(final_loss=last_loss, train_seconds=round(elapsed, 2), trainer_seconds=round(train_runtime, 2),
+                           tokens=tokens, trained_tokens=trained_tokens,
+                           sec_per_1k_tokens=round(per_1k, 4), tokens_per_s=round(tokens / max(busy, 1e-9), 1),
+                           peak_memory_mb=round(peak, 1), rank_weight_checksums=checksums)
+    except BaseException as e:  # a start that fails (tokenizer, model, data) must not stay "running"
+        info.fail(e)
+        raise
 
 
 def _last_checkpoint(stage_dir: Path) -> str | None:
