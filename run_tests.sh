@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up from nothing, then run the test suite offline.
-#   bash run_tests.sh            fast suite (and the slow real-model tests when CI=true or MTSFT_SLOW=1)
+#   bash run_tests.sh            fast suite; with CI=true also the reliability suite (MTSFT_RELIABILITY=1)
+#                                and the slow real-model tests (MTSFT_SLOW=1)
 #   bash run_tests.sh -k import  extra arguments go to pytest
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,6 +10,10 @@ echo "[tests] import layers (lint-imports, contracts in pyproject.toml)"
 lint-imports --no-cache
 echo "[tests] fast suite"
 python -m pytest -q "$@"
+if [ "${CI:-}" = "true" ] || [ "${MTSFT_RELIABILITY:-0}" = "1" ]; then
+  echo "[tests] reliability suite (hostile inputs, fuzzing, kills, the sandbox wall)"
+  python -m pytest -q -m reliability tests/reliability "$@"
+fi
 if [ "${CI:-}" = "true" ] || [ "${MTSFT_SLOW:-0}" = "1" ]; then
   echo "[tests] slow suite (real 135M model)"
   python -m pytest -q -m slow "$@" || rc=$?
