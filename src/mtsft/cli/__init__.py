@@ -10,7 +10,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import typer  # noqa: E402
 
 from mtsft import __version__  # noqa: E402
-from mtsft.cli import data, evaluate, later, run, train  # noqa: E402
+from mtsft.cli import data, diagnose, evaluate, iterate, run, serve, train  # noqa: E402
 
 app = typer.Typer(
     name="mtsft",
@@ -22,7 +22,9 @@ app = typer.Typer(
 app.add_typer(data.app, name="data", help="Make, import, analyze and curate multi-task data.")
 train.register(app)
 app.add_typer(evaluate.app, name="eval", help="Generate with a model and score each task with its verifier.")
-later.register(app)
+diagnose.register(app)
+iterate.register(app)
+serve.register(app)
 run.register(app)
 
 

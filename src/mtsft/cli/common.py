@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 
 import typer
 from rich.console import Console
@@ -61,8 +60,3 @@ def model_option():
 def path_str(path) -> str | None:
     """A path flag as the config's string field (None stays None: the flag was not given)."""
     return None if path is None else str(path)
-
-
-def not_built(command: str, issue_hint: str) -> None:
-    err_console.print(f"[yellow]`mtsft {command}` is not built yet[/] ({issue_hint}).", highlight=False)
-    sys.exit(3)

@@ -1,0 +1,201 @@
+"""`mtsft iterate`: run the loop, diagnose it, pull the levers the diagnosis names, run again.
+
+    v0.1 (seed s and seed s+1: the noise) -> diagnose -> levers -> v0.2 -> diagnose -> ... until every
+    verdict passes or the rounds are spent
+
+Every version is a full `mtsft run` folder under OUT (`v0.1`, `v0.1-seed1`, `v0.2`, ...), so each number
+in `MULTITASK_ITERATION_LOG.md` can be traced to its predictions. A lever is credited only where the
+problem it targets moved by more than the noise: the difference between the two seeds of v0.1 on the
+same measurement.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import Field
+
+from mtsft.config import StrictConfig
+from mtsft.run import RunConfig
+
+PROBLEMS = ("uneven", "crosstalk", "format", "forgetting", "overfit")
+
+
+class IterateConfig(StrictConfig):
+    run: RunConfig = Field(default_factory=RunConfig)   # v0.1's config (`-c run-demo`, `--set run.train.lr=...`)
+    rounds: int = Field(3, ge=1, le=10)                 # versions after v0.1 at most
+    out: str = "runs/iterate"
+    noise_seed_offset: int = Field(1, ge=1)             # v0.1 is also trained with seed + this
+
+
+@dataclass
+class Version:
+    name: str
+    folder: Path
+    summary: dict
+    diagnosis: dict
+    changes: list[dict] = field(default_factory=list)   # levers applied to make this version
+    why: list[str] = field(default_factory=list)        # the verdicts that asked for them
+
+    def value(self, problem: str) -> float | None:
+        """The headline number of a problem: its first check's value."""
+        finding = next((f for f in self.diagnosis["findings"] if f["problem"] == problem), None)
+        checks = finding["checks"] if finding else []
+        return checks[0]["value"] if checks and checks[0]["value"] is not None else None
+
+    def status(self, problem: str) -> str:
+        finding = next((f for f in self.diagnosis["findings"] if f["problem"] == problem), None)
+        return finding["status"] if finding else "n/a"
+
+    def scores(self) -> dict[tuple[str, str], tuple[float | None, float | None]]:
+        """(suite, task) -> (base, tuned)."""
+        out = {}
+        for row in self.summary["rows"]:
+            scores = row["scores"]
+            out[(row["suite"], row["task"])] = (scores[0] if len(scores) > 1 else None, scores[-1])
+        return out
+
+
+def run_version(name: str, run_cfg: RunConfig, out: Path, log):
+    """(the version's record, its Diagnosis object with the levers to pull next)."""
+    from mtsft.diagnose.diagnose import diagnose_run
+    from mtsft.run import run_pipeline
+
+    folder = out / name
+    summary = run_pipeline(run_cfg.model_copy(update={"out": str(folder)}), log=log)
+    diagnosis = diagnose_run(folder, log=log)
+    (folder / "diagnosis.json").write_text(json.dumps(diagnosis.to_dict(), ensure_ascii=False, indent=1,
+                                                      default=str), encoding="utf-8")
+    return Version(name, folder, summary, json.loads(json.dumps(diagnosis.to_dict(), default=str))), diagnosis
+
+
+def iterate(cfg: IterateConfig, *, log=print) -> list[Version]:
+    """Run the versions, write the iteration log; returns the versions (v0.1 first, its seed twin apart)."""
+    from mtsft.diagnose.levers import apply_levers
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    current = cfg.run
+    first, diagnosis = run_version("v0.1", current, out, log)
+    twin_cfg = current.model_copy(update={"seed": current.seed + cfg.noise_seed_offset})
+    twin, _ = run_version("v0.1-seed1", twin_cfg, out, log)
+    versions = [first]
+    for k in range(2, cfg.rounds + 2):
+        if not diagnosis.fired() or not any(lv.changes for lv in diagnosis.levers):
+            log(f"[green]stopping after {versions[-1].name}: " + ("every verdict passes" if not diagnosis.fired()
+                                                               else "no lever the config can express") + "[/]")
+            break
+        name = f"v0.{k}"
+        data = apply_levers(current.model_dump(mode="json", by_alias=True), diagnosis.levers, out=str(out / name))
+        current = RunConfig.model_validate(data)
+        version, diagnosis = run_version(name, current, out, log)
+        versions.append(version)
+    _attach_levers(versions)
+    write_log(versions, twin, out)
+    return versions
+
+
+def _attach_levers(versions: list[Version]) -> None:
+    """Each version after the first records the levers its predecessor's diagnosis proposed (and why)."""
+    for prev, version in zip(versions, versions[1:]):
+        levers = prev.diagnosis.get("levers", [])
+        version.changes = [{"problem": lv["problem"], "lever": lv["name"],
+                            "changes": [f"{c['path']}: {c['old']} -> {c['new']}" for c in lv["changes"]]}
+                           for lv in levers if lv.get("changes")]
+        version.why = [f"{lv['problem']}: {lv['why']}" for lv in levers if lv.get("changes")]
+
+
+def noise(first: Version, twin: Version) -> dict[str, float]:
+    """Per problem, |seed s - seed s+1| of its headline number on v0.1: what a lever must beat."""
+    out = {}
+    for p in PROBLEMS:
+        a, b = first.value(p), twin.value(p)
+        if a is not None and b is not None:
+            out[p] = abs(a - b)
+    return out
+
+
+def credits(versions: list[Version], noise_by_problem: dict[str, float]) -> list[dict]:
+    """For each lever applied, whether its own problem's number moved beyond the noise (and which way)."""
+    rows = []
+    for prev, version in zip(versions, versions[1:]):
+        for change in version.changes:
+            p = change["problem"]
+            before, after = prev.value(p), version.value(p)
+            if before is None or after is None:
+                verdict, delta = "not measured", None
+            else:
+                delta = after - before
+                eps = noise_by_problem.get(p, 0.0)
+                verdict = "within noise" if abs(delta) <= eps else ("helped" if delta < 0 else "hurt")
+            rows.append({"version": version.name, "problem": p, "lever": change["lever"], "before": before,
+                         "after": after, "delta": delta, "noise": noise_by_problem.get(p), "verdict": verdict})
+    return rows
+
+
+def _fmt(x) -> str:
+    return "" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
+
+
+def write_log(versions: list[Version], twin: Version, out: Path) -> Path:
+    """MULTITASK_ITERATION_LOG.md and iterations.png: every number from the runs in `out`."""
+    noise_by_problem = noise(versions[0], twin)
+    lines = ["# Multi-task iteration log", "",
+             f"Written by `mtsft iterate` from the runs in `{out}`. Each version is a full `mtsft run` folder; "
+             "v0.1 was trained twice (seeds differ) and the difference between the two is the noise a lever "
+             "must beat to be credited.", ""]
+    for v in versions:
+        lines += [f"## {v.name}", ""]
+        if v.changes:
+            lines += ["Changes (from the previous version's diagnosis):", ""]
+            lines += [f"- **{c['lever']}** ({c['problem']}): " + "; ".join(c["changes"]) for c in v.changes]
+            lines += ["", "Why: " + " / ".join(v.why), ""]
+        else:
+            lines += ["The starting configuration.", ""]
+        lines += ["| suite | task | base | tuned |", "|---|---|---|---|"]
+        lines += [f"| {s} | {t} | {_fmt(b)} | {_fmt(tu)} |" for (s, t), (b, tu) in sorted(v.scores().items())]
+        lines += ["", "| problem | number | verdict |", "|---|---|---|"]
+        lines += [f"| {p} | {_fmt(v.value(p))} | {v.status(p)} |" for p in PROBLEMS]
+        lines += [""]
+    lines += ["## Across versions", "", "| version | " + " | ".join(PROBLEMS) + " | builtin overall | real overall |",
+              "|---" * (len(PROBLEMS) + 3) + "|"]
+    for v in versions:
+        s = v.scores()
+        lines.append(f"| {v.name} | " + " | ".join(_fmt(v.value(p)) for p in PROBLEMS) +
+                     f" | {_fmt(s.get(('builtin', 'overall'), (None, None))[1])}"
+                     f" | {_fmt(s.get(('real', 'overall'), (None, None))[1])} |")
+    lines += ["", "Noise (|seed 0 - seed 1| on v0.1): " +
+              ", ".join(f"{p} {n:.3f}" for p, n in noise_by_problem.items()), "",
+              "| version | lever | problem | before | after | noise | credited |", "|---|---|---|---|---|---|---|"]
+    for c in credits(versions, noise_by_problem):
+        lines.append(f"| {c['version']} | {c['lever']} | {c['problem']} | {_fmt(c['before'])} | {_fmt(c['after'])} | "
+                     f"{_fmt(c['noise'])} | {c['verdict']} |")
+    lines += ["", "![problems across versions](iterations.png)", ""]
+    _plot(versions, out / "iterations.png")
+    path = out / "MULTITASK_ITERATION_LOG.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _plot(versions: list[Version], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    names = [v.name for v in versions]
+    for p in PROBLEMS:
+        values = [v.value(p) for v in versions]
+        if any(x is not None for x in values):
+            ax.plot(names, [x if x is not None else float("nan") for x in values], marker="o", label=p)
+    overall = [v.scores().get(("builtin", "overall"), (None, None))[1] for v in versions]
+    ax.plot(names, [x if x is not None else float("nan") for x in overall], marker="s", color="black",
+            label="builtin score (tuned)")
+    ax.set_xlabel("version")
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

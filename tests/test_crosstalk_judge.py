@@ -1,0 +1,205 @@
+"""The crosstalk judge reads the prompt and the output together and names the task the output performs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from mtsft.eval.judge import Verdict, default_judge, judge, judge_many, material_of, read_prompt
+
+ROOT = Path(__file__).resolve().parents[1]
+FROZEN = ROOT / "bench" / "data" / "crosstalk_test.jsonl"
+# bench/data/crosstalk_test.jsonl was built once (bench/crosstalk_judge.py --build) before any tuning; a
+# rebuilt or edited file would let the judge be tuned on its own test set, so its digest is pinned.
+FROZEN_SHA256 = "69c990e924752eecca265d4ba5badf26cf3d838b3c8a59143d724831fe0842b5"
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return default_judge()
+
+
+# ---- reading the prompt --------------------------------------------------------------------------
+
+
+def test_material_is_the_quoted_content_not_the_instruction():
+    assert material_of("Translate into Chinese: It is going to rain.") == "It is going to rain."
+    assert material_of("Please translate the following sentence into Chinese.\nIt is going to rain.") == "It is going to rain."
+    assert material_of("这句话用英语怎么说？“你好吗”") == "你好吗"
+    passage = "In February, Riverstone Bank launched a bike. It sells well."
+    assert material_of(f"Look at this paragraph and tell me: In which month?\n---\n{passage}\n---") == passage
+    review = "The food was cold and the waiter was rude."
+    assert material_of(f"{review}\n\nWhat is the right label here? Choose from positive or negative.") == review
+
+
+def test_a_short_follow_up_works_on_the_previous_answer():
+    msgs = [{"role": "user", "content": "把这句话改得正式一点：打印机又坏了，谁来修一下啊"},
+            {"role": "assistant", "content": "打印机再次出现故障，麻烦相关同事安排维修。"},
+            {"role": "user", "content": "能再短一点吗？"}]
+    instruction, context, material = read_prompt(msgs)
+    assert instruction == "能再短一点吗？"
+    assert material == "打印机再次出现故障，麻烦相关同事安排维修。"
+    assert "打印机又坏了" in context
+
+
+# ---- hand-written pairs, zh and en ---------------------------------------------------------------
+
+CODE_PROMPT = "Write a Python function `is_even(n)` that returns True when `n` is even."
+ZH_SENTI = "判断这条评论的情感（正面/负面）：房间很干净，服务也很热情，下次还会再来。"
+EN_SENTI = "Classify the sentiment of this review as positive or negative: The food was cold and the waiter was rude."
+EN_PASSAGE = ("Read the passage and answer the question.\nQuestion: How many bikes were sold in the first month?\n---\n"
+              "In March, Green Leaf Foods opened a new store in Hangzhou. The store sells fresh bread and cakes. "
+              "In the first month it sold 4200 loaves, twice what the owners expected.\n---")
+ZH_MATH = "小明有12个苹果，送给同学5个，又买了8个。他现在有多少个苹果？"
+
+HAND = [
+    # (prompt, output, intended, performed)
+    ("Translate into Chinese: What is the capital of France?", "法国的首都是哪里？", "translation", "translation"),
+    ("Translate into Chinese: What is the capital of France?", "The capital of France is Paris.", "translation", "open_qa"),
+    ("把这句话翻译成英文：我明天要去北京出差。", "I am going on a business trip to Beijing tomorrow.", "translation", "translation"),
+    ("翻译成英文：你最喜欢的水果是什么？", "我最喜欢的水果是芒果，因为它又甜又香。", "translation", "open_qa"),
+    ("翻译成英文：写一个函数，返回列表中最大的数。", "```python\ndef largest(nums):\n    return max(nums)\n```", "translation", "code"),
+    (CODE_PROMPT, "```python\ndef is_even(n):\n    return n % 2 == 0\n```", "code", "code"),
+    (CODE_PROMPT, "Steps:\n1. Define a function is_even that takes n.\n2. Check whether n is divisible by 2.\n"
+                  "3. Return True or False.", "code", "brainstorming"),
+    (ZH_SENTI, "正面", "classification", "classification"),
+    (ZH_SENTI, "这条评论是正面的，因为评论者夸奖了房间干净、服务热情，整体语气非常满意，还表示下次会再来。", "classification", "open_qa"),
+    (EN_SENTI, "negative", "classification", "classification"),
+    (EN_SENTI, "This review is negative: the customer complains that the food was cold and the waiter was rude, "
+               "so the overall impression is clearly bad.", "classification", "open_qa"),
+    (EN_PASSAGE, "4200", "reading_comprehension", "reading_comprehension"),
+    (EN_PASSAGE, "In March, Green Leaf Foods opened a new store in Hangzhou.", "reading_comprehension", "summarization"),
+    (ZH_MATH, "12 - 5 + 8 = 15，所以他现在有15个苹果。\n答案：15", "math", "math"),
+    (ZH_MATH, "```python\napples = 12 - 5 + 8\nprint(apples)\n```", "math", "code"),
+    ("从这句话里抽取人名和城市，用JSON输出，键为name、city：李伟上个月搬到了成都。", '{"name": "李伟", "city": "成都"}',
+     "extraction", "extraction"),
+    ("把这句话改得更正式一些：这事儿你赶紧办一下。", "请您尽快处理此事。", "rewriting", "rewriting"),
+    ("把这句话改得更正式一些：这事儿你赶紧办一下。", "Please handle this matter as soon as possible.", "rewriting", "translation"),
+    ("Give me 4 names for a bakery, one per line.", "1. Golden Crust\n2. Morning Loaf\n3. Flour Power\n4. The Daily Bun",
+     "brainstorming", "brainstorming"),
+    ("I just got back from a trip to Yunnan!", "你刚从云南旅行回来！", "chitchat", "translation"),
+]
+
+
+@pytest.mark.parametrize("prompt,output,intended,performed", HAND, ids=[f"{h[2]}->{h[3]}-{i}" for i, h in enumerate(HAND)])
+def test_hand_written_pairs(trained, prompt, output, intended, performed):
+    verdict = trained.judge(prompt, output, intended=intended)
+    assert verdict.performed_task == performed, verdict.reason
+    assert verdict.crossed == (performed != intended)
+    assert 0.0 <= verdict.confidence <= 1.0 and verdict.reason
+
+
+def test_the_prompt_decides_what_the_same_output_performs(trained):
+    # The same Chinese sentence is a translation of one prompt and an answer to another: an output-only
+    # recogniser cannot tell them apart, the judge must.
+    out = "法国的首都是巴黎。"
+    assert trained.judge("Translate into Chinese: The capital of France is Paris.", out).performed_task == "translation"
+    assert trained.judge("法国的首都是哪座城市？", out).performed_task == "open_qa"
+
+
+def test_intended_task_is_read_from_the_prompt_when_not_given(trained):
+    v = trained.judge("Translate into Chinese: What is the capital of France?", "The capital of France is Paris.")
+    assert v.intended == "translation" and v.crossed
+    v = trained.judge(ZH_SENTI, "正面")
+    assert v.intended == "classification" and not v.crossed
+
+
+def test_judge_many_matches_judge_and_the_module_functions(trained):
+    items = [(p, o) for p, o, _, _ in HAND[:6]]
+    intended = [i for _, _, i, _ in HAND[:6]]
+    batch = judge_many(items, intended)
+    assert all(isinstance(v, Verdict) for v in batch)
+    assert [v.performed_task for v in batch] == [judge(p, o, i).performed_task for (p, o), i in zip(items, intended)]
+    assert judge_many([]) == []
+
+
+def test_chat_messages_are_accepted_as_the_prompt(trained):
+    msgs = [{"role": "system", "content": "You are helpful."},
+            {"role": "user", "content": "Translate into Chinese: I can't find my keys anywhere."},
+            {"role": "assistant", "content": "我到处都找不到我的钥匙。"},
+            {"role": "user", "content": "And this one? The museum is free on the first Sunday of every month."}]
+    v = trained.judge(msgs, "博物馆每个月的第一个星期日免费开放。", intended="translation")
+    assert v.performed_task == "translation" and not v.crossed
+
+
+# ---- accuracy on the frozen held-out set ---------------------------------------------------------
+
+
+def test_frozen_test_set_is_unchanged():
+    assert hashlib.sha256(FROZEN.read_bytes()).hexdigest() == FROZEN_SHA256
+
+
+def test_accuracy_on_a_frozen_sample_stays_above_the_bar(trained):
+    rows = [json.loads(line) for line in FROZEN.read_text(encoding="utf-8").splitlines() if line.strip()]
+    sample = random.Random(0).sample(rows, 240)  # a fixed quarter: registry and real sets, all 12 tasks
+    assert len({r["intended"] for r in sample}) == 12 and sum(r["crossed"] for r in sample) >= 80
+    verdicts = trained.judge_many([(r["prompt"], r["output"]) for r in sample], [r["intended"] for r in sample])
+    ok = [v.performed_task == r["performed"] for v, r in zip(verdicts, sample)]
+    clean = [g for g, r in zip(ok, sample) if not r["crossed"]]
+    crossed = [g for g, r in zip(ok, sample) if r["crossed"]]
+    assert sum(ok) / len(ok) >= 0.90
+    assert sum(clean) / len(clean) >= 0.85 and sum(crossed) / len(crossed) >= 0.85
+    detected = [v.crossed == r["crossed"] for v, r in zip(verdicts, sample)]
+    assert sum(detected) / len(detected) >= 0.90
+
+
+# ---- the optional LLM judge ----------------------------------------------------------------------
+
+
+@pytest.fixture()
+def fake_llm():
+    """A local OpenAI-compatible endpoint that answers a fixed task name and records what it was asked."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    seen: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            seen.append({"path": self.path, "body": json.loads(self.rfile.read(int(self.headers["Content-Length"])))})
+            reply = json.dumps({"choices": [{"message": {"role": "assistant", "content": "creative_writing"}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1", seen
+    server.shutdown()
+
+
+def test_llm_backup_rejudges_unsure_open_ended_pairs(trained, fake_llm):
+    from mtsft.eval.judge import LLMBackup
+
+    url, seen = fake_llm
+    backup = LLMBackup(base_url=url, model="fake")
+    prompt, output = "Give me 4 names for a bakery, one per line.", "Golden Crust, Morning Loaf, Flour Power."
+    alone = trained.judge(prompt, output, intended="brainstorming")
+    forced = trained.judge(prompt, output, intended="brainstorming", backup=backup, backup_below=1.01)
+    assert forced.performed_task == "creative_writing" and forced.crossed and "LLM judge" in forced.reason
+    assert seen and seen[0]["path"] == "/v1/chat/completions" and output in seen[0]["body"]["messages"][-1]["content"]
+    # confident verdicts and tasks outside the open-ended family never go to the LLM
+    n = len(seen)
+    assert trained.judge(prompt, output, intended="brainstorming", backup=backup, backup_below=0.0) == alone
+    assert trained.judge(CODE_PROMPT, "```python\ndef is_even(n):\n    return n % 2 == 0\n```", intended="code",
+                         backup=backup, backup_below=1.01).performed_task == "code"
+    assert len(seen) == n
+
+
+def test_llm_backup_failure_keeps_the_model_verdict(trained):
+    from mtsft.eval.judge import LLMBackup
+
+    backup = LLMBackup(base_url="http://127.0.0.1:9/v1", model="none", timeout=2)
+    prompt, output = "Give me 4 names for a bakery, one per line.", "1. Golden Crust\n2. Morning Loaf\n3. Flour Power\n4. Bun"
+    assert trained.judge(prompt, output, "brainstorming", backup=backup, backup_below=1.01) == \
+        trained.judge(prompt, output, "brainstorming")
