@@ -1,0 +1,73 @@
+"""`DiagnoseConfig`: every threshold diagnosis decides on, typed, overridable with `--set uneven.max_spread=0.3`.
+
+A check *fires* when the whole 95% interval of its number lies above its threshold, is *ok* when the whole
+interval lies at or below it, and is *undecided* in between (more eval records would decide it). Numbers
+without an interval (loss gaps, a rank correlation) are decided on the point value.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from mtsft.config import StrictConfig
+
+
+class UnevenConfig(StrictConfig):
+    max_spread: float = Field(0.40, gt=0)    # best minus worst tuned task score
+    max_drop: float = Field(0.10, gt=0)      # a trained task's score, base minus tuned (tuning made it worse)
+    max_gain_spread: float = Field(0.25, gt=0)  # largest minus smallest gain over base (tuning helped some tasks only)
+
+
+class CrosstalkConfig(StrictConfig):
+    max_rate: float = Field(0.10, gt=0, lt=1)  # share of a task's outputs that perform another task
+    # judge: the prompt-aware crosstalk judge (mtsft.eval.judge); looks_like: the output-only recogniser
+    # stored in predictions.jsonl (mislabels translations; a fallback); auto: the judge when importable
+    judge: Literal["auto", "judge", "looks_like"] = "auto"
+    min_confidence: float = Field(0.5, ge=0, le=1)  # judge verdicts below this confidence count as not crossed
+
+
+class FormatConfig(StrictConfig):
+    max_rate: float = Field(0.10, gt=0, lt=1)  # share of a task's outputs with at least one format violation
+
+
+class ForgettingConfig(StrictConfig):
+    max_ppl_increase: float = Field(0.10, gt=0)  # general held-out perplexity, tuned / base - 1
+    max_score_drop: float = Field(0.10, gt=0)    # general prompts' score, 1 - tuned / base
+    # Which eval rows are "general prompts": rows of suite `general`, else tasks the run did not train on,
+    # else these tasks.
+    general_tasks: list[str] = ["open_qa", "chitchat"]
+    texts: int = Field(64, ge=2)                 # general texts for perplexity (mtsft.datasets.general_texts)
+    max_length: int = Field(256, ge=8)           # tokens per text
+    batch_size: int = Field(8, ge=1)
+
+
+class OverfitConfig(StrictConfig):
+    max_loss_gap: float = Field(0.50, gt=0)      # a task's final eval loss minus its final train loss (nats)
+    max_share_corr: float = Field(0.60, gt=0, le=1)  # Spearman rank correlation of mixture share and gain
+    min_share_ratio: float = Field(2.0, ge=1)    # the correlation is only read when shares differ this much
+    min_tasks: int = Field(4, ge=3)              # ... and at least this many tasks were trained
+    smooth: int = Field(3, ge=1)                 # train loss: mean of the last N logged values per task
+
+
+class LeverConfig(StrictConfig):
+    max_boost: float = Field(2.0, gt=1)          # a lagging / crossed task's mixture weight grows at most this much
+    cut: float = Field(0.5, gt=0, lt=1)          # an overfitting task's weight is multiplied by this
+    lr_factor: float = Field(0.5, gt=0, lt=1)    # forgetting: learning rate times this
+    replay: float = Field(0.10, gt=0, le=1)      # forgetting / focus stage: replay share
+    staged_above: float = Field(2.0, ge=1)       # uneven spread this many times its threshold: add a focus stage
+
+
+class DiagnoseConfig(StrictConfig):
+    uneven: UnevenConfig = Field(default_factory=UnevenConfig)
+    crosstalk: CrosstalkConfig = Field(default_factory=CrosstalkConfig)
+    format: FormatConfig = Field(default_factory=FormatConfig)
+    forgetting: ForgettingConfig = Field(default_factory=ForgettingConfig)
+    overfit: OverfitConfig = Field(default_factory=OverfitConfig)
+    levers: LeverConfig = Field(default_factory=LeverConfig)
+    min_n: int = Field(5, ge=1)                  # tasks with fewer eval records are shown, not judged
+    bootstrap: int = Field(1000, ge=100)         # resamples for intervals computed here
+    seed: int = 0
+    worst: int = Field(5, ge=1)                  # evidence records per problem
+    perplexity: bool = True                      # compute general perplexity when the models can be loaded

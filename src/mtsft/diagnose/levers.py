@@ -1,0 +1,282 @@
+"""Levers: each firing problem names the config change that fixes it, with concrete values, and
+`apply_levers` writes them into the run config (curation and training together).
+
+    uneven      mixture weights toward the lagging tasks (up to `levers.max_boost`x); a focus stage on them
+                with replay when the spread is `levers.staged_above`x its threshold
+    crosstalk   task tags in the system prompt; more (hard-negative) examples of the crossed tasks
+    format      task tags; format checks in curation; more examples of the violating tasks
+    forgetting  a lower learning rate; replay in staged runs; general-data replay (advice)
+    overfit     the overfitting / frequent tasks down-weighted (fewer epochs on them); fewer epochs when all
+                tasks overfit
+
+The config is a RunConfig as a dict (`mtsft run -c`); this layer validates its `curate` and `train`
+sections with their own classes, and the command validates the whole with `RunConfig`.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import asdict, dataclass, field
+
+from mtsft.data.config import CurateConfig
+from mtsft.diagnose.config import DiagnoseConfig
+from mtsft.diagnose.inputs import RunInputs
+from mtsft.diagnose.problems import Finding
+from mtsft.train.config import TrainConfig
+
+RUN_SET_TRAIN_KEYS = ("data", "out", "model", "seed")  # `mtsft run` sets these on the training config itself
+
+
+@dataclass
+class Change:
+    path: str            # dotted key in the run config, e.g. curate.balance.weights
+    old: object
+    new: object
+
+
+@dataclass
+class Lever:
+    problem: str
+    name: str
+    why: str
+    changes: list[Change] = field(default_factory=list)
+    advice: str = ""     # what the config cannot express (yet): do it by hand
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def base_config(inputs: RunInputs) -> dict:
+    """The run config to change: the run's own RunConfig when it saved one, else one rebuilt from the
+    training run's config (curation at its defaults)."""
+    if inputs.run_config is not None:
+        return copy.deepcopy(inputs.run_config)
+    data: dict = {}
+    train = dict(inputs.train_config or {})
+    for key in ("model", "seed"):
+        if key in train:
+            data[key] = train[key]
+    for key in RUN_SET_TRAIN_KEYS:
+        train.pop(key, None)
+    try:   # only what differs from the defaults, so the new file reads as the run's choices plus the levers
+        train = TrainConfig.model_validate(train).model_dump(mode="json", exclude_defaults=True)
+        for key in RUN_SET_TRAIN_KEYS:
+            train.pop(key, None)
+    except ValueError:
+        pass
+    data["train"] = train
+    if inputs.curate_config:
+        try:   # the curation config the run used, when its manifest recorded one the class still accepts
+            data["curate"] = CurateConfig.model_validate(inputs.curate_config).model_dump(
+                mode="json", by_alias=True, exclude_defaults=True)
+        except ValueError:
+            pass
+    if inputs.run_dir is not None:
+        data["out"] = str(inputs.run_dir)
+    return {k: v for k, v in data.items() if v != {}}
+
+
+def _get(data: dict, path: str, default=None):
+    node = data
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+def _set(data: dict, path: str, value) -> None:
+    parts = path.split(".")
+    node = data
+    for part in parts[:-1]:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[parts[-1]] = value
+
+
+def typed_sections(data: dict) -> tuple[CurateConfig, TrainConfig]:
+    return CurateConfig.model_validate(data.get("curate") or {}), TrainConfig.model_validate(data.get("train") or {})
+
+
+def _task_of(group: str) -> str:
+    return group.split("@", 1)[0]
+
+
+def _next_out(out: str | None) -> str:
+    out = (out or "runs/pipeline").rstrip("/")
+    m = re.search(r"_v(\d+)$", out)
+    return f"{out[:m.start()]}_v{int(m.group(1)) + 1}" if m else f"{out}_v2"
+
+
+def propose(findings: list[Finding], inputs: RunInputs, cfg: DiagnoseConfig | None = None,
+            data: dict | None = None) -> list[Lever]:
+    """The levers for the firing problems, each with its concrete config changes."""
+    cfg = cfg or DiagnoseConfig()
+    L = cfg.levers
+    data = base_config(inputs) if data is None else data
+    curate, train = typed_sections(data)
+    by = {f.problem: f for f in findings}
+    shares = inputs.shares
+    factors: dict[str, float] = {t: 1.0 for t in shares}
+    reasons: dict[str, list[str]] = {}
+    levers: list[Lever] = []
+
+    contributions: dict[str, dict[str, float]] = {}   # lever problem -> {task: factor}
+
+    def boost(task: str, factor: float, why: str, problem: str):
+        if task in factors:
+            factors[task] *= factor
+            reasons.setdefault(task, []).append(why)
+            mine = contributions.setdefault(problem, {})
+            mine[task] = mine.get(task, 1.0) * factor
+
+    tags_wanted = []
+    # 1. uneven
+    f = by.get("uneven")
+    if f and f.fires:
+        spread, drop, gain = f.checks
+        lever = Lever("uneven", "mixture weights toward the lagging tasks",
+                      f.fired_checks()[0].detail)
+        table = {row["task"]: row for row in f.table}
+        if spread.status == "fires":
+            scores = {_task_of(g): r["tuned"] for g, r in table.items() if r["n"] >= cfg.min_n}
+            best, worst = max(scores.values()), min(scores.values())
+            for task, s in scores.items():
+                boost(task, 1 + (L.max_boost - 1) * (best - s) / max(best - worst, 1e-9),
+                      f"lags the best task by {best - s:.2f}", "uneven")
+            if spread.value >= L.staged_above * spread.threshold:
+                lagging = sorted(t for t, s in scores.items() if best - s > spread.threshold and t in shares)
+                if lagging and not any(s.name == "focus" for s in (train.stages or [])):
+                    stages = [s.model_dump(mode="json", exclude_none=True) for s in train.stages] if train.stages else \
+                        [{"name": "main", "epochs": train.epochs}]
+                    stages.append({"name": "focus", "epochs": 1.0, "lr": train.lr * L.lr_factor, "tasks": lagging,
+                                   "replay": L.replay})
+                    lever.changes.append(Change("train.stages", _get(data, "train.stages"), stages))
+                    lever.name += " and a focus stage"
+        if gain.status == "fires":
+            deltas = {_task_of(g): r["delta"] for g, r in table.items() if "delta" in r and r["n"] >= cfg.min_n}
+            hi, lo = max(deltas.values()), min(deltas.values())
+            for task, dl in deltas.items():
+                boost(task, 1 + (L.max_boost - 1) * (hi - dl) / max(hi - lo, 1e-9),
+                      f"gained {hi - dl:.2f} less than the task tuning helped most", "uneven")
+        if drop.status == "fires":
+            for d in f.extra.get("drops", []):
+                boost(_task_of(d["task"]), L.max_boost, "scored below base after tuning", "uneven")
+        if not shares:
+            new_t = round(curate.balance.temperature * 1.5, 2)
+            lever.changes += [Change("curate.balance.strategy", curate.balance.strategy, "temperature"),
+                              Change("curate.balance.temperature", curate.balance.temperature, new_t)]
+            lever.advice = "the training mixture is unknown (no curated/kept.jsonl): raised the mixing temperature instead"
+        levers.append(lever)
+    # 2. crosstalk
+    f = by.get("crosstalk")
+    if f and f.fires:
+        crossed = [r["task"] for r in f.table if r["n"] >= cfg.min_n and r["ci"] and r["ci"][0] > cfg.crosstalk.max_rate]
+        lever = Lever("crosstalk", "task tags and more hard negatives for the crossed tasks", f.checks[0].detail)
+        for g in crossed:
+            boost(_task_of(g), (1 + L.max_boost) / 2, "its outputs perform other tasks", "crosstalk")
+        tags_wanted.append(lever)
+        into = {t: [x for x in o if x != "(empty)"] for t, o in _crossed_into(f).items()
+                if any(_task_of(g) == t for g in crossed)}
+        into = dict(sorted(((t, o) for t, o in into.items() if o), key=lambda kv: kv[0])[:4])
+        lever.advice = ("add hard negatives: prompts of " + "; ".join(f"{t} whose content reads like {', '.join(o)}"
+                                                                      for t, o in into.items()) +
+                        " (e.g. a question to translate, a spec to summarise), answered as the asked task; "
+                        "`mtsft data synth` marks them meta.hard_negative") if into else ""
+        levers.append(lever)
+    # 3. format
+    f = by.get("format")
+    if f and f.fires:
+        bad = [r["task"] for r in f.table if r["n"] >= cfg.min_n and r["ci"] and r["ci"][0] > cfg.format.max_rate]
+        lever = Lever("format", "task tags, format checks in curation, more examples of the violating tasks",
+                      f.checks[0].detail)
+        for g in bad:
+            boost(_task_of(g), (1 + L.max_boost) / 2, "breaks its format", "format")
+        if not curate.quality.check_format:
+            lever.changes.append(Change("curate.quality.check_format", False, True))
+        tags_wanted.append(lever)
+        levers.append(lever)
+    # 4. forgetting
+    f = by.get("forgetting")
+    if f and f.fires:
+        lever = Lever("forgetting", "a gentler update and replay", f.fired_checks()[0].detail)
+        lever.changes.append(Change("train.lr", train.lr, float(f"{train.lr * L.lr_factor:.3g}")))
+        if train.stages:
+            stages = [s.model_dump(mode="json", exclude_none=True) for s in train.stages]
+            touched = False
+            for s in stages:
+                if (s.get("tasks") or s.get("families")) and s.get("replay", 0) < L.replay:
+                    s["replay"], touched = L.replay, True
+            if touched:
+                lever.changes.append(Change("train.stages", _get(data, "train.stages"), stages))
+        lever.advice = (f"mix general instruction data into training at a {L.replay:.0%} share (e.g. "
+                        "mtsft.datasets.real_train_records(['alpaca_en_demo', 'alpaca_zh_demo'])): the run config "
+                        "has no general-data field yet")
+        levers.append(lever)
+    # 5. overfitting to frequent tasks
+    f = by.get("overfit")
+    if f and f.fires:
+        gap, corr = f.checks
+        lever = Lever("overfit", "fewer epochs on the frequent / overfitting tasks", f.fired_checks()[0].detail)
+        flagged = [t for t in f.extra.get("flagged", []) if t in shares]
+        if gap.status == "fires" and flagged and set(flagged) >= set(shares):
+            lever.changes.append(Change("train.epochs", train.epochs, max(0.25, round(train.epochs * L.cut, 3))))
+        elif gap.status == "fires":
+            for t in flagged:
+                boost(t, L.cut, "eval loss far above train loss", "overfit")
+        if corr.status == "fires" and shares:
+            mean_root = sum(s ** 0.5 for s in shares.values()) / len(shares)
+            for t, s in shares.items():  # temperature 2 on top of the current mixture: frequent tasks shrink
+                boost(t, mean_root / max(s ** 0.5, 1e-9), "frequent task (flattened toward uniform)", "overfit")
+        levers.append(lever)
+    # task tags: one change shared by crosstalk and format
+    if tags_wanted and train.task_tags == "none":
+        tags_wanted[0].changes.append(Change("train.task_tags", "none", "system"))
+    # mixture weights: every lever's factors folded into one weights mixture
+    if shares and any(abs(v - 1.0) > 1e-6 for v in factors.values()):
+        raw = {t: shares[t] * factors[t] for t in shares}
+        total = sum(raw.values())
+        weights = {t: round(v / total, 4) for t, v in sorted(raw.items())}
+    else:
+        weights = None
+    if weights and max(abs(weights[t] - shares[t]) for t in shares) >= 0.005:   # else: the same mixture again
+        owner = next((lv for lv in levers if lv.problem in ("uneven", "overfit", "crosstalk", "format")), levers[0])
+        owner.changes.append(Change("curate.balance.strategy", curate.balance.strategy, "weights"))
+        owner.changes.append(Change("curate.balance.weights", curate.balance.weights, weights))
+        if train.mixture is not None:
+            owner.changes.append(Change("train.mixture", _get(data, "train.mixture"),
+                                        {"strategy": "weights", "weights": weights}))
+        owner.why += "; mixture share -> weight: " + ", ".join(f"{t} {shares[t]:.3f}->{weights[t]:.3f}"
+                                                             for t in sorted(weights) if abs(weights[t] - shares[t]) > 5e-4)
+        for lv in levers:
+            mine = contributions.get(lv.problem)
+            if mine:
+                lv.why += ("; " if lv.why else "") + "its weight factors " + ", ".join(
+                    f"{t} x{f:.2f}" for t, f in sorted(mine.items())) + (
+                    "" if lv is owner else f" (folded into curate.balance.weights, under {owner.problem})")
+    return levers
+
+
+def _crossed_into(f: Finding) -> dict[str, list[str]]:
+    labels, matrix = f.extra.get("labels", []), f.extra.get("matrix", [])
+    out = {}
+    for i, intended in enumerate(labels):
+        row = matrix[i] if i < len(matrix) else []
+        others = sorted(((n, labels[j]) for j, n in enumerate(row) if j != i and n > 0), reverse=True)
+        if others:
+            out[intended] = [name for _, name in others[:2]]
+    return out
+
+
+def apply_levers(data: dict, levers: list[Lever], *, out: str | None = None) -> dict:
+    """A copy of the run config `data` with every lever's changes written in, `out` pointed at a new
+    folder, and the curate and train sections validated by their own classes."""
+    new = copy.deepcopy(data)
+    for lever in levers:
+        for ch in lever.changes:
+            _set(new, ch.path, ch.new)
+    new["out"] = out or _next_out(new.get("out"))
+    curate, train = typed_sections(new)   # raises on anything the stages would refuse
+    return new

@@ -1,0 +1,480 @@
+"""The five multi-task problems, each measured as numbers (checks) against thresholds, with evidence.
+
+    uneven      best minus worst task score; a trained task tuned below base; best minus worst gain over base
+    crosstalk   share of a task's outputs that perform another task (prompt-aware judge)
+    format      share of a task's outputs breaking the task's format, by kind
+    forgetting  general held-out perplexity and general prompts' score, tuned vs base (relative)
+    overfit     per-task eval minus train loss; rank correlation of mixture share and gain
+
+Every check is decided on its 95% interval (see `decide`); a problem fires when any of its checks fires.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from mtsft.diagnose import stats
+from mtsft.diagnose.config import DiagnoseConfig
+from mtsft.diagnose.inputs import RunInputs
+
+PROBLEMS = ("uneven", "crosstalk", "format", "forgetting", "overfit")
+TITLES = {"uneven": "Uneven performance", "crosstalk": "Crosstalk", "format": "Format confusion",
+          "forgetting": "Forgetting", "overfit": "Overfitting to frequent tasks"}
+STATUS_ORDER = {"fires": 3, "undecided": 2, "ok": 1, "n/a": 0}
+EMPTY = "(empty)"
+
+
+@dataclass
+class Check:
+    name: str
+    value: float | None
+    ci: tuple[float, float] | None
+    threshold: float
+    status: str                      # fires | undecided | ok | n/a
+    task: str | None = None          # where the number was measured (the worst task)
+    detail: str = ""
+
+
+@dataclass
+class Finding:
+    problem: str
+    checks: list[Check]
+    table: list[dict] = field(default_factory=list)       # per task
+    evidence: list[dict] = field(default_factory=list)    # the worst records
+    extra: dict = field(default_factory=dict)             # confusion matrix, loss curves, ...
+    note: str = ""
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.problem]
+
+    @property
+    def status(self) -> str:
+        return max((c.status for c in self.checks), key=STATUS_ORDER.get, default="n/a")
+
+    @property
+    def fires(self) -> bool:
+        return self.status == "fires"
+
+    def fired_checks(self) -> list[Check]:
+        return [c for c in self.checks if c.status == "fires"]
+
+    def to_dict(self) -> dict:
+        return {"problem": self.problem, "title": self.title, "status": self.status, "note": self.note,
+                "checks": [asdict(c) for c in self.checks], "table": self.table, "evidence": self.evidence,
+                "extra": self.extra}
+
+
+def decide(value: float | None, ci, threshold: float) -> str:
+    """fires: the interval lies wholly above the threshold; ok: wholly at or below; else undecided.
+    Without an interval the point value decides."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if ci is None:
+        return "fires" if value > threshold else "ok"
+    if ci[0] > threshold:
+        return "fires"
+    if ci[1] <= threshold:
+        return "ok"
+    return "undecided"
+
+
+def _check(name, value, ci, threshold, task=None, detail="") -> Check:
+    ci = tuple(float(x) for x in ci) if ci else None
+    return Check(name, None if value is None else float(value), ci, float(threshold),
+                 decide(value, ci, threshold), task, detail)
+
+
+def _worst(checks: list[Check], name: str, threshold: float, empty_detail: str) -> Check:
+    """The summary of per-task checks: the firing one with the largest value, else the largest value."""
+    if not checks:
+        return Check(name, None, None, threshold, "n/a", None, empty_detail)
+    return max(checks, key=lambda c: (STATUS_ORDER[c.status], c.value if c.value is not None else -1e9))
+
+
+# ---- shared views of the eval rows -------------------------------------------------------------------
+
+def group_key_fn(inputs: RunInputs):
+    """A row's group: its task, or `task@suite` when one task appears in more than one suite."""
+    rows = (inputs.tuned.rows if inputs.tuned else []) + (inputs.base.rows if inputs.base else [])
+    suites = defaultdict(set)
+    for r in rows:
+        suites[r["task"]].add(r.get("suite"))
+    for side in (inputs.tuned, inputs.base):
+        for suite, sc in (side.scores.items() if side and not side.rows else []):
+            for task in sc.get("tasks", {}):
+                suites[task].add(suite)
+    ambiguous = {t for t, s in suites.items() if len(s) > 1}
+    return lambda task, suite: f"{task}@{suite}" if task in ambiguous else task
+
+
+@dataclass
+class TaskScores:
+    n: int
+    score: float
+    ci: tuple[float, float] | None
+    values: list[float] | None        # per-record scores when predictions are present
+
+
+def task_scores(side, key, cfg: DiagnoseConfig) -> dict[str, TaskScores]:
+    """Per group: mean score with its interval, from prediction rows (else from scores.json)."""
+    out: dict[str, TaskScores] = {}
+    if side is None:
+        return out
+    if side.rows:
+        values = defaultdict(list)
+        for r in side.rows:
+            values[key(r["task"], r.get("suite"))].append(float(r.get("score") or 0.0))
+        for g, vals in sorted(values.items()):
+            out[g] = TaskScores(len(vals), float(np.mean(vals)), stats.mean_ci(vals, cfg.bootstrap, cfg.seed), vals)
+        return out
+    for suite, sc in side.scores.items():
+        for task, s in sc.get("tasks", {}).items():
+            ci = tuple(s["ci95"]) if s.get("ci95") else None
+            out[key(task, suite)] = TaskScores(int(s.get("n", 0)), float(s["score"]), ci, None)
+    return out
+
+
+def _brief(row: dict, **extra) -> dict:
+    clip = lambda s, n=300: (s if len(s) <= n else s[:n] + " …") if isinstance(s, str) else s  # noqa: E731
+    ref = row.get("reference")
+    out = {"id": row.get("id"), "task": row.get("task"), "lang": row.get("lang"), "suite": row.get("suite"),
+           "prompt": clip(row.get("prompt") or ""), "prediction": clip(row.get("prediction") or ""),
+           "reference": clip(ref if isinstance(ref, str) else
+                             (json.dumps(ref, ensure_ascii=False, default=str) if ref is not None else "")),
+           "score": row.get("score")}
+    out.update(extra)
+    return out
+
+
+def _diff(a: TaskScores, b: TaskScores, cfg: DiagnoseConfig):
+    if a.values is not None and b.values is not None:
+        return stats.diff_ci(a.values, b.values, cfg.bootstrap, cfg.seed)
+    return stats.diff_ci_from_intervals(a.score, a.ci, b.score, b.ci)
+
+
+# ---- 1. uneven performance ---------------------------------------------------------------------------
+
+def uneven(inputs: RunInputs, cfg: DiagnoseConfig) -> Finding:
+    c = cfg.uneven
+    key = group_key_fn(inputs)
+    tuned, base = task_scores(inputs.tuned, key, cfg), task_scores(inputs.base, key, cfg)
+    table = []
+    drops = []
+    trained = set(inputs.train_counts)   # an untrained task's drop is forgetting, not unevenness
+    for g, t in sorted(tuned.items(), key=lambda kv: kv[1].score):
+        row = {"task": g, "n": t.n, "tuned": t.score, "tuned_ci": t.ci}
+        b = base.get(g)
+        if b is not None:
+            d = _diff(b, t, cfg)  # base - tuned: positive = tuning made it worse
+            row.update(base=b.score, base_ci=b.ci, delta=t.score - b.score,
+                       delta_ci=(-d[1], -d[0]) if d else None)
+            if t.n >= cfg.min_n and b.n >= cfg.min_n and (not trained or g.split("@")[0] in trained):
+                drops.append(_check("tuned below base", b.score - t.score, d, c.max_drop, g,
+                                    f"{g}: base {b.score:.3f} -> tuned {t.score:.3f}"))
+        table.append(row)
+    judged = {g: t for g, t in tuned.items() if t.n >= cfg.min_n}
+    if len(judged) >= 2:
+        worst = min(judged, key=lambda g: judged[g].score)
+        best = max(judged, key=lambda g: judged[g].score)
+        spread = _check("spread", judged[best].score - judged[worst].score, _diff(judged[best], judged[worst], cfg),
+                        c.max_spread, worst, f"best {best} {judged[best].score:.3f}, worst {worst} "
+                                             f"{judged[worst].score:.3f}")
+    else:
+        spread = Check("spread", None, None, c.max_spread, "n/a", None, f"fewer than 2 tasks with {cfg.min_n}+ records")
+    drop = _worst(drops, "tuned below base", c.max_drop, "no base run to compare with")
+    gains = {r["task"]: r for r in table if "delta" in r and r["n"] >= cfg.min_n}
+    if len(gains) >= 2:
+        hi = max(gains, key=lambda g: gains[g]["delta"])
+        lo = min(gains, key=lambda g: gains[g]["delta"])
+        gain = _check("gain spread", gains[hi]["delta"] - gains[lo]["delta"],
+                      stats.diff_ci_from_intervals(gains[hi]["delta"], gains[hi]["delta_ci"], gains[lo]["delta"],
+                                                   gains[lo]["delta_ci"]),
+                      c.max_gain_spread, lo, f"largest gain {hi} {gains[hi]['delta']:+.3f}, smallest {lo} "
+                                             f"{gains[lo]['delta']:+.3f}")
+    else:
+        gain = Check("gain spread", None, None, c.max_gain_spread, "n/a", None, "no base run to compare with")
+    evidence = []
+    flagged = [ch.task for ch in (spread, drop, gain) if ch.status == "fires" and ch.task] or \
+              ([spread.task] if spread.task else [])
+    rows = inputs.tuned.rows if inputs.tuned else []
+    for g in dict.fromkeys(flagged):
+        worst_rows = sorted((r for r in rows if key(r["task"], r.get("suite")) == g), key=lambda r: r.get("score") or 0)
+        evidence += [_brief(r, why=f"lowest scores of {g}") for r in worst_rows[:cfg.worst]]
+    return Finding("uneven", [spread, drop, gain], table, evidence,
+                   extra={"worst": spread.task, "drops": [asdict(d) for d in drops if d.status == "fires"]})
+
+
+# ---- 2. crosstalk ------------------------------------------------------------------------------------
+
+def performed_tasks(rows: list[dict], cfg: DiagnoseConfig, judge=None, log=None) -> tuple[list[tuple[str, bool, str]], str]:
+    """(performed task, crossed, reason) per row and the method used. `judge` (for tests) is a callable
+    like `mtsft.eval.judge.judge_many`; else the prompt-aware judge when importable, else `looks_like`."""
+    method = cfg.crosstalk.judge
+    if judge is None and method in ("auto", "judge") and not all("performed" in r for r in rows):
+        try:
+            from mtsft.eval.judge import judge_many as judge
+        except ImportError:
+            if method == "judge":
+                raise
+            judge = None
+    if rows and all("performed" in r for r in rows):       # already judged (eval run with the judge)
+        return [(r["performed"] or r["task"], bool(r["performed"]) and r["performed"] != r["task"], "stored verdict")
+                for r in rows], "stored"
+    if judge is not None and method != "looks_like":
+        from mtsft import tasks
+
+        known = set(tasks.names())
+        idx = [i for i, r in enumerate(rows) if r["task"] in known]
+        items = [(rows[i].get("messages") or rows[i].get("prompt") or "", rows[i].get("prediction") or "") for i in idx]
+        if log and items:
+            log(f"crosstalk: judging {len(items)} outputs against their prompts (the judge trains on its first "
+                "use in a process: a few CPU minutes)")
+        verdicts = judge(items, [rows[i]["task"] for i in idx]) if items else []
+        out = [(r["task"], False, "not a registry task: not judged") for r in rows]
+        for i, v in zip(idx, verdicts):
+            crossed = bool(v.crossed) and v.confidence >= cfg.crosstalk.min_confidence
+            out[i] = (v.performed_task if crossed else rows[i]["task"], crossed,
+                      getattr(v, "reason", "") + f" (p={v.confidence:.2f})")
+        return out, "judge"
+    out = []
+    for r in rows:
+        like = r.get("looks_like")
+        out.append((like or r["task"], bool(like) and like != r["task"], f"output looks like {like}" if like else
+                    "output looks like no task"))
+    return out, "looks_like"
+
+
+def crosstalk(inputs: RunInputs, cfg: DiagnoseConfig, judge=None, log=None) -> Finding:
+    c = cfg.crosstalk
+    rows = inputs.tuned.rows if inputs.tuned else []
+    if not rows:
+        return Finding("crosstalk", [Check("crosstalk rate", None, None, c.max_rate, "n/a", None,
+                                           "no predictions.jsonl")], note="needs predictions")
+    empty = {i for i, r in enumerate(rows) if not (r.get("prediction") or "").strip()}
+    judged_rows = [r for r in rows if (r.get("prediction") or "").strip()]
+    judged, method = performed_tasks(judged_rows, cfg, judge, log)
+    verdicts, it = [], iter(judged)
+    for i, r in enumerate(rows):   # an empty output performs nothing: a format failure, not crosstalk
+        verdicts.append((EMPTY, False, "empty output") if i in empty else next(it))
+    key = group_key_fn(inputs)
+    matrix: dict[str, Counter] = defaultdict(Counter)
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r, (performed, crossed, _) in zip(rows, verdicts):
+        g = key(r["task"], r.get("suite"))
+        matrix[r["task"]][performed] += 1
+        per[g][0] += crossed
+        per[g][1] += 1
+    base_rate = _base_crosstalk(inputs, cfg, judge, key) if inputs.base and inputs.base.rows else {}
+    checks, table = [], []
+    for g, (k, n) in sorted(per.items()):
+        ci = stats.wilson(k, n)
+        table.append({"task": g, "n": n, "crossed": k, "rate": k / n, "ci": ci, "base_rate": base_rate.get(g)})
+        if n >= cfg.min_n:
+            checks.append(_check("crosstalk rate", k / n, ci, c.max_rate, g, f"{g}: {k} of {n} outputs perform another task"))
+    summary = _worst(checks, "crosstalk rate", c.max_rate, f"no task with {cfg.min_n}+ records")
+    crossed_rows = [(r, v) for r, v in zip(rows, verdicts) if v[1]]
+    crossed_rows.sort(key=lambda rv: (key(rv[0]["task"], rv[0].get("suite")) != summary.task, rv[0]["task"]))
+    evidence = [_brief(r, performed=v[0], why=v[2]) for r, v in crossed_rows[:cfg.worst * 2]]
+    labels = sorted(set(matrix) | {p for row in matrix.values() for p in row})
+    return Finding("crosstalk", [summary], table, evidence,
+                   extra={"method": method, "labels": labels,
+                          "matrix": [[matrix[i][j] for j in labels] for i in labels]},
+                   note=f"performed task read by: {method}")
+
+
+def _base_crosstalk(inputs: RunInputs, cfg: DiagnoseConfig, judge, key) -> dict[str, float]:
+    """The base model's crosstalk rate per group, read the same way (was it there before tuning?)."""
+    rows = [r for r in inputs.base.rows if (r.get("prediction") or "").strip()]
+    verdicts, _ = performed_tasks(rows, cfg, judge)
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r, (_, crossed, _) in zip(rows, verdicts):
+        g = key(r["task"], r.get("suite"))
+        per[g][0] += crossed
+        per[g][1] += 1
+    empty = Counter(key(r["task"], r.get("suite")) for r in inputs.base.rows if not (r.get("prediction") or "").strip())
+    return {g: k / (n + empty[g]) for g, (k, n) in per.items()}
+
+
+# ---- 3. format confusion -----------------------------------------------------------------------------
+
+def format_confusion(inputs: RunInputs, cfg: DiagnoseConfig) -> Finding:
+    c = cfg.format
+    key = group_key_fn(inputs)
+    side = inputs.tuned
+    per: dict[str, dict] = {}
+    if side and side.rows:
+        for r in side.rows:
+            g = key(r["task"], r.get("suite"))
+            p = per.setdefault(g, {"n": 0, "bad": 0, "kinds": Counter()})
+            p["n"] += 1
+            vs = r.get("violations") or []
+            p["bad"] += bool(vs)
+            p["kinds"].update(vs)
+    elif side:
+        for suite, sc in side.scores.items():
+            for task, s in sc.get("tasks", {}).items():
+                n = int(s.get("n", 0))
+                per[key(task, suite)] = {"n": n, "bad": round(n * (1 - float(s.get("format_ok", 1.0)))),
+                                         "kinds": Counter(s.get("violations") or {})}
+    checks, table = [], []
+    for g, p in sorted(per.items()):
+        ci = stats.wilson(p["bad"], p["n"])
+        rate = p["bad"] / p["n"] if p["n"] else 0.0
+        table.append({"task": g, "n": p["n"], "violating": p["bad"], "rate": rate, "ci": ci,
+                      "kinds": dict(p["kinds"].most_common())})
+        if p["n"] >= cfg.min_n:
+            top = ", ".join(f"{k} {v}" for k, v in p["kinds"].most_common(3))
+            checks.append(_check("violation rate", rate, ci, c.max_rate, g, f"{g}: {p['bad']} of {p['n']}" +
+                                 (f" ({top})" if top else "")))
+    summary = _worst(checks, "violation rate", c.max_rate, "no eval records")
+    rows = side.rows if side else []
+    bad = [r for r in rows if r.get("violations")]
+    bad.sort(key=lambda r: key(r["task"], r.get("suite")) != summary.task)
+    evidence = [_brief(r, violations=r["violations"]) for r in bad[:cfg.worst]]
+    return Finding("format", [summary], table, evidence)
+
+
+# ---- 4. forgetting -----------------------------------------------------------------------------------
+
+def general_rows(inputs: RunInputs, cfg: DiagnoseConfig) -> tuple[set, str]:
+    """Which eval rows count as general prompts: (their tasks, why)."""
+    rows = inputs.tuned.rows if inputs.tuned else []
+    if any(r.get("suite") == "general" for r in rows):
+        return {"suite:general"}, "rows of the `general` suite"
+    present = {r["task"] for r in rows}
+    if inputs.train_counts:
+        untrained = present - set(inputs.train_counts)
+        if untrained:
+            return untrained, "tasks the run did not train on"
+    chosen = present & set(cfg.forgetting.general_tasks)
+    return chosen, "the configured general tasks (forgetting.general_tasks)"
+
+
+def forgetting(inputs: RunInputs, cfg: DiagnoseConfig) -> Finding:
+    c = cfg.forgetting
+    checks, table, evidence, extra = [], [], [], {}
+    ppl = inputs.perplexity
+    if ppl and ppl.get("base") and ppl.get("tuned"):
+        nb, nt = np.asarray(ppl["base"]["nll"], float), np.asarray(ppl["tuned"]["nll"], float)
+        tok = np.asarray(ppl["base"]["tokens"], float)
+        fn = lambda b, t, k: math.exp((t.sum() - b.sum()) / max(k.sum(), 1.0)) - 1  # noqa: E731
+        value, ci = stats.paired_stat_ci(fn, [nb, nt, tok], cfg.bootstrap, cfg.seed)
+        pb, pt = math.exp(nb.sum() / tok.sum()), math.exp(nt.sum() / tok.sum())
+        extra["perplexity"] = {"base": pb, "tuned": pt, "texts": len(nb), "tokens": int(tok.sum())}
+        checks.append(_check("perplexity increase", value, ci, c.max_ppl_increase, "general text",
+                             f"general held-out perplexity {pb:.2f} -> {pt:.2f} over {len(nb)} texts"))
+    else:
+        checks.append(Check("perplexity increase", None, None, c.max_ppl_increase, "n/a", None,
+                            (ppl or {}).get("error") or "not computed (needs the models; `mtsft diagnose --perplexity`)"))
+    which, why = general_rows(inputs, cfg)
+    base_rows = {(r.get("suite"), r.get("id")): r for r in (inputs.base.rows if inputs.base else [])}
+    pairs = []
+    for r in inputs.tuned.rows if inputs.tuned else []:
+        if ("suite:general" in which and r.get("suite") == "general") or r["task"] in which:
+            b = base_rows.get((r.get("suite"), r.get("id")))
+            if b is not None:
+                pairs.append((b, r))
+    if len(pairs) >= cfg.min_n:
+        bs = np.array([float(b.get("score") or 0) for b, _ in pairs])
+        ts = np.array([float(t.get("score") or 0) for _, t in pairs])
+        if bs.mean() >= 0.05:
+            fn = lambda b, t: 1 - t.sum() / max(b.sum(), 1e-9)  # noqa: E731
+            value, ci = stats.paired_stat_ci(fn, [bs, ts], cfg.bootstrap, cfg.seed)
+            label = ", ".join(sorted(t.replace("suite:", "") for t in which))
+            where = label if len(which) <= 3 else f"{len(which)} general tasks"
+            checks.append(_check("general score drop", value, ci, c.max_score_drop, where,
+                                 f"{len(pairs)} general prompts ({why}: {label}): {bs.mean():.3f} -> {ts.mean():.3f}"))
+            extra["general"] = {"base": float(bs.mean()), "tuned": float(ts.mean()), "n": len(pairs), "which": label,
+                                "why": why}
+        else:
+            checks.append(Check("general score drop", None, None, c.max_score_drop, "n/a", None,
+                                "the base model scores ~0 on the general prompts: a relative drop means nothing"))
+        by_task = defaultdict(list)
+        for b, t in pairs:
+            by_task[t["task"]].append((float(b.get("score") or 0), float(t.get("score") or 0)))
+        table = [{"task": k, "n": len(v), "base": float(np.mean([x for x, _ in v])),
+                  "tuned": float(np.mean([y for _, y in v]))} for k, v in sorted(by_task.items())]
+        pairs.sort(key=lambda bt: float(bt[1].get("score") or 0) - float(bt[0].get("score") or 0))
+        evidence = [_brief(t, base_prediction=(b.get("prediction") or "")[:300], base_score=b.get("score"))
+                    for b, t in pairs[:cfg.worst] if float(t.get("score") or 0) < float(b.get("score") or 0)]
+    else:
+        checks.append(Check("general score drop", None, None, c.max_score_drop, "n/a", None,
+                            f"fewer than {cfg.min_n} general prompts scored by both base and tuned ({why})"))
+    return Finding("forgetting", checks, table, evidence, extra)
+
+
+# ---- 5. overfitting to frequent tasks ----------------------------------------------------------------
+
+def loss_curves(rows: list[dict]) -> dict[str, dict[str, list[tuple[int, float]]]]:
+    """{task: {split: [(global step, loss)]}}, stages in order (steps restart per stage: offset them)."""
+    out: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    offset, last_stage, stage_max = 0, None, 0
+    for r in rows:
+        if r["stage"] != last_stage:
+            offset += stage_max if last_stage is not None else 0
+            last_stage, stage_max = r["stage"], 0
+        stage_max = max(stage_max, r["step"])
+        out[r["task"]][r["split"]].append((offset + r["step"], r["loss"]))
+    return {t: dict(v) for t, v in out.items()}
+
+
+def overfit(inputs: RunInputs, cfg: DiagnoseConfig) -> Finding:
+    c = cfg.overfit
+    shares = inputs.shares
+    table, gaps = [], []
+    curves = loss_curves(inputs.task_loss)
+    last_stage = inputs.task_loss[-1]["stage"] if inputs.task_loss else None
+    for task in sorted(curves):
+        stage_rows = [r for r in inputs.task_loss if r["task"] == task and r["stage"] == last_stage]
+        train = [r["loss"] for r in stage_rows if r["split"] == "train"]
+        ev = [r["loss"] for r in stage_rows if r["split"] == "eval"]
+        row = {"task": task, "share": shares.get(task)}
+        if train and ev:
+            tr = float(np.mean(train[-c.smooth:]))
+            all_eval = [loss for _, loss in curves[task].get("eval", [])]
+            row.update(train=tr, eval=ev[-1], gap=ev[-1] - tr, eval_rise=ev[-1] - min(all_eval))
+            gaps.append(_check("eval - train loss", ev[-1] - tr, None, c.max_loss_gap, task,
+                               f"{task}: train {tr:.3f}, eval {ev[-1]:.3f}" +
+                               (f", {shares[task]:.0%} of the mixture" if task in shares else "")))
+        table.append(row)
+    gap = _worst(gaps, "eval - train loss", c.max_loss_gap, "no per-task train and eval losses (task_loss.csv)")
+    # score (gain over base when there is a base) against mixture share
+    key = group_key_fn(inputs)
+    tuned, base = task_scores(inputs.tuned, key, cfg), task_scores(inputs.base, key, cfg)
+    points = []
+    for task, share in shares.items():
+        if task in tuned and task in base and tuned[task].n >= cfg.min_n:
+            points.append((task, share, tuned[task].score - base[task].score))
+    what = "gain over base"   # raw scores would mostly say which tasks are easy
+    corr = Check("share-score correlation", None, None, c.max_share_corr, "n/a", None,
+                 "needs the training mixture and base and tuned per-task scores")
+    if len(points) >= c.min_tasks:
+        s = [p[1] for p in points]
+        ratio = max(s) / max(min(s), 1e-9)
+        rho = stats.spearman(s, [p[2] for p in points])
+        if ratio < c.min_share_ratio:
+            corr.detail = f"shares within {ratio:.1f}x of each other: no frequent tasks to overfit to"
+        elif rho is not None:
+            frequent = max(points, key=lambda p: p[1])[0]
+            corr = _check("share-score correlation", rho, None, c.max_share_corr, frequent,
+                          f"Spearman rho of mixture share and {what} over {len(points)} tasks (shares {ratio:.1f}x apart)")
+    for row in table:
+        for task, share, gain in points:
+            if row["task"] == task:
+                row[what] = gain
+    flagged = [g.task for g in gaps if g.status == "fires"]
+    evidence = [{"task": g.task, "why": g.detail, "gap": g.value} for g in gaps if g.status == "fires"]
+    return Finding("overfit", [gap, corr], table, evidence,
+                   extra={"curves": curves, "points": points, "flagged": flagged, "what": what})
+
+
+def measure_all(inputs: RunInputs, cfg: DiagnoseConfig | None = None, *, judge=None, log=None) -> list[Finding]:
+    cfg = cfg or DiagnoseConfig()
+    return [uneven(inputs, cfg), crosstalk(inputs, cfg, judge, log), format_confusion(inputs, cfg),
+            forgetting(inputs, cfg), overfit(inputs, cfg)]
