@@ -61,11 +61,14 @@ class Version:
 def run_version(name: str, run_cfg: RunConfig, out: Path, log):
     """(the version's record, its Diagnosis object with the levers to pull next)."""
     from mtsft.diagnose.diagnose import diagnose_run
+    from mtsft.diagnose.report import write_report
     from mtsft.run import run_pipeline
 
     folder = out / name
-    summary = run_pipeline(run_cfg.model_copy(update={"out": str(folder)}), log=log)
+    # The run's own diagnosis stage is skipped: iterate needs the Diagnosis object (its levers) itself.
+    summary = run_pipeline(run_cfg.model_copy(update={"out": str(folder), "diagnose": False}), log=log)
     diagnosis = diagnose_run(folder, log=log)
+    write_report(diagnosis, folder / "diagnose")
     (folder / "diagnosis.json").write_text(json.dumps(diagnosis.to_dict(), ensure_ascii=False, indent=1,
                                                       default=str), encoding="utf-8")
     return Version(name, folder, summary, json.loads(json.dumps(diagnosis.to_dict(), default=str))), diagnosis

@@ -27,7 +27,7 @@ from mtsft.data.config import CurateConfig
 from mtsft.eval.evaluate import EvalRunConfig
 from mtsft.train.config import TrainConfig
 
-STAGES = ("data", "curate", "train", "eval_base", "eval_tuned")
+STAGES = ("data", "curate", "train", "eval_base", "eval_tuned", "diagnose")
 
 
 class RunConfig(StrictConfig):
@@ -50,6 +50,7 @@ class RunConfig(StrictConfig):
     # Capped answers keep the laptop-sized loop short; `mtsft eval run` uses each task's own cap.
     eval: EvalRunConfig = Field(default_factory=lambda: EvalRunConfig(max_new_tokens=96, real_per_set=24))
     score_base: bool = True                     # also score the untuned model, side by side
+    diagnose: bool = True                       # the five problems and report.html after the evals
     force: list[str] = []                       # stages to redo even when their marker matches
     overwrite: bool = False                     # redo every stage (an earlier run's folder is cleared)
 
@@ -154,6 +155,7 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
             and not (out / "summary.json").exists():
         raise FileExistsError(f"{out} holds something that is not an mtsft run: choose another --out")
     dump = lambda c: c.model_dump(mode="json", by_alias=True)  # noqa: E731
+    write_run_config(cfg, out)
     data, curated, trained = out / "data", out / "curate", out / "train"
     stage = lambda name, config, inputs, fn: run_stage(  # noqa: E731
         out, name, config, inputs, fn, force=name in cfg.force, log=log)
@@ -184,9 +186,38 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
                                      lambda d: run_eval(cfg, data, d, None, log))
     results["eval_tuned"] = stage("eval_tuned", eval_config, [*eval_inputs, trained / "stage.json"],
                                   lambda d: run_eval(cfg, data, d, str(trained), log))
+    if cfg.diagnose and cfg.score_base:
+        evals = [out / "eval_base" / "stage.json", out / "eval_tuned" / "stage.json"]
+        results["diagnose"] = stage("diagnose", {}, evals, lambda d: run_diagnose(out, d, log))
     summary = build_summary(out, results)
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     return summary
+
+
+def write_run_config(cfg: RunConfig, out: Path) -> Path:
+    """OUT/config.yaml: the run's whole config, so `mtsft diagnose --apply` and `iterate` change it field by field."""
+    import yaml
+
+    out.mkdir(parents=True, exist_ok=True)
+    path, tmp = out / "config.yaml", out / "config.yaml.tmp"
+    data = cfg.model_dump(mode="json", by_alias=True)
+    data["force"], data["overwrite"] = [], False   # one-off switches of this invocation, not of the run
+    tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def run_diagnose(out: Path, folder: Path, log) -> dict:
+    """The five problems on this run, the report in OUT/diagnose/."""
+    from mtsft.diagnose.diagnose import diagnose_run
+    from mtsft.diagnose.report import write_report
+
+    diagnosis = diagnose_run(out, log=log)
+    paths = write_report(diagnosis, folder)
+    (folder / "diagnosis.json").write_text(json.dumps(diagnosis.to_dict(), ensure_ascii=False, indent=1, default=str),
+                                           encoding="utf-8")
+    return {"fired": diagnosis.fired(), "report": str(paths["html"]),
+            "verdicts": {f.problem: f.status for f in diagnosis.findings}}
 
 
 def build_summary(out: Path, results: dict) -> dict:
@@ -197,4 +228,5 @@ def build_summary(out: Path, results: dict) -> dict:
     rows = compare(runs)
     return {"out": str(out), "inputs": results["curate"]["inputs"], "kept": results["curate"]["kept"],
             "train": results["train"], "runs": [r.name.removeprefix("eval_") for r in runs], "rows": rows,
+            "diagnosis": results.get("diagnose"),
             "seconds": {name: r.get("seconds") for name, r in results.items()}}

@@ -35,4 +35,8 @@ def register(app: typer.Typer) -> None:
             "data": [str(p) for p in data] if data else None})
         summary = run_pipeline(cfg, log=console.print)
         console.print(run_table(summary))
+        diagnosis = summary.get("diagnosis")
+        if diagnosis:
+            verdicts = ", ".join(f"{p} {s}" for p, s in diagnosis["verdicts"].items())
+            console.print(f"diagnosis: {verdicts}\nreport: {diagnosis['report']}", highlight=False)
         console.print(f"summary: {Path(summary['out']) / 'summary.json'}", highlight=False)
