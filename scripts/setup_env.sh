@@ -27,5 +27,12 @@ if ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [
   (apt-get install -y -q bubblewrap >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q bubblewrap >/dev/null 2>&1; }) \
     || echo "[setup] could not install bubblewrap: code verification needs --unsafe-exec (MTSFT_UNSAFE_EXEC=1)"
 fi
+# Headless Chromium and a CJK font: the web chat page and the HTML reports are tested in a real browser
+# (those tests skip where it is missing).
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "[setup] installing chromium and fonts-noto-cjk (browser tests)"
+  (apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && \
+    apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1; }) || echo "[setup] no chromium: browser tests will skip"
+fi
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 export PATH="$root/.venv/bin:$PATH"

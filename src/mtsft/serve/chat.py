@@ -1,0 +1,211 @@
+"""`mtsft chat`: a multi-turn terminal chat with streamed tokens.
+
+On a terminal: rich output, tokens as they come, commands
+  /reset          forget the conversation (the system prompt and forced task stay)
+  /system TEXT    set the system prompt (`/system` alone clears it)
+  /task NAME      force a task tag (`/task auto` goes back to detection; `/task` lists the tasks)
+  /save FILE      append the conversation to FILE as a record in the mtsft schema (JSONL)
+  /exit           leave (also /quit, Ctrl-D)
+When stdin is not a terminal: one message a line in, one JSON object a line out per answer
+(`{"answer": ..., "finish_reason": ..., "task": ...}`), so multi-line answers survive and scripts can read
+it; commands work the same and report on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mtsft.eval.generate import stream_generate
+from mtsft.serve.session import Loaded, check_task, render, task_for, task_names
+
+HELP = "/reset  /system TEXT  /task NAME|auto  /save FILE  /exit"
+
+
+@dataclass
+class ChatSession:
+    loaded: Loaded
+    max_new_tokens: int = 256
+    temperature: float = 0.0
+    top_p: float = 1.0
+    system: str | None = None
+    forced_task: str | None = None
+    turns: list[dict] = field(default_factory=list)  # user/assistant messages
+    tasks_used: list[str | None] = field(default_factory=list)
+
+    def messages(self) -> list[dict]:
+        head = [{"role": "system", "content": self.system}] if self.system else []
+        return head + [dict(m) for m in self.turns]
+
+    def stream(self, text: str):
+        """(the tag task used, a TextStream of the answer); call `commit(answer)` after reading it."""
+        self.turns.append({"role": "user", "content": text})
+        messages = self.messages()
+        task = task_for(messages, self.loaded.tag_mode, self.forced_task)
+        prompt = render(self.loaded, messages, task, forced=bool(self.forced_task))
+        self.tasks_used.append(task)
+        return task, stream_generate(self.loaded.model, self.loaded.tokenizer, prompt,
+                                     max_new_tokens=self.max_new_tokens, temperature=self.temperature,
+                                     top_p=self.top_p)
+
+    def commit(self, answer: str) -> None:
+        self.turns.append({"role": "assistant", "content": answer})
+
+    def undo(self) -> None:
+        if self.turns and self.turns[-1]["role"] == "user":
+            self.turns.pop()
+            self.tasks_used.pop()
+
+    def reset(self) -> None:
+        self.turns.clear()
+        self.tasks_used.clear()
+
+    def record(self) -> dict:
+        from mtsft.records import make_record
+
+        # the task the answers were tagged with (one task for the whole conversation, else unlabeled)
+        tasks_seen = set(self.tasks_used)
+        return make_record(self.messages(), source="mtsft chat",
+                           task=tasks_seen.pop() if len(tasks_seen) == 1 else None,
+                           meta={"model": self.loaded.name, "tag_mode": self.loaded.tag_mode,
+                                 "run": str(self.loaded.run) if self.loaded.run else None,
+                                 "temperature": self.temperature})
+
+    def save(self, path: str | Path) -> Path:
+        if not any(m["role"] == "assistant" for m in self.turns):
+            raise ValueError("nothing to save yet: the conversation has no answer")
+        path = Path(path).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(self.record(), ensure_ascii=False) + "\n")
+        return path
+
+
+def judge_task(messages: list[dict], answer: str, intended: str | None) -> dict:
+    """What task the answer performs: the crosstalk judge (prompt and output together) when it is there,
+    else the output-only recogniser."""
+    try:
+        from mtsft.eval.judge import judge
+    except ImportError:
+        from mtsft.eval.evaluate import looks_like
+
+        return {"task": looks_like(answer), "confidence": None, "crossed": None, "judge": "looks_like"}
+    v = judge(messages, answer, intended)
+    return {"task": v.performed_task, "confidence": round(v.confidence, 3), "crossed": v.crossed,
+            "asked": v.intended, "judge": "crosstalk", "reason": v.reason}
+
+
+def _judge_ready() -> bool:
+    try:
+        from mtsft.eval import judge
+    except ImportError:
+        return True
+    return getattr(judge, "_DEFAULT", None) is not None
+
+
+def command(session: ChatSession, line: str, say) -> bool:
+    """Run a /command; False means leave."""
+    name, _, arg = line.strip().partition(" ")
+    arg = arg.strip()
+    if name in ("/exit", "/quit"):
+        return False
+    if name == "/reset":
+        session.reset()
+        say("conversation cleared")
+    elif name == "/system":
+        session.system = arg or None
+        say(f"system prompt: {arg}" if arg else "system prompt cleared")
+    elif name == "/task":
+        if not arg:
+            say(f"task: {session.forced_task or 'auto'}; tasks: {', '.join(task_names())}")
+        elif arg in ("auto", "none", "off"):
+            session.forced_task = None
+            say("task: auto" + ("" if session.loaded.tag_mode != "none" else " (this model uses no task tags)"))
+        else:
+            try:
+                session.forced_task = check_task(arg)
+                mode = session.loaded.tag_mode if session.loaded.tag_mode != "none" else "system"
+                say(f"task: {arg} (tag mode {mode})")
+            except ValueError as e:
+                say(f"error: {e}")
+    elif name == "/save":
+        if not arg:
+            say("usage: /save FILE")
+        else:
+            try:
+                say(f"saved to {session.save(arg)}")
+            except (ValueError, OSError) as e:
+                say(f"error: {e}")
+    elif name in ("/help", "/?"):
+        say(HELP)
+    else:
+        say(f"unknown command {name}; commands: {HELP}")
+    return True
+
+
+def run_script(session: ChatSession, lines, out=sys.stdout, err=sys.stderr, show_task: bool = False) -> int:
+    """Non-terminal mode: one message a line, one JSON answer a line."""
+    for raw in lines:
+        line = raw.rstrip("\r\n")
+        if not line.strip():
+            continue
+        if line.startswith("/"):
+            if not command(session, line, lambda s: print(s, file=err, flush=True)):
+                return 0
+            continue
+        task, stream = session.stream(line)
+        for _ in stream:
+            pass
+        r = stream.result
+        session.commit(r.text)
+        row = {"answer": r.text, "finish_reason": r.finish_reason, "tokens": r.completion_tokens}
+        if task:
+            row["tag"] = task
+        if show_task:
+            row["performed"] = judge_task(session.messages()[:-1], r.text, session.forced_task)
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        out.flush()
+    return 0
+
+
+def run_terminal(session: ChatSession, console, show_task: bool = False) -> int:
+    console.print(f"[bold]mtsft chat[/] with {session.loaded.name} (task tags: {session.loaded.tag_mode}).  {HELP}",
+                  highlight=False)
+    while True:
+        try:
+            line = console.input("[bold green]you>[/] ")
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return 0
+        if not line.strip():
+            continue
+        if line.startswith("/"):
+            if not command(session, line, lambda s: console.print(f"[dim]{s}[/]", highlight=False)):
+                return 0
+            continue
+        task, stream = session.stream(line)
+        console.print("[bold cyan]model>[/] " + (f"[dim]\\[{task}][/] " if task else ""), end="")
+        try:
+            for piece in stream:
+                console.out(piece, end="", highlight=False)
+                console.file.flush()
+        except KeyboardInterrupt:
+            stream.close()
+            console.print("[dim] (stopped)[/]")
+        console.print()
+        r = stream.result
+        if r is None:
+            session.undo()
+            continue
+        session.commit(r.text)
+        if r.finish_reason == "length":
+            console.print(f"[dim](cut at {session.max_new_tokens} tokens)[/]")
+        if show_task:
+            if not _judge_ready():
+                console.print("[dim](training the crosstalk judge once; it takes a minute or two)[/]")
+            v = judge_task(session.messages()[:-1], r.text, session.forced_task)
+            conf = f" {v['confidence']:.2f}" if v.get("confidence") is not None else ""
+            crossed = " [red]crossed[/]" if v.get("crossed") else ""
+            console.print(f"[dim]performs: {v['task']}{conf}{crossed}[/]", highlight=False)
