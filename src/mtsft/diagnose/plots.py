@@ -54,6 +54,14 @@ def _err(score, ci):
     return [[max(0.0, score - ci[0])], [max(0.0, ci[1] - score)]] if ci else None
 
 
+def _rate_err(table: list[dict]) -> np.ndarray:
+    """Error bar lengths from each row's interval, never negative (an interval computed in floating point
+    can miss its own point by a rounding error, e.g. Wilson's lower bound at a rate of 0)."""
+    lo = [r["rate"] - r["ci"][0] if r["ci"] else 0.0 for r in table]
+    hi = [r["ci"][1] - r["rate"] if r["ci"] else 0.0 for r in table]
+    return np.maximum(0.0, np.array([lo, hi]))
+
+
 def scores_bars(table: list[dict], threshold_spread: float | None = None) -> str:
     """Per task: base and tuned score with 95% intervals."""
     cjk_font()
@@ -110,13 +118,11 @@ def rate_bars(table: list[dict], threshold: float, title: str, xlabel: str, stac
             vals = np.array([r.get("kinds", {}).get(kind, 0) / max(r["n"], 1) for r in table])
             ax.barh(y, vals, left=left, color=cmap(c % 10), label=kind)
             left += vals
-        ax.errorbar([r["rate"] for r in table], y, xerr=np.array([[r["rate"] - r["ci"][0] if r["ci"] else 0 for r in table],
-                                                                   [r["ci"][1] - r["rate"] if r["ci"] else 0 for r in table]]),
+        ax.errorbar([r["rate"] for r in table], y, xerr=_rate_err(table),
                     fmt="|", color="#333", lw=0.8, capsize=2, label="records with a violation, 95% CI")
     else:
         ax.barh(y, [r["rate"] for r in table], color=COLORS["tuned"],
-                xerr=np.array([[r["rate"] - r["ci"][0] if r["ci"] else 0 for r in table],
-                               [r["ci"][1] - r["rate"] if r["ci"] else 0 for r in table]]),
+                xerr=_rate_err(table),
                 error_kw={"ecolor": "#333", "capsize": 2, "lw": 0.8})
     ax.axvline(threshold, color=COLORS["threshold"], ls="--", lw=1, label=f"threshold {threshold:g}")
     ax.set_yticks(y, tasks)
