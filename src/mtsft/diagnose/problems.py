@@ -384,7 +384,9 @@ def forgetting(inputs: RunInputs, cfg: DiagnoseConfig) -> Finding:
         bs = np.array([float(b.get("score") or 0) for b, _ in pairs])
         ts = np.array([float(t.get("score") or 0) for _, t in pairs])
         if bs.mean() >= 0.05:
-            fn = lambda b, t: 1 - t.sum() / max(b.sum(), 1e-9)  # noqa: E731
+            # A resample can draw only base failures: floor the base mean at the gate (0.05) so the relative
+            # drop stays bounded instead of dividing by ~0.
+            fn = lambda b, t: 1 - t.sum() / max(b.sum(), 0.05 * len(b))  # noqa: E731
             value, ci = stats.paired_stat_ci(fn, [bs, ts], cfg.bootstrap, cfg.seed)
             label = ", ".join(sorted(t.replace("suite:", "") for t in which))
             where = label if len(which) <= 3 else f"{len(which)} general tasks"
