@@ -27,16 +27,12 @@ def tokenizer():
 def build_tiny_model(tokenizer, *, seed: int = 0, layers: int = 2, hidden: int = 64):
     """A 2-layer, hidden-64 Llama with the embedded tokenizer's vocabulary, random weights."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaForCausalLM
 
-    config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden,
-        num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
-        max_position_embeddings=2048, bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-        tie_word_embeddings=True)
+    from mtsft.model import tiny_config
+
     torch.manual_seed(seed)
-    return LlamaForCausalLM(config)
+    return LlamaForCausalLM(tiny_config(tokenizer, layers=layers, hidden=hidden))
 
 
 @pytest.fixture

@@ -12,16 +12,12 @@ def chatty_tiny(tokenizer, seed: int = 1):
     """The tests' tiny model with an untied random output head: the tied one repeats the prompt's last
     token (a newline, so every answer would strip to ""); this one writes varied words."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaForCausalLM
 
-    # the shape of conftest's build_tiny_model (not imported: `conftest` is ambiguous across test folders)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True)
+    from mtsft.model import tiny_config
+
     torch.manual_seed(0)
-    model = LlamaForCausalLM(config)
+    model = LlamaForCausalLM(tiny_config(tokenizer))
     torch.manual_seed(seed)
     model.lm_head.weight = torch.nn.Parameter(torch.randn_like(model.lm_head.weight))
     model.config.tie_word_embeddings = False

@@ -100,18 +100,25 @@ def _convert_builtin(target: Path, log) -> None:
     log(f"cached in {time.perf_counter() - start:.1f}s")
 
 
-def _build_tiny(target: Path, log) -> None:
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+def tiny_config(tokenizer, *, layers: int = 2, hidden: int = 64):
+    """The tiny random model's shape (2 layers, hidden 64) over `tokenizer`'s vocabulary: `--model tiny`
+    and the tests' own tiny models share it."""
+    from transformers import LlamaConfig
 
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(BUILTIN, log=log))
-    config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+    return LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True)
+
+
+def _build_tiny(target: Path, log) -> None:
+    import torch
+    from transformers import AutoTokenizer, LlamaForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(BUILTIN, log=log))
     torch.manual_seed(0)
-    model = LlamaForCausalLM(config)
+    model = LlamaForCausalLM(tiny_config(tokenizer))
     _save_atomically(target, model, tokenizer)
 
 
