@@ -48,4 +48,7 @@ CASES = [
     _v("reference sentence (zh)", BAJIE, "法国的首都是巴黎。"),
     _v("sentence around the answer (zh)", EINSTEIN, "相对论是由爱因斯坦提出的。"),
     _v("number with its unit", DAYS, "There are 366 days in a leap year."),
+    # found by trying fresh held-out draws after tuning (scored 0.67 before the opener was stripped)
+    _v("polite opener before the answer sentence", PARIS, "Sure! The capital of France is Paris."),
+    _v("polite opener before the answer sentence", BAJIE, "好的！法国的首都是巴黎。"),
 ]

@@ -27,6 +27,11 @@ _LEAD_IN = re.compile(
     r"|^\s*(?:(?:所以|因此|那么)[，,]?\s*)?(?:答案|回答|答|标签|类别|分类|情感|结果)\s*(?:应该|应当)?\s*(?:是|为|：|:)\s*",
     re.I)
 
+# A polite opener on its own ("Sure! Paris ...", "好的！北京……"): punctuation after it is required, so an
+# answer that merely starts with "yes" or "ok" as its content keeps it.
+_INTERJECTION = re.compile(r"^\s*(?:sure|ok(?:ay)?|of course|certainly|well|great question)\s*[,!.]\s+"
+                           r"|^\s*(?:好的|当然|没问题|当然可以)\s*[，,！!。]\s*", re.I)
+
 _HEDGE_SEP = re.compile(r"\s+or\s+|\s*(?:或者|或是|还是|或)\s*|\s*/\s*|\beither\s+", re.I)
 _LIST_SEP = re.compile(r"\s*[,;，；、\n。！？]\s*|(?<=[.!?])\s+")
 _WORDCH = r"(?:(?![\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])[^\W_])"
@@ -70,7 +75,7 @@ def strip_lead_in(text: str) -> str:
     """Answer lead-ins removed (repeatedly: "Sure! The answer is: X" -> "X")."""
     text = text.strip()
     for _ in range(3):
-        new = strip_quotes(_LEAD_IN.sub("", text, count=1).strip())
+        new = strip_quotes(_LEAD_IN.sub("", _INTERJECTION.sub("", text, count=1), count=1).strip())
         if new == text:
             break
         text = new
