@@ -203,3 +203,31 @@ def test_llm_backup_failure_keeps_the_model_verdict(trained):
     prompt, output = "Give me 4 names for a bakery, one per line.", "1. Golden Crust\n2. Morning Loaf\n3. Flour Power\n4. Bun"
     assert trained.judge(prompt, output, "brainstorming", backup=backup, backup_below=1.01) == \
         trained.judge(prompt, output, "brainstorming")
+
+
+# ---- outputs that perform no task ------------------------------------------------------------------
+
+
+def test_an_echo_or_a_loop_performs_no_task_and_is_not_crosstalk(trained):
+    from mtsft.eval.judge import NO_TASK
+
+    cases = [("请把下面的句子翻译成英文：\n汤姆因为工作现在在波士顿。", "汤姆因为工作现在在波士顿。", "translation"),
+             ("Clean up the wording of this for an official notice: the client hated the design, back to square one",
+              "The client hated the design, back to square one", "rewriting"),
+             ("随便给我3个让聊天持续下去的方法，每行一个。", "I'm going to make a new day " + "tomorrow " * 20, "brainstorming"),
+             ("Translate into Chinese:\nTom is in Boston on business.", "没有" * 24, "translation")]
+    for prompt, output, asked in cases:
+        v = trained.judge(prompt, output, intended=asked)
+        assert (v.performed_task, v.crossed) == (NO_TASK, False), (output, v)
+
+
+def test_a_quoted_answer_or_a_framed_restatement_is_still_read_by_the_model(trained):
+    from mtsft.eval.judge import NO_TASK
+
+    passage = "Last winter, Ivan Petrov travelled to Yangzhou by bus. The journey took 6 hours. He visited the bell tower."
+    v = trained.judge(f"When did Ivan Petrov travel to Yangzhou? The answer is in this text:\n{passage}", "Last winter",
+                      intended="reading_comprehension")
+    assert v.performed_task != NO_TASK
+    problem = "A class has 72 students and 1/4 of them walk to school. How many students do not walk?"
+    v = trained.judge(problem, "In short, a class has 72 students and 1/4 of them walk to school.", intended="math")
+    assert v.performed_task != NO_TASK

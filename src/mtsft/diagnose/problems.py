@@ -21,6 +21,7 @@ import numpy as np
 from mtsft.diagnose import stats
 from mtsft.diagnose.config import DiagnoseConfig
 from mtsft.diagnose.inputs import RunInputs
+from mtsft.eval.judge import NO_TASK
 
 PROBLEMS = ("uneven", "crosstalk", "format", "forgetting", "overfit")
 TITLES = {"uneven": "Uneven performance", "crosstalk": "Crosstalk", "format": "Format confusion",
@@ -239,7 +240,9 @@ def performed_tasks(rows: list[dict], cfg: DiagnoseConfig, judge=None, log=None)
         out = [(r["task"], False, "not a registry task: not judged") for r in rows]
         for i, v in zip(idx, verdicts):
             crossed = bool(v.crossed) and v.confidence >= cfg.crosstalk.min_confidence
-            out[i] = (v.performed_task if crossed else rows[i]["task"], crossed,
+            # an output that performs no task (an echo, a loop) shows as such in the matrix, uncrossed
+            shown = v.performed_task if crossed or v.performed_task == NO_TASK else rows[i]["task"]
+            out[i] = (shown, crossed,
                       getattr(v, "reason", "") + f" (p={v.confidence:.2f})")
         return out, "judge"
     out = []

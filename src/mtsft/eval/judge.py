@@ -44,6 +44,10 @@ from mtsft import tasks
 from mtsft.text import detect_lang
 
 JUDGE_VERSION = 1
+# An output that performs no task at all (an echo of the prompt, a degenerate loop) is a failure of the
+# asked task, not crosstalk: the judge says so before its model reads it (found on hand-labelled real
+# outputs of the embedded model, where such outputs were read as summaries or translations).
+NO_TASK = "none"
 
 # ---- the verdict ---------------------------------------------------------------------------------
 
@@ -182,6 +186,23 @@ def _grams(text: str, n: int) -> set[str]:
 
 def _containment(a: set, b: set) -> float:
     return len(a & b) / len(a) if a else 0.0
+
+
+def no_task_reason(instruction: str, material: str, output: str) -> str | None:
+    """Why `output` performs no task, or None: a degenerate loop (few distinct words or characters
+    repeated), or an echo (all but a few of the output's character trigrams are in the prompt, and it
+    reproduces most of the material or the whole request; a framing phrase such as "In short," makes
+    it a restatement, which the model judges). Short quoted spans (a label, an entity, the
+    sentence holding an answer) are answers, not echoes, so the echo must cover the material."""
+    units = _units(output)
+    if len(units) >= 8 and len(set(units)) / len(units) < 0.3:
+        return "degenerate repetition"
+    said = _grams(output, 3)
+    if len(_norm(output)) < 6 or _containment(said, _grams(instruction + "\n" + material, 3)) < 0.97:
+        return None
+    if any(_containment(_grams(whole, 3), said) >= 0.8 for whole in (material, instruction) if _norm(whole)):
+        return "echoes the prompt"
+    return None
 
 
 def _strip_fence(text: str) -> str:
@@ -797,6 +818,11 @@ class CrosstalkJudge:
         classes = [str(c) for c in self._model.classes_]
         verdicts = []
         for k in range(len(items)):
+            why_none = no_task_reason(parsed[k][0], parsed[k][2], items[k][1])
+            if why_none:
+                verdicts.append(Verdict(performed_task=NO_TASK, confidence=1.0, crossed=False,
+                                        reason=f"performs no task: {why_none}", intended=asked[k]))
+                continue
             j = int(np.argmax(probs[k]))
             performed = classes[j]
             p = {c: float(probs[k][i]) for i, c in enumerate(classes)}
@@ -960,5 +986,5 @@ def judge_many(items, intended: list[str | None] | None = None, **kwargs) -> lis
     return default_judge().judge_many(items, intended, **kwargs)
 
 
-__all__ = ["Verdict", "CrosstalkJudge", "LLMBackup", "judge", "judge_many", "default_judge", "make_pairs", "read_prompt",
+__all__ = ["NO_TASK", "no_task_reason", "Verdict", "CrosstalkJudge", "LLMBackup", "judge", "judge_many", "default_judge", "make_pairs", "read_prompt",
            "material_of", "pair_features", "JUDGE_VERSION"]
