@@ -1,16 +1,29 @@
-"""Curation speed and memory: 200,000 vs 1,000,000 synth records, end to end (`curate_files`: read,
-every round, write kept/rejected/review/manifest/report).
+"""Curation speed and memory on inputs that look like real data, every round on, end to end
+(`curate_files`: read, every round, write kept/rejected/review/manifest/report).
 
-    .venv/bin/python bench/bench_curate.py                 # 200k and 1M (long: run it rarely)
-    .venv/bin/python bench/bench_curate.py --sizes 20000 100000
+    .venv/bin/python bench/bench_curate.py                      # 200k and 1M (long: run it alone, rarely)
+    .venv/bin/python bench/bench_curate.py --sizes 20000        # a quick look
+    PYTHONPATH=/tmp/old/src .venv/bin/python bench/bench_curate.py --sizes 200000 --tag before
+                                                                # the same bench against older code
 
-Inputs: `synth_records(BASE)` (messy, with injected defects) replicated to each size. Generating a million
-records with the task generators takes longer than curating them, so replica k of a record gets a random
-tag appended to its prompt, half as long as the record, seeded by (content, k): replicas are distinct
-records (Jaccard to each other < 0.7, so dedup does not fold them back), while duplicates injected in the
-base stay duplicates within a replica. Every size is the same mix, so the time ratio measures scaling.
-Each size runs in its own process; peak memory is that process's max RSS. Token lengths use the
-chars-per-token estimate (the default; the report says so).
+The input (cached under --work, keyed by size, seed and this file's INPUT_VERSION):
+- 2.5% real records (`../shared/datasets`, imported with bench/real_sets.py; a fixed share at every size,
+  drawn without repeats: 26,949 real records cover 1M);
+- the rest synth records (`synth_records`) from many seeds, 10,000 per seed, each chunk with the synth
+  defect mix (duplicates, conflicts, empty/truncated/wrong-language answers, mislabels, refusals, chatty
+  code) injected at the same rates. Synth content runs out across seeds (the templates and content
+  tables are finite), so a clean record whose conversation an earlier seed already produced is skipped:
+  no record is a copy, and no noise tag makes one look new. The input's own exact-duplicate rate (the
+  injected ones) is measured and printed;
+- half of all records lose their `task` (unlabeled: the classifier must label them).
+
+Every round is on: classification, quality with every task's verifier and no probe cap (code answers run
+their unit tests in the sandbox, in the curation's worker processes where the code has them), conflicts,
+exact and near dedup, balance, validate. Token counts come from the embedded model's fast tokenizer.
+Code execution costs tens of milliseconds per record, so it is also run without it (`--modes`), and both
+rates are printed. Each run is its own process; peak memory is the highest summed RSS of that process and
+its workers, sampled every 0.2 s. The code under test is whatever `mtsft` imports (PYTHONPATH decides);
+options the older code lacks (`workers`, `quality.run_code`) are detected and left out.
 """
 
 from __future__ import annotations
@@ -19,83 +32,227 @@ import argparse
 import hashlib
 import json
 import random
-import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-from results import save_result
+from results import DATASETS, save_result
 
-BASE = 50_000
-TAG_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789天地人山水火木金土日月风云雨雪花草鸟鱼"
-
-
-def replicate(base: list[dict], n: int, out: Path) -> None:
-    """Write n records: base records with replica tags (replica 0 is the base itself)."""
-    with open(out, "w", encoding="utf-8") as f:
-        for i in range(n):
-            k, rec = divmod(i, len(base))
-            r = json.loads(json.dumps(base[rec]))
-            r["id"] = f"{r['id']}-r{k}"
-            if k:
-                body = "".join(m["content"] for m in r["messages"])
-                rng = random.Random(hashlib.sha1(f"{k}:{body}".encode()).hexdigest())
-                tag = "".join(rng.choice(TAG_ALPHABET) for _ in range(max(12, len(body) // 2)))
-                first_user = next(m for m in r["messages"] if m["role"] == "user")
-                first_user["content"] += f"\n[{tag}]"
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+INPUT_VERSION = 1
+REAL_SHARE = 0.025
+CHUNK = 10_000
+UNLABELED_SHARE = 0.5
+ADDED_DEFECTS = ("exact_duplicate", "near_duplicate", "conflict")
 
 
-def run_one(path: str, out_dir: str) -> None:
-    """Child process: curate one file, print a JSON line with seconds and peak RSS."""
+# ---- the input -----------------------------------------------------------------------------------
+
+def real_pool(seed: int) -> list[dict]:
+    """The real sets, shuffled once by `seed` (relative path: the data sits beside the repository)."""
+    from real_sets import import_real_sets
+
+    records = import_real_sets(DATASETS).kept
+    random.Random(f"real-{seed}").shuffle(records)
+    return records
+
+
+def _key(record: dict) -> bytes:
+    text = "\n".join(f"{m['role']}: {m['content']}" for m in record["messages"])
+    return hashlib.sha1(" ".join(text.split()).lower().encode()).digest()
+
+
+def _unlabel(record: dict, rng: random.Random) -> dict:
+    if rng.random() < UNLABELED_SHARE:
+        record.pop("task", None)
+    return record
+
+
+def build_input(n: int, seed: int, path: Path) -> dict:
+    """Write n records to `path` (chunk by chunk, so a million never sit in memory); return its stats."""
+    from mtsft.tasks.synth import synth_records
+
+    real = real_pool(seed)
+    n_real = int(round(n * REAL_SHARE))
+    if n_real > len(real):
+        raise ValueError(f"{n:,} records need {n_real:,} real ones; {DATASETS} holds {len(real):,}")
+    seen: set[bytes] = set()
+    stats = {"records": 0, "real": n_real, "unlabeled": 0, "skipped_cross_seed_copies": 0, "exact_duplicates": 0,
+             "defects": {}, "seeds": 0}
+    rng = random.Random(f"unlabel-{seed}")
+    real_left = real[:n_real]
+    with open(path.with_suffix(".tmp"), "w", encoding="utf-8") as f:
+        chunk_seed = seed * 100_000
+        while stats["records"] < n:
+            want = min(CHUNK, n - stats["records"])
+            n_real_here = min(len(real_left), int(round(want * REAL_SHARE)) if stats["records"] + want < n else len(real_left))
+            rows, real_left = real_left[:n_real_here], real_left[n_real_here:]
+            for r in synth_records(CHUNK, seed=chunk_seed):
+                defect = r.get("meta", {}).get("defect")
+                k = _key(r)
+                if k in seen:
+                    if defect not in ADDED_DEFECTS:  # an earlier seed's clean record again: not a new record
+                        stats["skipped_cross_seed_copies"] += 1
+                        continue
+                    stats["exact_duplicates"] += 1
+                seen.add(k)
+                if defect:
+                    stats["defects"][defect] = stats["defects"].get(defect, 0) + 1
+                rows.append(r)
+                if len(rows) >= want:
+                    break
+            chunk_seed += 1
+            stats["seeds"] += 1
+            random.Random(f"order-{chunk_seed}").shuffle(rows)
+            for r in rows:
+                _unlabel(r, rng)
+                stats["unlabeled"] += "task" not in r
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            stats["records"] += len(rows)
+    path.with_suffix(".tmp").rename(path)
+    stats["exact_duplicate_rate"] = round(stats["exact_duplicates"] / max(stats["records"], 1), 4)
+    return stats
+
+
+def cached_input(n: int, seed: int, work: Path) -> tuple[Path, dict]:
+    path = work / f"in-{n}-seed{seed}-v{INPUT_VERSION}.jsonl"
+    meta = path.with_suffix(".stats.json")
+    if not (path.exists() and meta.exists()):
+        start = time.perf_counter()
+        stats = build_input(n, seed, path)
+        stats["build_seconds"] = round(time.perf_counter() - start, 1)
+        meta.write_text(json.dumps(stats, indent=1))
+    return path, json.loads(meta.read_text())
+
+
+# ---- one run, in its own process -------------------------------------------------------------------
+
+class PeakRSS:
+    """Highest summed RSS of this process and its children (the worker pool), sampled on a thread."""
+
+    def __init__(self, every: float = 0.2):
+        import psutil
+
+        self.proc, self.every, self.peak, self._stop = psutil.Process(), every, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> int:
+        total = self.proc.memory_info().rss
+        for child in self.proc.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except Exception:  # a worker that ended between listing and reading
+                pass
+        return total
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._sample())
+            self._stop.wait(self.every)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._sample())
+
+
+def bench_config(run_code: bool, workers: int | None):
+    """Every round on, the verifier uncapped; new options only where the code under test has them."""
+    from mtsft.data.config import CurateConfig, QualityConfig
+
+    quality = {"verifier_budget_ms": 1e9}  # no probe cap: every record meets its verifier
+    if "run_code" in QualityConfig.model_fields:
+        quality["run_code"] = run_code
+    elif not run_code:
+        quality["verifier_budget_ms"] = 2.0  # older code: the probe cap skips code after 20 records
+    cfg = {"tokenizer": "builtin", "progress": False, "quality": quality}
+    if workers is not None and "workers" in CurateConfig.model_fields:
+        cfg["workers"] = workers
+    return CurateConfig.model_validate(cfg)
+
+
+def run_one(path: str, out_dir: str, run_code: bool, workers: int | None) -> None:
+    """Child process: curate one file, print a JSON line with seconds, rounds and peak RSS."""
     from mtsft.data.classify import load_classifier
-    from mtsft.data.config import CurateConfig
     from mtsft.data.curate import curate_files
+    from mtsft.model import load_tokenizer
 
     load_classifier()  # trained once and cached: not part of the per-record cost
-    start = time.perf_counter()
-    result = curate_files([path], CurateConfig(), out_dir, log=lambda m: print(m, file=sys.stderr))
-    seconds = time.perf_counter() - start
-    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    print(json.dumps({"inputs": result.inputs, "seconds": round(seconds, 1), "peak_gb": round(peak_gb, 2),
-                      "rounds": {r["name"]: r["seconds"] for r in result.rounds}}))
+    load_tokenizer("builtin")  # the model cache built once: not part of the per-record cost
+    cfg = bench_config(run_code, workers)
+    with PeakRSS() as mem:
+        start = time.perf_counter()
+        result = curate_files([path], cfg, out_dir, log=lambda m: print(m, file=sys.stderr))
+        seconds = time.perf_counter() - start
+    rounds = {r["name"]: r["seconds"] for r in result.rounds}
+    dedup = next((r.get("notes", {}) for r in result.rounds if r["name"] == "dedup"), {})
+    print(json.dumps({"inputs": result.inputs, "seconds": round(seconds, 1), "peak_gb": round(mem.peak / 1024**3, 2),
+                      "rounds": rounds, "kept": len(result.kept) - result.upsampled, "rejected": len(result.rejected),
+                      "exact_duplicates_found": dedup.get("exact_duplicates"),
+                      "near_duplicates_found": dedup.get("near_duplicates"),
+                      "workers": getattr(cfg, "workers", None), "run_code": run_code}))
+
+
+def _print_run(n: int, mode: str, r: dict) -> None:
+    per_round = "  ".join(f"{k} {n / max(v, 1e-3):,.0f}/s ({v:.1f}s)" for k, v in r["rounds"].items())
+    print(f"{n:>9,} records, code execution {mode:>3}: {r['seconds']:>7.1f}s  {n / r['seconds']:>7,.0f} records/s "
+          f"end to end  peak {r['peak_gb']:.2f} GB\n          per round: {per_round}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[200_000, 1_000_000])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--modes", nargs="+", choices=["on", "off"], default=["on", "off"],
+                        help="code execution on (the honest figure) and off (what the rest of curation costs)")
+    parser.add_argument("--workers", type=int, default=None, help="curation workers (default: the config's)")
+    parser.add_argument("--tag", default="", help="suffix for the result file (e.g. before)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "mtsft-bench-curate")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return run_one(*args.child)
+        path, out, mode, workers = args.child
+        return run_one(path, out, mode == "on", None if workers == "-" else int(workers))
 
-    from mtsft.tasks.synth import synth_records
+    import mtsft
 
+    code_under_test = str(Path(mtsft.__file__).resolve().parents[1])
+    print(f"code under test: {code_under_test}")
     args.work.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    base = synth_records(min(BASE, min(args.sizes)), seed=0)
-    print(f"base: {len(base):,} synth records in {time.perf_counter() - start:.0f}s")
     results = {}
     for n in args.sizes:
-        path = args.work / f"in-{n}.jsonl"
-        if not path.exists():
-            replicate(base, n, path)
-        proc = subprocess.run([sys.executable, __file__, "--child", str(path), str(args.work / f"out-{n}")],
-                              stdout=subprocess.PIPE, text=True, check=True)
-        results[n] = json.loads(proc.stdout.strip().splitlines()[-1])
-        r = results[n]
-        print(f"{n:>9,} records: {r['seconds']:>7.1f}s  {n / r['seconds']:>8,.0f} records/s  "
-              f"peak {r['peak_gb']:.2f} GB  rounds {r['rounds']}")
+        path, stats = cached_input(n, args.seed, args.work)
+        print(f"input {n:,}: {stats['real']:,} real + {n - stats['real']:,} synth from {stats['seeds']} seeds, "
+              f"{stats['unlabeled']:,} unlabeled, own exact-duplicate rate {stats['exact_duplicate_rate']:.1%} "
+              f"(injected; {stats['skipped_cross_seed_copies']:,} cross-seed copies skipped while building), "
+              f"defects {stats['defects']}", flush=True)
+        results[n] = {"input": stats}
+        for mode in args.modes:
+            out = args.work / f"out-{n}-{mode}{'-' + args.tag if args.tag else ''}"
+            proc = subprocess.run([sys.executable, __file__, "--child", str(path), str(out), mode,
+                                   "-" if args.workers is None else str(args.workers)],
+                                  stdout=subprocess.PIPE, text=True, check=True)
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            r["records_per_s"] = round(n / r["seconds"])
+            results[n][f"code_{mode}"] = r
+            _print_run(n, mode, r)
     sizes = sorted(results)
     if len(sizes) >= 2:
         small, big = sizes[0], sizes[-1]
-        ratio = results[big]["seconds"] / results[small]["seconds"]
-        print(f"time ratio {big:,} / {small:,} records = {ratio:.2f} (linear would be {big / small:.1f}; "
-              f"the target is at most 6 for 1M / 200k)")
-    save_result("curate_throughput", {str(n): {**r, "records_per_s": round(n / r["seconds"])} for n, r in results.items()})
+        for mode in args.modes:
+            ratio = results[big][f"code_{mode}"]["seconds"] / results[small][f"code_{mode}"]["seconds"]
+            results[f"ratio_{mode}"] = round(ratio, 2)
+            print(f"code execution {mode}: time ratio {big:,} / {small:,} records = {ratio:.2f} "
+                  f"(linear {big / small:.1f}; the target is at most 6 for 1M / 200k)")
+    results["code_under_test"] = code_under_test
+    save_result("curate_throughput" + (f"_{args.tag}" if args.tag else ""),
+                {str(k): v for k, v in results.items()})
 
 
 if __name__ == "__main__":

@@ -35,7 +35,9 @@ class QualityConfig(StrictConfig):
     check_format: bool = True
     check_truncation: bool = True
     min_score: float = Field(0.0, ge=0, le=1)  # records scoring below this are dropped even without a hard failure
-    verifier_budget_ms: float = Field(2.0, ge=0)  # the task's verifier joins the score while it costs less per record
+    verifier_budget_ms: float | None = Field(None, ge=0)  # None: every record's verifier runs; a number: a task's
+                                       # verifier stops once it costs more per record (timing decides: not reproducible)
+    run_code: bool = True              # verifiers that execute code (unit tests in the sandbox) run, in a worker pool
 
 
 class DedupConfig(StrictConfig):
@@ -86,6 +88,8 @@ class ValidateConfig(StrictConfig):
 
 class CurateConfig(StrictConfig):
     seed: int = Field(0, ge=0)
+    workers: int | None = Field(None, ge=1)  # processes for per-record rounds; None: every core this process may use.
+                                       # The result is the same whatever the count (fixed chunks, input order kept)
     tokenizer: str | None = None       # model spec for token lengths; None = chars-per-token estimate
     model: str | None = None           # model spec for model-based difficulty (answer loss); None = heuristics only
     progress: bool = True

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
+from mtsft.data import verify
 from mtsft.data.common import RoundResult, curate_meta, progress, reject, task_of
 from mtsft.data.config import ConflictsConfig, DedupConfig
 from mtsft.data.dedup import record_signatures
@@ -77,17 +78,8 @@ class _Decisions:
         self.action[i] = (kind, policy, detail)
 
 
-def _has_reference(record: dict) -> bool:
-    return record.get("reference") not in (None, "", [], {})
-
-
 def _score(task, answer: str, record: dict) -> float | None:
-    if task is None or not _has_reference(record):
-        return None
-    try:
-        return float(task.score(answer, record))
-    except Exception:  # a reference this scorer cannot read: no evidence
-        return None
+    return verify.score(task, answer, record)  # memoised: the quality round already scored most own answers
 
 
 def answers_agree(a: dict, b: dict, task) -> bool:
@@ -116,6 +108,41 @@ def check_label_mismatch(records, cfg: ConflictsConfig, relabel_ratio: float, de
         if (meta.get("task_method") == "label" and guess and guess != r.get("task") and label_conf is not None
                 and conf >= relabel_ratio * max(label_conf, 1e-6)):
             dec.set(i, "label_mismatch", cfg.label_mismatch, label=r.get("task"), predicted=guess, confidence=conf)
+
+
+def _answer_groups(records, groups) -> list[list[int]]:
+    """Members of each group with two or more different answers, after the cross-label vote."""
+    by_group = defaultdict(list)
+    for i, g in enumerate(groups):
+        by_group[g].append(i)
+    out = []
+    for members in by_group.values():
+        labels = Counter(task_of(records[i]) for i in members)
+        if len(members) < 2:
+            continue
+        if len(labels) > 1:
+            majority = max(labels, key=lambda t: (labels[t], -min(i for i in members if task_of(records[i]) == t)))
+            members = [i for i in members if task_of(records[i]) == majority]
+        if len(members) >= 2 and len({normalize(response(records[i])) for i in members}) >= 2:
+            out.append(members)
+    return out
+
+
+def prefetch_scores(records, groups, registry, workers: int) -> None:
+    """Run the verifiers `_check_answers` will ask for, batched (code ones in a pool): every member's own
+    score, then each group's best answer against every other member's reference and back."""
+    answer_groups = _answer_groups(records, groups)
+
+    def triple(i, j):  # record i's answer under record j's reference
+        return registry.get(task_of(records[j])), response(records[i]), records[j]
+
+    verify.score_many([triple(i, i) for m in answer_groups for i in m], workers)
+    cross = []
+    for members in answer_groups:
+        own = {i: _score(registry.get(task_of(records[i])), response(records[i]), records[i]) for i in members}
+        best = min(members, key=lambda i: _rank(records, i, own))
+        cross += [t for i in members if i != best for t in (triple(best, i), triple(i, best))]
+    verify.score_many(cross, workers)
 
 
 def check_groups(records, groups, cfg: ConflictsConfig, registry, dec: _Decisions):
@@ -175,11 +202,13 @@ def check_answer_shape(records, cfg: ConflictsConfig, registry, dec: _Decisions,
 
 
 def conflicts_round(records: list[dict], cfg: ConflictsConfig, relabel_ratio: float = 5.0,
-                    show: bool = True) -> RoundResult:
+                    show: bool = True, workers: int = 1) -> RoundResult:
     registry = _registry()
     dec = _Decisions()
     check_label_mismatch(records, cfg, relabel_ratio, dec)
-    check_groups(records, prompt_groups(records, cfg.near_threshold), cfg, registry, dec)
+    groups = prompt_groups(records, cfg.near_threshold)
+    prefetch_scores(records, groups, registry, workers)
+    check_groups(records, groups, cfg, registry, dec)
     check_answer_shape(records, cfg, registry, dec, show)
     kept, rejected, review = [], [], []
     relabelled = 0

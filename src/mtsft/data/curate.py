@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mtsft.data.balance import balance_round
-from mtsft.data.classify import classify_round
+from mtsft.data import verify
+from mtsft.data.classify import classify_round, load_classifier
 from mtsft.data.common import (RoundResult, curate_meta, length_method, reject, task_counts, task_of,
                                token_lengths)
-from mtsft.data.config import CurateConfig
+from mtsft.data.config import ClassifyConfig, CurateConfig
 from mtsft.data.conflicts import conflicts_round
 from mtsft.data.dedup import dedup_round
 from mtsft.data.difficulty import difficulty_round
@@ -33,6 +34,7 @@ from mtsft.data.quality import quality_round
 from mtsft.data.report import write_report
 from mtsft.data.validate import Check, as_dicts, failed, validate_round
 from mtsft.data.inputs import read_inputs
+from mtsft.data.parallel import default_workers, map_chunks
 from mtsft.records import MANIFEST, TMP_MARK, clear_stale_tmp, content_id, conversation_text, write_json_atomic, write_jsonl
 
 
@@ -104,6 +106,43 @@ def _difficulty_by_task(records: list[dict]) -> dict[str, list[float]]:
     return out
 
 
+# ---- classification as a batch function (the local pool and Ray's map_batches call it) ---------------
+
+def classify_batch(records: list[dict], cfg: ClassifyConfig) -> list[tuple]:
+    """Classify a batch (worker side) and return what changed per record: (task, meta.curate, rejection,
+    sent to review). The classifier is row by row, so any split of the records gives the same labels."""
+    res = classify_round(records, cfg, show=False, classifier=None)
+    review = {id(r) for r in res.review}
+    return [(r.get("task"), r["meta"].get("curate"), r["meta"].get("rejected"), id(r) in review) for r in records]
+
+
+def apply_classify(records: list[dict], outcomes: list[tuple], cfg: ClassifyConfig) -> RoundResult:
+    """Write the workers' outcomes onto the parent's records; the round's result as `classify_round` gives it."""
+    kept, rejected, review = [], [], []
+    notes = {"trusted_labels": 0, "classified": 0, "uncertain": 0}
+    for r, (task, meta, rejection, to_review) in zip(records, outcomes):
+        if r.get("task") != task or "task" not in r:
+            r["task"] = task
+        r.setdefault("meta", {})["curate"] = meta
+        method = meta.get("task_method")
+        notes["trusted_labels" if method == "label" else "uncertain" if "task_guess" in meta else "classified"] += 1
+        if rejection is None:
+            kept.append(r)
+            continue
+        r["meta"]["rejected"] = rejection
+        rejected.append(r)
+        if to_review:
+            review.append(r)
+    return RoundResult(kept, rejected, review=review, notes=notes)
+
+
+def classify_parallel(records: list[dict], cfg: ClassifyConfig, show: bool, workers: int) -> RoundResult:
+    if workers <= 1:
+        return classify_round(records, cfg, show)
+    load_classifier(cfg.train_per_task_lang)  # loaded once here; forked workers share it
+    return apply_classify(records, map_chunks(classify_batch, records, (cfg,), workers), cfg)
+
+
 def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer=None,
            eval_records: list[dict] | None = None, log=print, copy: bool = True) -> CurationResult:
     """Run every round. `copy=False` lets the rounds annotate the given records in place (saves a dict
@@ -131,10 +170,12 @@ def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer
                 + (f"  +{len(res.added):,} copies" if res.added else "") + f"  ({time.perf_counter() - start:.1f}s)")
         return res
 
-    classified = run("classify", lambda rs: classify_round(rs, cfg.classify, show))
+    workers = cfg.workers or default_workers()
+    verify.clear()
+    classified = run("classify", lambda rs: classify_parallel(rs, cfg.classify, show, workers))
     before = task_counts(classified.kept + classified.rejected)
-    run("quality", lambda rs: quality_round(rs, cfg.quality, tokenizer, show))
-    run("conflicts", lambda rs: conflicts_round(rs, cfg.conflicts, cfg.classify.relabel_ratio, show))
+    run("quality", lambda rs: quality_round(rs, cfg.quality, tokenizer, show, workers))
+    run("conflicts", lambda rs: conflicts_round(rs, cfg.conflicts, cfg.classify.relabel_ratio, show, workers))
     run("dedup", lambda rs: dedup_round(rs, cfg.dedup, eval_records, show))
     difficulty_round(current, cfg.model, show)
     difficulty_before = _difficulty_by_task(current)

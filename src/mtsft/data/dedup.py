@@ -25,9 +25,19 @@ def conversation_key(record: dict) -> str:
     return normalize("\n".join(f"{m['role']}: {m['content']}" for m in record["messages"]))
 
 
+def blemishes(record: dict) -> int:
+    """Visible flaws a copy can have and its twin not: turns padded with leading or trailing whitespace
+    (normalisation makes them equal, so they land in one group), and conflict flags a kept record carries."""
+    padded = sum(1 for m in record.get("messages") or () if m["content"] != m["content"].strip())
+    meta = curate_meta(record)
+    return padded + len(meta.get("conflicts", ())) + ("relabelled_from" in meta)
+
+
 def rank_key(record: dict, index: int) -> tuple:
-    """Best first: highest quality score, then the earliest in the input (deterministic)."""
-    return (-curate_meta(record).get("quality", 0.5), index)
+    """Cleanest first: fewest blemishes, then the highest quality score (the verifier's included), then the
+    earliest in the input (deterministic). Quality alone would keep a padded copy whose extra characters
+    happen to bring its length nearer the task's median."""
+    return (blemishes(record), -curate_meta(record).get("quality", 0.5), index)
 
 
 def keep_best_per_group(records: list[dict], labels, reason: str, extra=None) -> tuple[list[dict], list[dict]]:

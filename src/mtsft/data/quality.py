@@ -21,8 +21,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from mtsft.data.common import LazyTexts, RoundResult, curate_meta, progress, reject, task_of, token_lengths
+from mtsft.data.common import LazyTexts, RoundResult, curate_meta, reject, task_of, token_lengths
+from mtsft.data import verify
 from mtsft.data.config import QualityConfig
+from mtsft.data.parallel import map_chunks
 from mtsft.records import RecordError, conversation_text, prompt, response, validate_messages
 from mtsft.text import cjk_ratio, has_control_chars
 
@@ -153,20 +155,16 @@ def _registry_task(name: str):
 
 def verifier_score(task, record: dict) -> float | None:
     """The task's own score of the record's answer against its reference (None without a reference)."""
-    if task is None or record.get("reference") in (None, "", [], {}):
-        return None
-    try:
-        return float(task.score(response(record), record))
-    except Exception:  # a reference in a shape the scorer does not expect: no evidence either way
-        return None
+    return verify.score_now(task, response(record), record)
 
 
 class VerifierBudget:
-    """Calls each task's verifier while it stays cheap: a task whose score costs more than `budget_ms`
-    per record on average (running unit tests, say) is scored on its first records only, so a million
-    records never wait on a sandbox. Which tasks were cut is reported."""
+    """Calls each task's verifier while it stays cheap (`quality.verifier_budget_ms` set): a task whose
+    score costs more than `budget_ms` per record on average is scored on its first records of each chunk
+    only. Timing decides, so a run with a budget may differ from the next; the default (no budget) scores
+    every record. Which tasks were cut is reported."""
 
-    def __init__(self, budget_ms: float, probe: int = 20):
+    def __init__(self, budget_ms: float | None, probe: int = 20):
         self.budget_ms, self.probe = budget_ms, probe
         self.spent: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
@@ -175,10 +173,12 @@ class VerifierBudget:
         return sorted(t for t in self.calls if self._over(t))
 
     def _over(self, name: str) -> bool:
+        if self.budget_ms is None:
+            return False
         return self.calls[name] >= self.probe and 1000 * self.spent[name] / self.calls[name] > self.budget_ms
 
     def score(self, name: str, task, record: dict) -> float | None:
-        if self.budget_ms <= 0 or self._over(name):
+        if (self.budget_ms is not None and self.budget_ms <= 0) or self._over(name):
             return None
         start = time.perf_counter()
         value = verifier_score(task, record)
@@ -187,39 +187,82 @@ class VerifierBudget:
         return value
 
 
-def quality_round(records: list[dict], cfg: QualityConfig, tokenizer=None, show: bool = True) -> RoundResult:
-    valid, rejected = [], []
-    for r in records:
+def record_checks(records: list[dict], cfg: QualityConfig, tokenizer=None) -> list[dict]:
+    """The per-record half of the round, for a batch (the local pool and Ray's map_batches call it): per
+    record either {"reject": reason, "detail": {...}} or its facts (tokens, answer length, repetition,
+    verifier score; "pending" when the verifier runs code, which `quality_round` batches apart)."""
+    out: list[dict | None] = [None] * len(records)
+    valid = []
+    for i, r in enumerate(records):
         try:
             validate_messages(r.get("messages"))  # raises on a broken record; the record keeps its own list
-            valid.append(r)
+            valid.append(i)
         except RecordError as e:
-            rejected.append(reject(r, ROUND, "empty" if "empty" in str(e) else "invalid_record", detail=str(e)))
-    lengths = token_lengths(LazyTexts(valid, conversation_text), tokenizer, show=show)
+            out[i] = {"reject": "empty" if "empty" in str(e) else "invalid_record", "detail": {"detail": str(e)},
+                      "invalid": True}
+    lengths = token_lengths(LazyTexts([records[i] for i in valid], conversation_text), tokenizer)
     profiles = task_profiles()
-    task_objs = {t: _registry_task(t) for t in {task_of(r) for r in valid}}
-    answer_len = np.fromiter((len(response(r)) for r in valid), dtype=np.float64, count=len(valid))
-    median_len = _median_by_task(valid, answer_len)
-    kept = []
+    task_objs = {t: _registry_task(t) for t in {task_of(records[i]) for i in valid}}
     budget = VerifierBudget(cfg.verifier_budget_ms)
-    for i, r in enumerate(progress(valid, "quality", show)):
-        name = task_of(r)
+    for i, n in zip(valid, lengths):
+        out[i] = _facts(records[i], int(n), cfg, profiles, task_objs, budget)
+    if budget.skipped():
+        out[valid[0]]["verifier_skipped"] = budget.skipped()  # carried to the round's notes
+    return out
+
+
+def _facts(r: dict, tokens: int, cfg: QualityConfig, profiles: dict, task_objs: dict, budget: VerifierBudget) -> dict:
+    name = task_of(r)
+    answer = response(r)
+    facts = {"tokens": tokens, "answer_len": len(answer)}
+    if tokens > cfg.max_tokens:
+        return {**facts, "reject": "too_long", "detail": {"tokens": tokens, "max_tokens": cfg.max_tokens}}
+    task = task_objs[name]
+    failure = hard_failure(r, cfg, profiles.get(name, TaskProfile()), task)
+    if failure:
+        return {**facts, "reject": failure, "detail": {}}
+    facts["repetition"] = repetition_share(answer)
+    if verify.runs_code(task):
+        facts["pending"] = cfg.run_code and verify.has_reference(r)
+        facts["verified"] = None
+    else:
+        facts["verified"] = budget.score(name, task, r)
+    return facts
+
+
+def quality_round(records: list[dict], cfg: QualityConfig, tokenizer=None, show: bool = True,
+                  workers: int = 1) -> RoundResult:
+    task_profiles()  # learned once here, before any worker forks
+    facts = map_chunks(record_checks, records, (cfg, tokenizer), workers)
+    _run_pending_code(records, facts, workers)
+    valid = [i for i, f in enumerate(facts) if not f.get("invalid")]
+    median_len = _median_by_task([records[i] for i in valid], np.array([facts[i]["answer_len"] for i in valid], dtype=np.float64))
+    rejected = [reject(records[i], ROUND, f["reject"], **f["detail"]) for i, f in enumerate(facts) if f.get("invalid")]
+    kept, skipped = [], set()
+    for i in valid:
+        r, f = records[i], facts[i]
+        skipped.update(f.get("verifier_skipped", ()))
         meta = curate_meta(r)
-        meta["tokens"] = int(lengths[i])
-        if lengths[i] > cfg.max_tokens:
-            rejected.append(reject(r, ROUND, "too_long", tokens=int(lengths[i]), max_tokens=cfg.max_tokens))
+        meta["tokens"] = f["tokens"]
+        if "reject" in f:
+            rejected.append(reject(r, ROUND, f["reject"], **f["detail"]))
             continue
-        failure = hard_failure(r, cfg, profiles.get(name, TaskProfile()), task_objs[name])
-        if failure:
-            rejected.append(reject(r, ROUND, failure))
-            continue
-        verified = budget.score(name, task_objs[name], r)
-        meta["quality"] = score = quality_score(r, verified, answer_len[i] / max(median_len[name], 1.0))
+        relative = f["answer_len"] / max(median_len[task_of(r)], 1.0)
+        meta["quality"] = score = quality_score(r, f["verified"], relative, f["repetition"])
         if score < cfg.min_score:
             rejected.append(reject(r, ROUND, "low_score", quality=score))
             continue
         kept.append(r)
-    return RoundResult(kept, rejected, notes={"verifier_skipped": budget.skipped()})
+    return RoundResult(kept, rejected, notes={"verifier_skipped": sorted(skipped)})
+
+
+def _run_pending_code(records: list[dict], facts: list[dict], workers: int) -> None:
+    """Code-running verifiers, batched: each distinct (answer, tests) once, in a pool of small processes."""
+    pending = [i for i, f in enumerate(facts) if f.get("pending")]
+    task_objs = {t: _registry_task(t) for t in {task_of(records[i]) for i in pending}}
+    items = [(task_objs[task_of(records[i])], response(records[i]), records[i]) for i in pending]
+    for i, value in zip(pending, verify.score_many(items, workers)):
+        facts[i]["verified"] = value
 
 
 def _median_by_task(records: list[dict], values: np.ndarray) -> dict[str, float]:
@@ -229,9 +272,10 @@ def _median_by_task(records: list[dict], values: np.ndarray) -> dict[str, float]
     return {t: float(np.median(v)) for t, v in groups.items()}
 
 
-def quality_score(record: dict, verified: float | None, relative_length: float) -> float:
+def quality_score(record: dict, verified: float | None, relative_length: float,
+                  repetition: float | None = None) -> float:
     """Mean of: no repetition, a length near the task's usual one, and the verifier's score if any."""
-    parts = [1.0 - repetition_share(response(record))]
+    parts = [1.0 - (repetition_share(response(record)) if repetition is None else repetition)]
     parts.append(float(np.clip(min(relative_length, 1.0 / max(relative_length, 1e-9)) * 2, 0.0, 1.0)))
     if verified is not None:
         parts.append(verified)

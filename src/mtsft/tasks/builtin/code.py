@@ -30,6 +30,7 @@ def fenced(code: str) -> str:
 class Code(BuiltinTask):
     templates = TEMPLATES
     timeout: float = 5.0
+    executes_code = True  # its score runs unit tests in the sandbox: curation batches these apart
 
     def generate(self, rng, lang, *, held_out=False):
         template_id, template = self.pick_template(rng, lang, held_out)
