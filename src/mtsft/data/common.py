@@ -67,9 +67,17 @@ def token_lengths(texts, tokenizer=None, batch_size: int = 2048, show: bool = Fa
     out = np.zeros(len(texts), dtype=np.int64)
     for start in progress(range(0, len(texts), batch_size), "tokenize", show):
         chunk = [texts[i] for i in range(start, min(start + batch_size, len(texts)))]
-        ids = tokenizer(chunk, add_special_tokens=False)["input_ids"]
-        out[start:start + len(ids)] = [len(x) for x in ids]
+        out[start:start + len(chunk)] = _count_tokens(tokenizer, chunk)
     return out
+
+
+def _count_tokens(tokenizer, texts: list[str]) -> list[int]:
+    """Token counts of a batch. A fast tokenizer's Rust backend encodes without building offsets or
+    Python lists of ids (`encode_batch_fast`: about half the time); any other tokenizer is called as usual."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None and hasattr(backend, "encode_batch_fast"):
+        return [len(e) for e in backend.encode_batch_fast(texts, add_special_tokens=False)]
+    return [len(x) for x in tokenizer(texts, add_special_tokens=False)["input_ids"]]
 
 
 class LazyTexts:

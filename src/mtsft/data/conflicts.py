@@ -49,14 +49,14 @@ def instruction_text(record: dict) -> str:
 TAIL = 24
 
 
-def prompt_groups(records: list[dict], threshold: float) -> list[tuple]:
+def prompt_groups(records: list[dict], threshold: float, workers: int = 1) -> list[tuple]:
     """Group key per record: near-identical instructions (MinHash LSH cluster) with the same numbers in
     them ("90 km/h for 6 hours" and "50 km/h for 6 hours" are different questions, however similar) and
     the same last characters (one long passage with different questions after it is not one instruction)."""
     if len(records) < 2:
         return [(i, (), "") for i in range(len(records))]
-    labels, _ = lsh_components(record_signatures(records, instruction_text, DedupConfig()), DedupConfig().bands,
-                               threshold)
+    labels, _ = lsh_components(record_signatures(records, instruction_text, DedupConfig(), workers),
+                               DedupConfig().bands, threshold)
     keys = []
     for label, r in zip(labels, records):
         text = instruction_text(r)
@@ -78,7 +78,12 @@ class _Decisions:
         self.action[i] = (kind, policy, detail)
 
 
+_RUN_CODE = {"on": True}
+
+
 def _score(task, answer: str, record: dict) -> float | None:
+    if not _RUN_CODE["on"] and verify.runs_code(task):
+        return None  # code execution switched off (quality.run_code): no evidence from tests
     return verify.score(task, answer, record)  # memoised: the quality round already scored most own answers
 
 
@@ -136,6 +141,8 @@ def prefetch_scores(records, groups, registry, workers: int) -> None:
     def triple(i, j):  # record i's answer under record j's reference
         return registry.get(task_of(records[j])), response(records[i]), records[j]
 
+    if not _RUN_CODE["on"]:
+        return
     verify.score_many([triple(i, i) for m in answer_groups for i in m], workers)
     cross = []
     for members in answer_groups:
@@ -202,11 +209,12 @@ def check_answer_shape(records, cfg: ConflictsConfig, registry, dec: _Decisions,
 
 
 def conflicts_round(records: list[dict], cfg: ConflictsConfig, relabel_ratio: float = 5.0,
-                    show: bool = True, workers: int = 1) -> RoundResult:
+                    show: bool = True, workers: int = 1, run_code: bool = True) -> RoundResult:
     registry = _registry()
     dec = _Decisions()
+    _RUN_CODE["on"] = run_code
     check_label_mismatch(records, cfg, relabel_ratio, dec)
-    groups = prompt_groups(records, cfg.near_threshold)
+    groups = prompt_groups(records, cfg.near_threshold, workers)
     prefetch_scores(records, groups, registry, workers)
     check_groups(records, groups, cfg, registry, dec)
     check_answer_shape(records, cfg, registry, dec, show)

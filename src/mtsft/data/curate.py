@@ -34,7 +34,7 @@ from mtsft.data.quality import quality_round
 from mtsft.data.report import write_report
 from mtsft.data.validate import Check, as_dicts, failed, validate_round
 from mtsft.data.inputs import read_inputs
-from mtsft.data.parallel import default_workers, map_chunks
+from mtsft.data.parallel import default_workers, engine_active, map_chunks
 from mtsft.records import MANIFEST, TMP_MARK, clear_stale_tmp, content_id, conversation_text, write_json_atomic, write_jsonl
 
 
@@ -137,7 +137,7 @@ def apply_classify(records: list[dict], outcomes: list[tuple], cfg: ClassifyConf
 
 
 def classify_parallel(records: list[dict], cfg: ClassifyConfig, show: bool, workers: int) -> RoundResult:
-    if workers <= 1:
+    if workers <= 1 and not engine_active():
         return classify_round(records, cfg, show)
     load_classifier(cfg.train_per_task_lang)  # loaded once here; forked workers share it
     return apply_classify(records, map_chunks(classify_batch, records, (cfg,), workers), cfg)
@@ -175,8 +175,9 @@ def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer
     classified = run("classify", lambda rs: classify_parallel(rs, cfg.classify, show, workers))
     before = task_counts(classified.kept + classified.rejected)
     run("quality", lambda rs: quality_round(rs, cfg.quality, tokenizer, show, workers))
-    run("conflicts", lambda rs: conflicts_round(rs, cfg.conflicts, cfg.classify.relabel_ratio, show, workers))
-    run("dedup", lambda rs: dedup_round(rs, cfg.dedup, eval_records, show))
+    run("conflicts", lambda rs: conflicts_round(rs, cfg.conflicts, cfg.classify.relabel_ratio, show, workers,
+                                                cfg.quality.run_code))
+    run("dedup", lambda rs: dedup_round(rs, cfg.dedup, eval_records, show, workers))
     difficulty_round(current, cfg.model, show)
     difficulty_before = _difficulty_by_task(current)
     bal = run("balance", lambda rs: balance_round(rs, cfg.balance, cfg.seed, cfg.quality.max_tokens))
@@ -220,13 +221,14 @@ def _nothing_kept(result: CurationResult) -> str:
 
 
 def curate_files(inputs: list[str], config: CurateConfig | None = None, out_dir: str | Path = "curated", *,
-                 eval_files: list[str] | None = None, log=print) -> CurationResult:
+                 eval_files: list[str] | None = None, log=print, manifest_extra=None) -> CurationResult:
     """`mtsft data curate`: write kept/rejected/review.jsonl, report.md and report.html, then manifest.json.
 
     Never half-written: the old manifest is removed before anything else, each file is written under a
     temporary name and renamed, and the manifest (with each file's size) comes last: a folder without
     one is unfinished, and no stage reads it. A run that keeps nothing writes its rejections and report
-    for the diagnosis, no manifest, and fails.
+    for the diagnosis, no manifest, and fails. `manifest_extra(result) -> dict` adds an engine's outputs
+    and facts before the manifest is written.
     """
     cfg = config or CurateConfig()
     out = Path(out_dir)
@@ -259,6 +261,7 @@ def curate_files(inputs: list[str], config: CurateConfig | None = None, out_dir:
         raise ValueError(f"{_nothing_kept(result)}; see {out / 'rejected.jsonl'} (no manifest written)")
     manifest = build_manifest(result, files, eval_paths, time.perf_counter() - start)
     manifest["outputs"] = outputs
+    manifest.update(manifest_extra(result) if manifest_extra else {"engine": "local"})
     write_json_atomic(out / MANIFEST, manifest)  # last: the completion marker
     return result
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from mtsft.data.common import RoundResult, curate_meta, reject
 from mtsft.data.config import DedupConfig
+from mtsft.data.parallel import map_parts
 from mtsft.data.shingles import lsh_components, minhash_signatures, shingle_hashes, stable_hash
 from mtsft.records import assistant_turns, prompt
 from mtsft.text import normalize
@@ -68,34 +69,37 @@ def exact_dedup(records: list[dict]) -> tuple[list[dict], list[dict]]:
     return keep_best_per_group(records, keys, "exact_duplicate")
 
 
-def record_signatures(records: list[dict], text_of, cfg: DedupConfig, batch: int = 10_000) -> np.ndarray:
-    """MinHash signatures of `text_of(record)`, the texts made one batch at a time (a million normalised
-    conversations at once would hold gigabytes for nothing)."""
-    out = np.empty((len(records), cfg.num_perm), dtype=np.uint32)
-    for start in range(0, len(records), batch):
-        texts = [text_of(r) for r in records[start:start + batch]]
-        out[start:start + len(texts)] = minhash_signatures(texts, cfg.num_perm, cfg.shingle, cfg.short_shingle,
-                                                           cfg.short_chars)
-    return out
+def signatures_batch(records: list[dict], text_of, cfg: DedupConfig) -> np.ndarray:
+    """MinHash signatures of `text_of(record)` for one batch (the local pool and Ray call it)."""
+    return minhash_signatures([text_of(r) for r in records], cfg.num_perm, cfg.shingle, cfg.short_shingle,
+                              cfg.short_chars)
+
+
+def record_signatures(records: list[dict], text_of, cfg: DedupConfig, workers: int = 1) -> np.ndarray:
+    """MinHash signatures of `text_of(record)`, the texts made one chunk at a time (a million normalised
+    conversations at once would hold gigabytes for nothing), chunks across `workers` processes."""
+    if not records:
+        return np.empty((0, cfg.num_perm), dtype=np.uint32)
+    return np.concatenate(map_parts(signatures_batch, records, (text_of, cfg), workers, chunk=10_000))
 
 
 def answers_key(record: dict) -> str:
     return normalize("\n".join(assistant_turns(record)))
 
 
-def near_duplicate_clusters(records: list[dict], cfg: DedupConfig):
+def near_duplicate_clusters(records: list[dict], cfg: DedupConfig, workers: int = 1):
     """(cluster label, similarity to the member it was linked to) per record."""
-    sigs = record_signatures(records, conversation_key, cfg)
-    answers = record_signatures(records, answers_key, cfg)
+    sigs = record_signatures(records, conversation_key, cfg, workers)
+    answers = record_signatures(records, answers_key, cfg, workers)
     return lsh_components(sigs, cfg.bands, cfg.threshold, answers, cfg.answer_threshold)
 
 
-def near_dedup(records: list[dict], cfg: DedupConfig) -> tuple[list[dict], list[dict]]:
+def near_dedup(records: list[dict], cfg: DedupConfig, workers: int = 1) -> tuple[list[dict], list[dict]]:
     """Near-identical conversations whose answers are also alike: one passage asked about in many ways
     (reading comprehension) shares most of its text, yet each question is a record worth keeping."""
     if len(records) < 2:
         return records, []
-    labels, sim = near_duplicate_clusters(records, cfg)
+    labels, sim = near_duplicate_clusters(records, cfg, workers)
     return keep_best_per_group(records, labels, "near_duplicate", lambda i: {"jaccard": round(float(sim[i]), 3)})
 
 
@@ -131,11 +135,11 @@ def drop_contaminated(records: list[dict], eval_records: list[dict], cfg: DedupC
 
 
 def dedup_round(records: list[dict], cfg: DedupConfig, eval_records: list[dict] | None = None,
-                show: bool = True) -> RoundResult:
+                show: bool = True, workers: int = 1) -> RoundResult:
     kept, exact = exact_dedup(records)
     near = []
     if cfg.near:
-        kept, near = near_dedup(kept, cfg)
+        kept, near = near_dedup(kept, cfg, workers)
     kept, leaked = drop_contaminated(kept, eval_records or [], cfg)
     notes = {"exact_duplicates": len(exact), "near_duplicates": len(near), "contaminated": len(leaked),
              "eval_records": len(eval_records or [])}

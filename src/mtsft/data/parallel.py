@@ -19,6 +19,26 @@ from concurrent.futures import ProcessPoolExecutor
 
 CHUNK = 2_000
 _SHARED: dict = {}
+_ENGINE: dict = {}  # {"map_parts": fn}: another engine (Ray Data) running the same chunks
+
+
+class use_engine:
+    """Within this block, every `map_parts` call runs on `engine_map_parts(fn, records, args, chunk)`
+    instead of the local pool: the rounds keep one implementation whatever runs them."""
+
+    def __init__(self, engine_map_parts):
+        self.fn = engine_map_parts
+
+    def __enter__(self):
+        _ENGINE["map_parts"] = self.fn
+        return self
+
+    def __exit__(self, *exc):
+        _ENGINE.pop("map_parts", None)
+
+
+def engine_active() -> bool:
+    return "map_parts" in _ENGINE
 
 
 def default_workers() -> int:
@@ -34,15 +54,22 @@ def _run_chunk(start: int, stop: int) -> list:
     return fn(records[start:stop], *args)
 
 
-def map_chunks(fn, records: list, args: tuple = (), workers: int = 1, chunk: int = CHUNK) -> list:
-    """`fn(records[i:j], *args)` over fixed chunks, concatenated in order (one result per record)."""
+def map_parts(fn, records: list, args: tuple = (), workers: int = 1, chunk: int = CHUNK) -> list:
+    """[`fn(records[i:j], *args)` for each fixed chunk], in order. `fn` and `args` reach forked workers
+    by inheritance, so they need not pickle (a lambda is fine); each part's result is pickled back."""
+    if "map_parts" in _ENGINE and records:
+        return _ENGINE["map_parts"](fn, records, args, chunk)
     bounds = [(s, min(s + chunk, len(records))) for s in range(0, len(records), chunk)]
     if workers <= 1 or len(bounds) <= 1 or "fork" not in mp.get_all_start_methods():
-        return [x for s, e in bounds for x in fn(records[s:e], *args)]
+        return [fn(records[s:e], *args) for s, e in bounds]
     _SHARED.update(fn=fn, records=records, args=args)
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(bounds)), mp_context=mp.get_context("fork")) as pool:
-            parts = list(pool.map(_run_chunk, *zip(*bounds)))
+            return list(pool.map(_run_chunk, *zip(*bounds)))
     finally:
         _SHARED.clear()
-    return [x for part in parts for x in part]
+
+
+def map_chunks(fn, records: list, args: tuple = (), workers: int = 1, chunk: int = CHUNK) -> list:
+    """`fn(records[i:j], *args)` over fixed chunks, concatenated in order (one result per record)."""
+    return [x for part in map_parts(fn, records, args, workers, chunk) for x in part]

@@ -24,7 +24,7 @@ import numpy as np
 from mtsft.data.common import LazyTexts, RoundResult, curate_meta, reject, task_of, token_lengths
 from mtsft.data import verify
 from mtsft.data.config import QualityConfig
-from mtsft.data.parallel import map_chunks
+from mtsft.data.parallel import engine_active, map_chunks
 from mtsft.records import RecordError, conversation_text, prompt, response, validate_messages
 from mtsft.text import cjk_ratio, has_control_chars
 
@@ -187,10 +187,11 @@ class VerifierBudget:
         return value
 
 
-def record_checks(records: list[dict], cfg: QualityConfig, tokenizer=None) -> list[dict]:
+def record_checks(records: list[dict], cfg: QualityConfig, tokenizer=None, code_here: bool = False) -> list[dict]:
     """The per-record half of the round, for a batch (the local pool and Ray's map_batches call it): per
     record either {"reject": reason, "detail": {...}} or its facts (tokens, answer length, repetition,
-    verifier score; "pending" when the verifier runs code, which `quality_round` batches apart)."""
+    verifier score; "pending" when the verifier runs code, which `quality_round` batches apart, unless
+    `code_here`: an engine whose workers are small processes runs it in place)."""
     out: list[dict | None] = [None] * len(records)
     valid = []
     for i, r in enumerate(records):
@@ -205,7 +206,9 @@ def record_checks(records: list[dict], cfg: QualityConfig, tokenizer=None) -> li
     task_objs = {t: _registry_task(t) for t in {task_of(records[i]) for i in valid}}
     budget = VerifierBudget(cfg.verifier_budget_ms)
     for i, n in zip(valid, lengths):
-        out[i] = _facts(records[i], int(n), cfg, profiles, task_objs, budget)
+        out[i] = facts = _facts(records[i], int(n), cfg, profiles, task_objs, budget)
+        if code_here and facts.get("pending"):
+            facts["verified"], facts["pending"] = verify.score_now(task_objs[task_of(records[i])], response(records[i]), records[i]), False
     if budget.skipped():
         out[valid[0]]["verifier_skipped"] = budget.skipped()  # carried to the round's notes
     return out
@@ -233,7 +236,7 @@ def _facts(r: dict, tokens: int, cfg: QualityConfig, profiles: dict, task_objs: 
 def quality_round(records: list[dict], cfg: QualityConfig, tokenizer=None, show: bool = True,
                   workers: int = 1) -> RoundResult:
     task_profiles()  # learned once here, before any worker forks
-    facts = map_chunks(record_checks, records, (cfg, tokenizer), workers)
+    facts = map_chunks(record_checks, records, (cfg, tokenizer, engine_active()), workers)
     _run_pending_code(records, facts, workers)
     valid = [i for i, f in enumerate(facts) if not f.get("invalid")]
     median_len = _median_by_task([records[i] for i in valid], np.array([facts[i]["answer_len"] for i in valid], dtype=np.float64))

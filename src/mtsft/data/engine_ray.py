@@ -1,0 +1,96 @@
+"""`mtsft data curate --engine ray`: the same rounds, their per-record work on Ray Data.
+
+Every per-record part of a round is already a batch function (`classify_batch`, `record_checks`,
+`signatures_batch`) that the local pool calls on fixed chunks; here the same chunks become the rows of a
+Ray Dataset and the same functions run in `map_batches`, on whatever cluster `ray.init` joined (a local
+instance, or `--address` of a running one). The rounds' global steps (LSH clusters, conflict groups, the
+dedup keep-best, balancing) are group-bys on per-record keys computed there; the driver joins them. So
+the kept and rejected records are the local engine's, record for record (tests/test_curate_ray.py).
+
+Outputs: the local engine's files (kept/rejected/review.jsonl, report, manifest with `"engine": "ray"`)
+plus `kept/`, the kept records as shards written by Ray Data (JSONL or Parquet; one `record` column
+holding each record as JSON, since records' `reference` and `meta` differ in shape from task to task).
+
+Ray is an optional extra (`pip install mtsft[ray]`); importing this module does not import it.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+from pathlib import Path
+
+from mtsft.data.config import CurateConfig
+from mtsft.data.curate import CurationResult, curate_files
+from mtsft.data.parallel import use_engine
+
+
+class RayMissing(RuntimeError):
+    pass
+
+
+def _ray():
+    try:
+        import ray
+        import ray.data  # noqa: F401  (the Data library is the `data` extra)
+    except ImportError:
+        raise RayMissing("the Ray engine needs Ray Data: pip install 'mtsft[ray]'") from None
+    return ray
+
+
+def ray_map_parts(fn, records: list, args: tuple, chunk: int) -> list:
+    """`[fn(records[i:j], *args) for each chunk]` as a Ray Data `map_batches` over the chunks, in order."""
+    ray = _ray()
+    parts = [pickle.dumps(records[s:s + chunk], protocol=5) for s in range(0, len(records), chunk)]
+    ds = ray.data.from_items([{"part": k, "records": blob} for k, blob in enumerate(parts)],
+                             override_num_blocks=len(parts))
+
+    def run(batch):  # one chunk per call: the same function the local pool runs on it
+        results = [pickle.dumps(fn(pickle.loads(blob), *args), protocol=5) for blob in batch["records"]]
+        return {"part": batch["part"], "result": results}
+
+    rows = ds.map_batches(run, batch_size=1, batch_format="numpy").take_all()
+    return [pickle.loads(r["result"]) for r in sorted(rows, key=lambda r: int(r["part"]))]
+
+
+def write_shards(records: list[dict], folder: Path, fmt: str) -> dict:
+    """The kept records as Ray Data shards under `folder` (JSONL or Parquet)."""
+    ray = _ray()
+    shutil.rmtree(folder, ignore_errors=True)  # shards of an earlier run would read as this run's
+    lines = [{"id": r.get("id"), "task": r.get("task"), "record": json.dumps(r, ensure_ascii=False)} for r in records]
+    ds = ray.data.from_items(lines)
+    if fmt == "parquet":
+        ds.write_parquet(str(folder))
+    else:
+        ds.write_json(str(folder), force_ascii=False)
+    files = sorted(p.name for p in folder.iterdir() if p.is_file())
+    return {"format": fmt, "files": len(files), "records": len(records)}
+
+
+def curate_ray(inputs: list[str], config: CurateConfig | None = None, out_dir: str | Path = "curated", *,
+               eval_files: list[str] | None = None, address: str | None = None, num_cpus: int | None = None,
+               shards: str = "jsonl", log=print) -> CurationResult:
+    """`curate_files` with its per-record work on Ray Data; joins the cluster at `address` (or starts a
+    local instance with `num_cpus` CPUs) unless Ray is already initialised."""
+    if shards not in ("jsonl", "parquet"):
+        raise ValueError(f"--shards {shards!r}: jsonl or parquet")
+    ray = _ray()
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
+                 log_to_driver=False, configure_logging=False)
+    try:
+        ray.data.DataContext.get_current().enable_progress_bars = False
+        out = Path(out_dir)
+
+        def extra(result):
+            return {"engine": "ray", "ray": {"address": address or "local",
+                                             "cpus": ray.cluster_resources().get("CPU"),
+                                             "kept_shards": write_shards(result.kept, out / "kept", shards)}}
+
+        with use_engine(ray_map_parts):
+            return curate_files(inputs, config, out, eval_files=eval_files, log=log, manifest_extra=extra)
+    finally:
+        if started:
+            ray.shutdown()
