@@ -56,7 +56,7 @@ def test_clean_runs_raise_no_verdict_at_all(tmp_path, variant):
     assert d.levers == []
 
 
-@pytest.mark.parametrize("inject", ["uneven.spread", "crosstalk", "format", "forgetting.ppl", "overfit.gap"])
+@pytest.mark.parametrize("inject", ["uneven.spread", "crosstalk", "format", "forgetting.ppl", "overfit.gap", "overfit.seen"])
 def test_half_the_threshold_does_not_fire(tmp_path, inject):
     d = run(write_synthetic_run(tmp_path / "run", inject=inject, level=0.5))
     assert d.fired() == []

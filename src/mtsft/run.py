@@ -27,7 +27,7 @@ from mtsft.data.config import CurateConfig
 from mtsft.eval.evaluate import EvalRunConfig
 from mtsft.train.config import TrainConfig
 
-STAGES = ("data", "curate", "train", "eval_base", "eval_tuned", "diagnose")
+STAGES = ("data", "curate", "train", "eval_base", "eval_tuned", "eval_seen", "diagnose")
 
 
 class RunConfig(StrictConfig):
@@ -49,6 +49,9 @@ class RunConfig(StrictConfig):
     train: TrainConfig = Field(default_factory=TrainConfig)
     # Capped answers keep the laptop-sized loop short; `mtsft eval run` uses each task's own cap.
     eval: EvalRunConfig = Field(default_factory=lambda: EvalRunConfig(max_new_tokens=96, real_per_set=24))
+    # Built-in training records per task scored again by the tuned model (eval_seen): the gap between
+    # seen and held-out content is the overfitting diagnosis's memorisation check. 0: skip the stage.
+    seen_per_task: int = Field(5, ge=0)
     score_base: bool = True                     # also score the untuned model, side by side
     diagnose: bool = True                       # the five problems and report.html after the evals
     force: list[str] = []                       # stages to redo even when their marker matches
@@ -140,6 +143,31 @@ def run_eval(cfg: RunConfig, data: Path, folder: Path, adapter: str | None, log)
     return results
 
 
+def seen_records(kept: Path, per_task: int, seed: int) -> list[dict]:
+    """`per_task` curated training records of each built-in task (synth content the model trained on),
+    drawn with `seed`, as the `seen` suite."""
+    import random
+
+    from mtsft.records import read_records
+
+    by_task: dict[str, list[dict]] = {}
+    for r in read_records(kept):
+        if str(r.get("source") or "").startswith("mtsft-synth") and r.get("reference") is not None:
+            by_task.setdefault(r["task"], []).append(r)
+    rng = random.Random(seed)
+    picked = [r for task in sorted(by_task) for r in rng.sample(by_task[task], min(per_task, len(by_task[task])))]
+    return [{**r, "meta": {**(r.get("meta") or {}), "suite": "seen"}} for r in picked]
+
+
+def run_eval_seen(cfg: RunConfig, kept: Path, folder: Path, adapter: str, log) -> dict:
+    from mtsft.eval.evaluate import evaluate_records
+
+    records = seen_records(kept, cfg.seen_per_task, cfg.seed)
+    eval_cfg = cfg.eval.model_copy(update={"model": cfg.model, "adapter": adapter})
+    result = evaluate_records(records, eval_cfg, folder / "seen", log=log)
+    return {"seen": {"overall": result["overall"]["score"], "records": len(records)}}
+
+
 def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
     """Every stage (reusing finished ones), then `summary.json`; returns the summary."""
     from mtsft.data.curate import curate_files
@@ -186,8 +214,13 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
                                      lambda d: run_eval(cfg, data, d, None, log))
     results["eval_tuned"] = stage("eval_tuned", eval_config, [*eval_inputs, trained / "stage.json"],
                                   lambda d: run_eval(cfg, data, d, str(trained), log))
+    if cfg.seen_per_task:
+        results["eval_seen"] = stage("eval_seen", eval_config | {"seen_per_task": cfg.seen_per_task},
+                                     [curated / "kept.jsonl", trained / "stage.json"],
+                                     lambda d: run_eval_seen(cfg, curated / "kept.jsonl", d, str(trained), log))
     if cfg.diagnose and cfg.score_base:
-        evals = [out / "eval_base" / "stage.json", out / "eval_tuned" / "stage.json"]
+        evals = [out / "eval_base" / "stage.json", out / "eval_tuned" / "stage.json",
+                 *([out / "eval_seen" / "stage.json"] if cfg.seen_per_task else [])]
         results["diagnose"] = stage("diagnose", {}, evals, lambda d: run_diagnose(out, d, log))
     summary = build_summary(out, results)
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")

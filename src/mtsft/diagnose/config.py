@@ -45,6 +45,7 @@ class ForgettingConfig(StrictConfig):
 
 class OverfitConfig(StrictConfig):
     max_loss_gap: float = Field(0.50, gt=0)      # a task's final eval loss minus its final train loss (nats)
+    max_seen_gap: float = Field(0.25, gt=0)      # a task's score on training content minus on held-out content
     max_share_corr: float = Field(0.60, gt=0, le=1)  # Spearman rank correlation of mixture share and gain
     min_share_ratio: float = Field(2.0, ge=1)    # the correlation is only read when shares differ this much
     min_tasks: int = Field(4, ge=3)              # ... and at least this many tasks were trained

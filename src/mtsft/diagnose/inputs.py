@@ -36,6 +36,7 @@ class RunInputs:
     run_dir: Path | None
     base: EvalSide | None
     tuned: EvalSide | None
+    seen: EvalSide | None = None                             # the tuned model on training content (eval_seen)
     task_loss: list[dict] = field(default_factory=list)     # {step, stage, split, task, loss}
     train_counts: dict[str, int] = field(default_factory=dict)
     run_config: dict | None = None                           # RunConfig as a dict, when found
@@ -135,6 +136,7 @@ def load_inputs(run_dir: str | Path | None = None, *, base: str | Path | None = 
     base_dir, tuned_dir = pick(base, "eval_base", "eval/base"), pick(tuned, "eval_tuned", "eval/tuned", "eval")
     if tuned_dir is None:
         raise FileNotFoundError("no tuned eval folder: give RUN (a `mtsft run` folder) or --tuned EVAL_DIR")
+    seen_dir = pick(None, "eval_seen")
     train_dir = pick(train, "train")
     if train_dir is None and run is not None and (run / "task_loss.csv").exists():
         train_dir = run                       # a `mtsft train --out RUN` folder given directly
@@ -153,6 +155,7 @@ def load_inputs(run_dir: str | Path | None = None, *, base: str | Path | None = 
         run_dir=run,
         base=load_eval_dir(base_dir) if base_dir else None,
         tuned=load_eval_dir(tuned_dir),
+        seen=load_eval_dir(seen_dir) if seen_dir else None,
         task_loss=read_task_loss(train_dir / "task_loss.csv") if train_dir and (train_dir / "task_loss.csv").exists() else [],
         train_counts=_train_counts(run, train_dir, train_config),
         run_config=run_config, run_config_path=config_path,

@@ -218,14 +218,14 @@ def propose(findings: list[Finding], inputs: RunInputs, cfg: DiagnoseConfig | No
     # 5. overfitting to frequent tasks
     f = by.get("overfit")
     if f and f.fires:
-        gap, corr = f.checks
+        gap, corr, seen = f.checks
         lever = Lever("overfit", "fewer epochs on the frequent / overfitting tasks", f.fired_checks()[0].detail)
         flagged = [t for t in f.extra.get("flagged", []) if t in shares]
-        if gap.status == "fires" and flagged and set(flagged) >= set(shares):
+        if "fires" in (gap.status, seen.status) and flagged and set(flagged) >= set(shares):
             lever.changes.append(Change("train.epochs", train.epochs, max(0.25, round(train.epochs * L.cut, 3))))
-        elif gap.status == "fires":
+        elif "fires" in (gap.status, seen.status):
             for t in flagged:
-                boost(t, L.cut, "eval loss far above train loss", "overfit")
+                boost(t, L.cut, "memorised: eval loss or held-out score far from training", "overfit")
         if corr.status == "fires" and shares:
             mean_root = sum(s ** 0.5 for s in shares.values()) / len(shares)
             for t, s in shares.items():  # temperature 2 on top of the current mixture: frequent tasks shrink

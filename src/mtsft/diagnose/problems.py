@@ -20,7 +20,7 @@ import numpy as np
 
 from mtsft.diagnose import stats
 from mtsft.diagnose.config import DiagnoseConfig
-from mtsft.diagnose.inputs import RunInputs
+from mtsft.diagnose.inputs import EvalSide, RunInputs
 from mtsft.eval.judge import NO_TASK
 
 PROBLEMS = ("uneven", "crosstalk", "format", "forgetting", "overfit")
@@ -469,14 +469,39 @@ def overfit(inputs: RunInputs, cfg: DiagnoseConfig) -> Finding:
             frequent = max(points, key=lambda p: p[1])[0]
             corr = _check("share-score correlation", rho, None, c.max_share_corr, frequent,
                           f"Spearman rho of mixture share and {what} over {len(points)} tasks (shares {ratio:.1f}x apart)")
+    seen = seen_gap(inputs, cfg, table)
     for row in table:
         for task, share, gain in points:
             if row["task"] == task:
                 row[what] = gain
-    flagged = [g.task for g in gaps if g.status == "fires"]
-    evidence = [{"task": g.task, "why": g.detail, "gap": g.value} for g in gaps if g.status == "fires"]
-    return Finding("overfit", [gap, corr], table, evidence,
+    fired = [g for g in gaps + seen if g.status == "fires"]
+    flagged = list(dict.fromkeys(g.task for g in fired))
+    evidence = [{"task": g.task, "why": g.detail, "gap": g.value} for g in fired]
+    return Finding("overfit", [gap, corr, _worst(seen, "seen - held-out score", c.max_seen_gap,
+                                                 "no seen-content eval (mtsft run's eval_seen stage)")], table, evidence,
                    extra={"curves": curves, "points": points, "flagged": flagged, "what": what})
+
+
+def seen_gap(inputs: RunInputs, cfg: DiagnoseConfig, table: list[dict]) -> list[Check]:
+    """Per task: the tuned model's score on content it trained on minus on held-out content of the same
+    generators (the built-in suite). A large gap is memorisation, which a loss gap can miss."""
+    if inputs.seen is None or inputs.tuned is None:
+        return []
+    by_task = lambda task, suite: task  # noqa: E731
+    builtin = [r for r in inputs.tuned.rows if r.get("suite") == "builtin"] or inputs.tuned.rows
+    held = task_scores(EvalSide(inputs.tuned.path, builtin), by_task, cfg)
+    checks = []
+    for task, s in task_scores(inputs.seen, by_task, cfg).items():
+        h = held.get(task)
+        if h is None or min(s.n, h.n) < cfg.min_n:
+            continue
+        checks.append(_check("seen - held-out score", s.score - h.score, _diff(s, h, cfg), cfg.overfit.max_seen_gap,
+                             task, f"{task}: seen content {s.score:.3f}, held-out {h.score:.3f}"))
+        row = next((r for r in table if r["task"] == task), None)
+        if row is None:
+            table.append(row := {"task": task, "share": inputs.shares.get(task)})
+        row.update(seen=s.score, held_out=h.score)
+    return checks
 
 
 def measure_all(inputs: RunInputs, cfg: DiagnoseConfig | None = None, *, judge=None, log=None) -> list[Finding]:

@@ -13,6 +13,7 @@ Injections (name: what is set to `level` x the threshold):
     forgetting.ppl      general perplexity, tuned / base - 1
     forgetting.score    general prompts' score, 1 - tuned / base
     overfit.gap         one task's final eval minus train loss
+    overfit.seen        one task's score on seen (training) content minus on held-out content
     overfit.share       Spearman correlation of mixture share and gain (1.5 x 0.6 = 0.9: one swapped rank)
 """
 
@@ -30,7 +31,7 @@ from mtsft.diagnose.config import DiagnoseConfig
 from mtsft.records import write_jsonl
 
 INJECTIONS = ("uneven.spread", "uneven.drop", "uneven.gain", "crosstalk", "format", "forgetting.ppl", "forgetting.score",
-              "overfit.gap", "overfit.share")
+              "overfit.gap", "overfit.seen", "overfit.share")
 PROBLEM_OF = {name: name.split(".")[0] for name in INJECTIONS}
 TRAINED = ["code", "math", "translation", "summarization", "classification"]
 GENERAL = "chitchat"
@@ -97,6 +98,16 @@ def write_synthetic_run(out: str | Path, *, inject: str | list[str] | None = Non
                                "violations": violations, "looks_like": other if crossed else t})
             base_rows.append({**common, "prediction": f"base {t} {i}", "score": bs, "violations": [],
                               "looks_like": t})
+    seen_gap = {t: 0.05 for t in tasks}    # clean: training content scores a little higher
+    if "overfit.seen" in injects:
+        seen_gap[target] = level * cfg.overfit.max_seen_gap
+    # each score moved a share `a` of the way to 1, so the mean rises by exactly the gap and stays in [0, 1]
+    mean = {t: float(np.mean([r["score"] for r in tuned_rows if r["task"] == t])) for t in seen_gap}
+    lift = {t: seen_gap[t] / (1 - mean[t]) for t in seen_gap}
+    seen_rows = [{**r, "id": f"seen-{r['id']}", "suite": "seen", "score": r["score"] + lift[r["task"]] * (1 - r["score"])}
+                 for r in tuned_rows if r["task"] in seen_gap]
+    write_jsonl(out / "eval_seen" / "seen" / "predictions.jsonl", seen_rows)
+    (out / "eval_seen" / "seen" / "scores.json").write_text(json.dumps(_scores(seen_rows), indent=1), encoding="utf-8")
     for name, rows in (("base", base_rows), ("tuned", tuned_rows)):
         write_jsonl(out / f"eval_{name}" / "predictions.jsonl", rows)
         (out / f"eval_{name}" / "scores.json").write_text(json.dumps(_scores(rows), indent=1), encoding="utf-8")
