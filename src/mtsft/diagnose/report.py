@@ -25,14 +25,16 @@ EXPLAIN = {
     "uneven": "Per-task score of the tuned model (base beside it), each with a 95% bootstrap interval. Fires when "
               "the interval of best minus worst task lies above the threshold, or a task's interval of base minus "
               "tuned does.",
-    "crosstalk": "Which task each output performs, judged with its prompt in view, against the task asked. Fires "
+    "crosstalk": "Which task each output performs, judged with its prompt in view, against the task asked; an "
+                 "echo of the prompt or a degenerate loop performs no task ('none') and is not crosstalk. Fires "
                  "when a task's crosstalk rate has its 95% (Wilson) interval above the threshold.",
     "format": "Outputs breaking their task's format (the registry's format checks), per task and kind. Fires when "
               "a task's violation rate has its 95% interval above the threshold.",
     "forgetting": "General ability, tuned vs base: perplexity on general held-out text and scores on general "
                   "prompts, as relative changes with paired bootstrap intervals.",
-    "overfit": "Per-task eval minus train loss at the end of training (task_loss.csv), and the rank correlation "
-               "of each task's mixture share with its gain. Decided on the point values.",
+    "overfit": "Per-task eval minus train loss at the end of training (task_loss.csv) and the rank correlation "
+               "of each task's mixture share with its gain, decided on the point values; and each task's score on "
+               "content it trained on minus on held-out content (eval_seen), decided on its 95% interval.",
 }
 
 
