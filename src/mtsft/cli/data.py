@@ -109,17 +109,33 @@ def curate_cmd(
     seed: int = typer.Option(None, "--seed", help="Random seed (same input + seed = same kept.jsonl)."),
     model: str = typer.Option(None, "--model", help="Model spec for model-based difficulty (answer loss)."),
     tokenizer: str = typer.Option(None, "--tokenizer", help="Model spec whose tokenizer measures lengths (default: estimate)."),
+    workers: int = typer.Option(None, "--workers", min=1, help="Processes for per-record rounds (default: every core); "
+                                "the result is the same whatever the count."),
+    engine: str = typer.Option("local", "--engine", help="local (this machine's processes) or ray (Ray Data; pip install 'mtsft[ray]')."),
+    address: str = typer.Option(None, "--address", help="--engine ray: the cluster to join (e.g. 10.0.0.1:6379 or auto); "
+                                "default: a local Ray instance."),
+    shards: str = typer.Option("jsonl", "--shards", help="--engine ray: kept records also as Ray Data shards in OUT/kept/ (jsonl or parquet)."),
 ) -> None:
     from mtsft.config import load_config
     from mtsft.data.config import CurateConfig
     from mtsft.data.curate import curate_files
     from mtsft.mixture import parse_weights
 
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter(f"--engine {engine!r}: local or ray")
+    if engine == "local" and address:
+        raise typer.BadParameter("--address joins a Ray cluster: use it with --engine ray")
     parsed = parse_weights(weights)
     cfg = load_config(CurateConfig, config, overrides, {
         "balance.strategy": "weights" if parsed else strategy, "balance.weights": parsed, "balance.total": total,
-        "seed": seed, "model": model, "tokenizer": tokenizer})
-    result = curate_files(inputs, cfg, out, eval_files=eval_files or [], log=console.print)
+        "seed": seed, "model": model, "tokenizer": tokenizer, "workers": workers})
+    if engine == "ray":
+        from mtsft.data.engine_ray import curate_ray
+
+        result = curate_ray(inputs, cfg, out, eval_files=eval_files or [], address=address, shards=shards,
+                            log=console.print)
+    else:
+        result = curate_files(inputs, cfg, out, eval_files=eval_files or [], log=console.print)
     console.print(f"{result.inputs:,} inputs: {len(result.kept) - result.upsampled:,} kept + {len(result.rejected):,} "
                   f"rejected ({len(result.review):,} to review), {result.upsampled:,} up-sampled copies", highlight=False)
     console.print(f"report: {out / 'report.html'}")

@@ -76,6 +76,12 @@ def _count_tokens(tokenizer, texts: list[str]) -> list[int]:
     Python lists of ids (`encode_batch_fast`: about half the time); any other tokenizer is called as usual."""
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is not None and hasattr(backend, "encode_batch_fast"):
+        # A padded or truncated call earlier leaves its setting on the backend; the wrapper clears it for a
+        # plain call, and so must this one, or the counts include padding.
+        if backend.padding is not None:
+            backend.no_padding()
+        if backend.truncation is not None:
+            backend.no_truncation()
         return [len(e) for e in backend.encode_batch_fast(texts, add_special_tokens=False)]
     return [len(x) for x in tokenizer(texts, add_special_tokens=False)["input_ids"]]
 

@@ -26,7 +26,10 @@ from mtsft.data.curate import CurationResult, curate_files
 from mtsft.data.parallel import use_engine
 
 
-class RayMissing(RuntimeError):
+SHARD_RECORDS = 50_000  # kept records per output shard
+
+
+class RayMissing(ValueError):  # a user error: the CLI prints it plainly
     pass
 
 
@@ -59,7 +62,7 @@ def write_shards(records: list[dict], folder: Path, fmt: str) -> dict:
     ray = _ray()
     shutil.rmtree(folder, ignore_errors=True)  # shards of an earlier run would read as this run's
     lines = [{"id": r.get("id"), "task": r.get("task"), "record": json.dumps(r, ensure_ascii=False)} for r in records]
-    ds = ray.data.from_items(lines)
+    ds = ray.data.from_items(lines, override_num_blocks=max(1, -(-len(lines) // SHARD_RECORDS)))
     if fmt == "parquet":
         ds.write_parquet(str(folder))
     else:
