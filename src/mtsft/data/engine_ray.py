@@ -3,9 +3,12 @@
 Every per-record part of a round is already a batch function (`classify_batch`, `record_checks`,
 `signatures_batch`) that the local pool calls on fixed chunks; here the same chunks become the rows of a
 Ray Dataset and the same functions run in `map_batches`, on whatever cluster `ray.init` joined (a local
-instance, or `--address` of a running one). The rounds' global steps (LSH clusters, conflict groups, the
-dedup keep-best, balancing) are group-bys on per-record keys computed there; the driver joins them. So
-the kept and rejected records are the local engine's, record for record (tests/test_curate_ray.py).
+instance, or `--address` of a running one): classification, the quality checks (code-running verifiers
+included, in place in the Ray workers) and the MinHash signatures of conflicts and dedup. The rounds'
+global steps (LSH band grouping and components, conflict groups, the dedup keep-best, balancing) are
+group-bys on those per-record keys and still run in the driver, as do reading and the report: moving
+them onto Ray Data `groupby` is the next step (not done). The kept and rejected records are the local
+engine's, record for record (tests/test_curate_ray.py).
 
 Outputs: the local engine's files (kept/rejected/review.jsonl, report, manifest with `"engine": "ray"`)
 plus `kept/`, the kept records as shards written by Ray Data (JSONL or Parquet; one `record` column
