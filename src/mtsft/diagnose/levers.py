@@ -178,7 +178,7 @@ def propose(findings: list[Finding], inputs: RunInputs, cfg: DiagnoseConfig | No
         for g in crossed:
             boost(_task_of(g), (1 + L.max_boost) / 2, "its outputs perform other tasks", "crosstalk")
         tags_wanted.append(lever)
-        into = {t: [x for x in o if x != "(empty)"] for t, o in _crossed_into(f).items()
+        into = {t: o for t, o in _crossed_into(f).items()
                 if any(_task_of(g) == t for g in crossed)}
         into = dict(sorted(((t, o) for t, o in into.items() if o), key=lambda kv: kv[0])[:4])
         lever.advice = ("add hard negatives: prompts of " + "; ".join(f"{t} whose content reads like {', '.join(o)}"
@@ -259,12 +259,18 @@ def propose(findings: list[Finding], inputs: RunInputs, cfg: DiagnoseConfig | No
     return levers
 
 
+# matrix columns that are no task: an empty output, an echo or a loop (failures of the asked task, which
+# hard negatives of another task would not fix)
+NOT_A_TASK = {"(empty)", "none"}
+
+
 def _crossed_into(f: Finding) -> dict[str, list[str]]:
     labels, matrix = f.extra.get("labels", []), f.extra.get("matrix", [])
     out = {}
     for i, intended in enumerate(labels):
         row = matrix[i] if i < len(matrix) else []
-        others = sorted(((n, labels[j]) for j, n in enumerate(row) if j != i and n > 0), reverse=True)
+        others = sorted(((n, labels[j]) for j, n in enumerate(row) if j != i and n > 0 and labels[j] not in NOT_A_TASK),
+                        reverse=True)
         if others:
             out[intended] = [name for _, name in others[:2]]
     return out
