@@ -171,3 +171,16 @@ def test_apply_changes_the_runs_own_config_when_it_saved_one(tmp_path):
         assert cfg.data == ["my.jsonl"] and cfg.eval_n == 60 and cfg.real is False
         assert cfg.train.max_steps == 8 and cfg.eval.max_new_tokens == 32
         assert cfg.train.task_tags == "system" and cfg.out == f"{run}_v2"
+
+
+def test_forgetting_raises_the_run_configs_replay_share(tmp_path):
+    from mtsft.config import load_config
+    from mtsft.run import RunConfig
+
+    run = write_synthetic_run(tmp_path / "run", inject="forgetting.ppl")
+    (run / "config.yaml").write_text(yaml.safe_dump({"out": str(run), "model": "tiny", "real": False}))
+    new = tmp_path / "new.yaml"
+    _diagnose(str(run), "--apply", "--out", str(new))
+    from mtsft.diagnose import DiagnoseConfig
+
+    assert load_config(RunConfig, new).replay == pytest.approx(DiagnoseConfig().levers.replay)

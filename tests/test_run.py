@@ -81,3 +81,18 @@ def test_run_config_composes_the_stage_configs_as_types():
     assert isinstance(cfg.curate, CurateConfig) and isinstance(cfg.train, TrainConfig)
     assert isinstance(cfg.eval, EvalRunConfig)
     assert (cfg.train.lr, cfg.curate.balance.temperature, cfg.eval.per_task) == (1e-4, 2.0, 3)
+
+
+def test_replay_adds_general_records_at_its_share_of_the_training_set(tmp_path):
+    from mtsft.records import read_records
+    from mtsft.run import make_data
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    cfg = load_config(RunConfig, None, ["n=60", "eval_n=12", "real=false", "replay=0.2"])
+    counts = make_data(cfg, folder)
+    train = read_records(folder / "train.jsonl")
+    replayed = [r for r in train if (r.get("meta") or {}).get("replay")]
+    assert counts["replay"] == len(replayed) == round(0.2 * 60 / 0.8)
+    assert {r["lang"] for r in replayed} == {"en", "zh"}
+    assert len({r["messages"][0]["content"] for r in replayed}) == len(replayed)

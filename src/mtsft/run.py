@@ -45,6 +45,9 @@ class RunConfig(StrictConfig):
     # Train records taken from each shipped real set. The demo is sized for ~20 minutes on 2 CPU cores: its
     # ~120k training tokens (CMRC passages are ~900 tokens each) take most of it.
     real_per_set: int | None = Field(30, ge=1)
+    # Share of the training set drawn from the shipped general instruction slices (alpaca en/zh) on top of
+    # what real_per_set takes: replay against forgetting; diagnosis raises it when forgetting fires.
+    replay: float = Field(0.0, ge=0, lt=0.5)
     curate: CurateConfig = Field(default_factory=CurateConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     # Capped answers keep the laptop-sized loop short; `mtsft eval run` uses each task's own cap.
@@ -114,10 +117,28 @@ def make_data(cfg: RunConfig, folder: Path) -> dict:
 
         real_train = real_train_records(per_set=cfg.real_per_set)
         write_jsonl(folder / "real_eval.jsonl", real_eval_records(per_set=cfg.eval.real_per_set))
-    write_jsonl(folder / "train.jsonl", train + real_train)
+    replay = replay_records(cfg, len(train) + len(real_train))
+    write_jsonl(folder / "train.jsonl", train + real_train + replay)
     write_jsonl(folder / "eval.jsonl", synth_records(cfg.eval_n, seed=cfg.seed + 1, langs=tuple(cfg.langs),
                                                      clean=True, eval_split=True))
-    return {"train": len(train) + len(real_train), "real_train": len(real_train)}
+    return {"train": len(train) + len(real_train) + len(replay), "real_train": len(real_train), "replay": len(replay)}
+
+
+GENERAL_SETS = ("alpaca_en_demo", "alpaca_zh_demo")
+
+
+def replay_records(cfg: RunConfig, others: int) -> list[dict]:
+    """General instruction records making up `cfg.replay` of the training set, languages interleaved,
+    skipping the ones the real slices already put in (the first real_per_set of each set)."""
+    from mtsft.datasets import real_train_records
+
+    want = round(cfg.replay * others / (1 - cfg.replay))
+    if want <= 0:
+        return []
+    skip = (cfg.real_per_set or 10**9) if cfg.real else 0
+    pools = [real_train_records([name])[skip:] for name in GENERAL_SETS]
+    mixed = [r for group in zip(*pools) for r in group]
+    return [{**r, "meta": {**(r.get("meta") or {}), "replay": True}} for r in mixed[:want]]
 
 
 def eval_suites(cfg: RunConfig, data: Path) -> dict[str, list[dict]]:
@@ -189,7 +210,7 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
         out, name, config, inputs, fn, force=name in cfg.force, log=log)
 
     results = {"data": stage("data", {k: v for k, v in dump(cfg).items() if k in (
-        "data", "n", "eval_n", "langs", "real", "real_per_set", "seed")} | {"eval_real": cfg.eval.real_per_set},
+        "data", "n", "eval_n", "langs", "real", "real_per_set", "replay", "seed")} | {"eval_real": cfg.eval.real_per_set},
         [Path(p) for p in cfg.data], lambda d: make_data(cfg, d))}
     eval_files = [data / "eval.jsonl"] + ([data / "real_eval.jsonl"] if cfg.real else [])
 

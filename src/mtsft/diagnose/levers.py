@@ -211,9 +211,12 @@ def propose(findings: list[Finding], inputs: RunInputs, cfg: DiagnoseConfig | No
                     s["replay"], touched = L.replay, True
             if touched:
                 lever.changes.append(Change("train.stages", _get(data, "train.stages"), stages))
-        lever.advice = (f"mix general instruction data into training at a {L.replay:.0%} share (e.g. "
-                        "mtsft.datasets.real_train_records(['alpaca_en_demo', 'alpaca_zh_demo'])): the run config "
-                        "has no general-data field yet")
+        if inputs.run_config is not None and float(data.get("replay") or 0) < L.replay:
+            lever.changes.append(Change("replay", data.get("replay", 0.0), L.replay))
+        elif inputs.run_config is None:
+            lever.advice = (f"mix general instruction data into training at a {L.replay:.0%} share (`mtsft run` "
+                            "does it with `replay:`; by hand: mtsft.datasets.real_train_records(['alpaca_en_demo', "
+                            "'alpaca_zh_demo']))")
         levers.append(lever)
     # 5. overfitting to frequent tasks
     f = by.get("overfit")
