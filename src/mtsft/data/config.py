@@ -20,11 +20,16 @@ Policy = Literal["keep_best", "majority", "relabel", "drop", "review", "keep"]
 
 class ClassifyConfig(StrictConfig):
     trust_labels: bool = True          # records that arrive with a task keep it (the label checks still run)
-    threshold: float = Field(0.2, ge=0, le=1)  # below this confidence the task is "uncertain" (12 tasks: chance is 0.08)
+    # below this confidence the task is "uncertain". Confidence is calibrated (a decision at 0.8 is right about
+    # 80% of the time); 0.7 is the lowest threshold at which 95% of decisions on hand-written prompts were
+    # right, out of fold (86% of them decided there)
+    threshold: float = Field(0.7, ge=0, le=1)
     uncertain: Literal["review", "drop", "keep"] = "review"
-    train_per_task_lang: int = Field(600, ge=1)  # registry-generated prompts per task and language for the model
+    train_per_task_lang: int = Field(100, ge=1)  # registry-generated prompts per task and language for the model
     relabel_ratio: float = Field(5.0, ge=1)  # a trusted label is questioned when the classifier finds another task
-                                       # this many times likelier (synth: 93% of mislabels, 0.1% false alarms)
+                                       # this many times likelier (synth, training and held-out wordings: 99% of
+                                       # mislabels, 2.3% false alarms, nearly all one held-out rewriting wording,
+                                       # "How would I say this to my manager?", read as translation)
 
 
 class QualityConfig(StrictConfig):

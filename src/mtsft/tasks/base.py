@@ -53,6 +53,12 @@ class Task(ABC):
 
     # ---- helpers with a default (additive: tasks may override) ------------------------------------
 
+    def user_prompts(self, lang: str) -> list[str]:
+        """Prompts of this task written by hand the way people word them (never generated into records): the
+        task classifier learns the looser wordings from them that templates lack, and calibrates its
+        confidence on them. None by default."""
+        return []
+
     def answer_lang(self, record: dict) -> str:
         """The language the answer should be in: `reference["answer_lang"]` when the task sets it (a
         translation answers in the target language), else the record's language."""

@@ -30,6 +30,11 @@ class BuiltinTask(Task):
         index = rng.randrange(first_held, len(pool)) if held_out else rng.randrange(first_held)
         return f"{lang}-{index}", pool[index]
 
+    def user_prompts(self, lang: str) -> list[str]:
+        from mtsft.tasks.builtin.content_user_prompts import USER_PROMPTS
+
+        return list(USER_PROMPTS.get(self.name, {}).get(lang, []))
+
     def held_out_template_ids(self, lang: str) -> list[str]:
         pool = self.templates[lang]
         return [f"{lang}-{i}" for i in range(len(pool) - HELD_OUT, len(pool))]
