@@ -12,6 +12,7 @@ import json
 import re
 import warnings
 
+from mtsft.tasks import lists
 from mtsft.tasks.scorers import list_items, normalize_label, parse_json_object
 from mtsft.text import cjk_ratio
 
@@ -124,12 +125,15 @@ def _missing_fields(obj: dict, required: list[str] | None) -> list[str]:
     return ["missing_fields"] if required and any(k not in obj for k in required) else []
 
 
-def check_list(output: str, n: int | None) -> list[str]:
-    items = list_items(output)
+def check_list(output: str, n: int | None, prompt: str = "") -> list[str]:
+    """A list answer: its items (numbered, bulleted, "一、" or one per line), as many as asked (`n`, else
+    the count the prompt asks for: "List five ...", "列出三个…"), none repeated."""
+    items = lists.list_entries(output)
     if not items:
         return ["not_a_list"]
     problems = []
-    if n is not None and len(items) != n:
+    wanted = (n, n) if n is not None else lists.requested_count(prompt)
+    if wanted is not None and not lists.count_fits(len(items), wanted):
         problems.append("wrong_list_length")
     if len({normalize_label(i) for i in items}) < len(items):
         problems.append("repeated_items")

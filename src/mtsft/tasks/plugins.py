@@ -28,7 +28,7 @@ from pathlib import Path
 import yaml
 
 from mtsft.records import make_record
-from mtsft.tasks import formats, register, scorers
+from mtsft.tasks import formats, register, relevance, scorers
 from mtsft.tasks.base import Task
 
 ENTRY_POINT_GROUP = "mtsft.tasks"
@@ -88,7 +88,7 @@ class YamlTask(Task):
         elif self.output_shape == "code":
             problems += formats.check_code(output)
         elif self.output_shape == "list":
-            problems += formats.check_list(output, None)
+            problems += formats.check_list(output, None, relevance.last_user(record))
         return problems
 
     def output_likeness(self, output: str) -> float:

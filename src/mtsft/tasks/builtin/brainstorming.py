@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mtsft.tasks import formats, relevance, scorers
+from mtsft.tasks import formats, lists, relevance, scorers
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask, numbered
 from mtsft.tasks.builtin.content_brainstorm import MORE_IDEAS
@@ -95,6 +95,17 @@ def _anchored(item: str, context: list[str], prompt: str) -> bool:
     return sum(relevance.unit_weight(u) for u in shared) >= need > 0 or (bool(shared) and need == 0)
 
 
+def _count_score(count: int, n: int | None, prompt: str) -> float:
+    """1 for the asked number of items, falling linearly with the distance from it. The reference's n is
+    the ask; a record without one (imported, hand-written) is held to the count its prompt asks for, and
+    to none when the prompt names no number."""
+    low, high = (n, n) if n else (lists.requested_count(prompt) or (count, None))
+    if lists.count_fits(count, (low, high)):
+        return 1.0
+    target = low if count < low else high
+    return max(0.0, 1 - abs(count - target) / target)
+
+
 def _distinct(items: list[str]) -> float:
     """Distinctness in [0, 1]: (distinct items - 1) / (items - 1), where an item that repeats or nearly
     repeats an earlier one (digits ignored) is not distinct; one item said n times scores 0."""
@@ -127,15 +138,15 @@ class Brainstorming(BuiltinTask):
         items = idea_items(output)
         if not items:
             return 0.0
-        n = record["reference"]["n"]
-        count = max(0.0, 1 - abs(len(items) - n) / n)
+        ref = record.get("reference") if isinstance(record.get("reference"), dict) else {}
         prompt = relevance.last_user(record)
+        count = _count_score(len(items), ref.get("n"), prompt)
         topic = relevance.template_slot(prompt, TEMPLATES) or prompt
         pool = _pool(topic)
         # An item is on topic when it shares words with the reference ideas or the topic's idea pool beyond
         # the words of the prompt itself (the topic's own words plus filler are not an idea). Without a pool
         # (a record not drawn from the registry) the topic's words count too.
-        context = [record["reference"].get("answer", ""), *pool] + ([] if pool else [topic])
+        context = [ref.get("answer", ""), *pool] + ([] if pool else [topic])
         bare = [re.sub(r"\d+", " ", item) for item in items]
         on_topic = sum(_anchored(b, context, prompt if pool else "") and bool(relevance.novel_units(b, prompt))
                        for b in bare)
@@ -145,8 +156,12 @@ class Brainstorming(BuiltinTask):
         return count * distinct * rel * (0.5 + 0.5 * lang_ok)
 
     def format_violations(self, output, record):
+        """Not empty; a list of the asked length (the reference's n, or for records without one, imported or
+        hand-written, the count the prompt asks for); in the answer's language."""
+        ref = record.get("reference")
+        n = ref.get("n") if isinstance(ref, dict) else None
         return (formats.check_not_empty(output) or
-                formats.check_list(output, record["reference"]["n"]) + formats.check_language(output, self.answer_lang(record)))
+                formats.check_list(output, n, relevance.last_user(record)) + formats.check_language(output, self.answer_lang(record)))
 
     def output_likeness(self, output):
         return formats.list_likeness(output)
