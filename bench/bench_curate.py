@@ -183,7 +183,9 @@ def run_one(path: str, out_dir: str, run_code: bool, workers: int | None) -> Non
     from mtsft.data.curate import curate_files
     from mtsft.model import load_tokenizer
 
-    load_classifier(600)  # trained once and cached (the argument the classify round passes): not per-record cost
+    # Trained once and cached, with the argument the classify round passes (the config's, so the round's
+    # call hits the same cache entry rather than loading again): not per-record cost.
+    load_classifier(bench_config(run_code, workers).classify.train_per_task_lang)
     load_tokenizer("builtin")  # the model cache built once: not part of the per-record cost
     cfg = bench_config(run_code, workers)
     with PeakRSS() as mem:

@@ -16,11 +16,13 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
+import numpy as np
+
 from mtsft.data import verify
 from mtsft.data.common import RoundResult, curate_meta, progress, reject, task_of
 from mtsft.data.config import ConflictsConfig, DedupConfig
-from mtsft.data.dedup import record_signatures
-from mtsft.data.shingles import lsh_components
+from mtsft.data.parallel import map_parts
+from mtsft.data.shingles import lsh_components, minhash_signatures
 from mtsft.records import response
 from mtsft.text import normalize
 
@@ -55,13 +57,20 @@ def prompt_groups(records: list[dict], threshold: float, workers: int = 1) -> li
     the same last characters (one long passage with different questions after it is not one instruction)."""
     if len(records) < 2:
         return [(i, (), "") for i in range(len(records))]
-    labels, _ = lsh_components(record_signatures(records, instruction_text, DedupConfig(), workers),
-                               DedupConfig().bands, threshold)
-    keys = []
-    for label, r in zip(labels, records):
-        text = instruction_text(r)
-        keys.append((int(label), tuple(_NUMBER.findall(text)), text[-TAIL:]))
-    return keys
+    cfg = DedupConfig()
+    parts = map_parts(instruction_facts, records, (cfg,), workers, chunk=10_000)
+    sigs = np.concatenate([p[0] for p in parts])
+    labels, _ = lsh_components(sigs, cfg.bands, threshold)
+    facts = [f for p in parts for f in p[1]]
+    return [(int(label), numbers, tail) for label, (numbers, tail) in zip(labels, facts)]
+
+
+def instruction_facts(records: list[dict], cfg: DedupConfig) -> tuple[np.ndarray, list[tuple]]:
+    """Per batch (the local pool and Ray call it): the instructions' MinHash signatures and, per record,
+    the numbers in its instruction and its last characters; each instruction normalised once."""
+    texts = [instruction_text(r) for r in records]
+    sigs = minhash_signatures(texts, cfg.num_perm, cfg.shingle, cfg.short_shingle, cfg.short_chars)
+    return sigs, [(tuple(_NUMBER.findall(t)), t[-TAIL:]) for t in texts]
 
 
 class _Decisions:

@@ -134,12 +134,35 @@ def drop_contaminated(records: list[dict], eval_records: list[dict], cfg: DedupC
     return kept, rejected
 
 
+def dedup_facts(records: list[dict], cfg: DedupConfig) -> tuple[list[str], np.ndarray | None, np.ndarray | None]:
+    """Per batch (the local pool and Ray call it): each record's exact key and, with near dedup on, the
+    MinHash signatures of its conversation and of its answers; each conversation normalised once."""
+    convs = [conversation_key(r) for r in records]
+    keys = [stable_hash(c) for c in convs]
+    if not cfg.near:
+        return keys, None, None
+    sigs = minhash_signatures(convs, cfg.num_perm, cfg.shingle, cfg.short_shingle, cfg.short_chars)
+    answers = minhash_signatures([answers_key(r) for r in records], cfg.num_perm, cfg.shingle,
+                                 cfg.short_shingle, cfg.short_chars)
+    return keys, sigs, answers
+
+
 def dedup_round(records: list[dict], cfg: DedupConfig, eval_records: list[dict] | None = None,
                 show: bool = True, workers: int = 1) -> RoundResult:
-    kept, exact = exact_dedup(records)
+    """Exact duplicates (a group-by on the key), then near duplicates among the rest (MinHash LSH), then
+    contamination. The per-record keys and signatures are one batch function over the pool; the records
+    an exact duplicate removes have theirs computed too (a few percent), never used."""
+    parts = map_parts(dedup_facts, records, (cfg,), workers, chunk=10_000) if records else []
+    kept, exact = keep_best_per_group(records, [k for p in parts for k in p[0]], "exact_duplicate")
     near = []
-    if cfg.near:
-        kept, near = near_dedup(kept, cfg, workers)
+    if cfg.near and len(kept) >= 2:
+        row = {id(r): i for i, r in enumerate(records)}
+        rows = np.fromiter((row[id(r)] for r in kept), dtype=np.int64, count=len(kept))
+        sigs = np.concatenate([p[1] for p in parts])[rows]
+        answers = np.concatenate([p[2] for p in parts])[rows]
+        labels, sim = lsh_components(sigs, cfg.bands, cfg.threshold, answers, cfg.answer_threshold)
+        del sigs, answers
+        kept, near = keep_best_per_group(kept, labels, "near_duplicate", lambda i: {"jaccard": round(float(sim[i]), 3)})
     kept, leaked = drop_contaminated(kept, eval_records or [], cfg)
     notes = {"exact_duplicates": len(exact), "near_duplicates": len(near), "contaminated": len(leaked),
              "eval_records": len(eval_records or [])}

@@ -115,8 +115,9 @@ def repetition_share(text: str) -> float:
     return 1.0 - len(set(grams)) / len(grams)
 
 
-def hard_failure(record: dict, cfg: QualityConfig, profile: TaskProfile, task) -> str | None:
-    """The first check the record fails, as a reason code, or None."""
+def hard_failure(record: dict, cfg: QualityConfig, profile: TaskProfile, task, facts: dict | None = None) -> str | None:
+    """The first check the record fails, as a reason code, or None. `facts`, when given, receives the
+    answer's repetition share once measured (the score needs it too)."""
     answer = response(record)
     if len(answer.strip()) < cfg.min_response_chars:
         return "too_short"
@@ -129,7 +130,10 @@ def hard_failure(record: dict, cfg: QualityConfig, profile: TaskProfile, task) -
         return "refusal"
     if cfg.check_truncation and looks_truncated(answer, profile):
         return "truncated"
-    if repetition_share(answer) > cfg.repetition_threshold:
+    repetition = repetition_share(answer)
+    if facts is not None:
+        facts["repetition"] = repetition
+    if repetition > cfg.repetition_threshold:
         return "repetition"
     if cfg.check_language and profile.keeps_language:
         asked, got = expected_language(record, task), answer_language(answer)
@@ -221,10 +225,10 @@ def _facts(r: dict, tokens: int, cfg: QualityConfig, profiles: dict, task_objs: 
     if tokens > cfg.max_tokens:
         return {**facts, "reject": "too_long", "detail": {"tokens": tokens, "max_tokens": cfg.max_tokens}}
     task = task_objs[name]
-    failure = hard_failure(r, cfg, profiles.get(name, TaskProfile()), task)
+    failure = hard_failure(r, cfg, profiles.get(name, TaskProfile()), task, facts)
     if failure:
+        facts.pop("repetition", None)
         return {**facts, "reject": failure, "detail": {}}
-    facts["repetition"] = repetition_share(answer)
     if verify.runs_code(task):
         facts["pending"] = cfg.run_code and verify.has_reference(r)
         facts["verified"] = None

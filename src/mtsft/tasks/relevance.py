@@ -28,6 +28,7 @@ _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_HAN}]|[a-z]+(?:'[a-z]+)?|\d+(?:[.,]\d+)*")
 _HAN_RUN = re.compile(rf"[{_HAN}]+")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:[.,]\d+)*")
+_HAN_CHAR = re.compile(rf"[{_HAN}]")
 
 # English function words: the glue of a sentence. Their rate measures fluency; they never anchor relevance.
 FUNCTION_EN = frozenset("""
@@ -88,7 +89,7 @@ def has_word(text: str, word: str) -> bool:
     return bool(words) and all(strip_suffix(w) in have for w in words)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def units(text: str) -> frozenset[str]:
     """The content units of `text`: English stems and numbers, Chinese content characters and bigrams."""
     low = normalize(text)
@@ -110,7 +111,7 @@ def units(text: str) -> frozenset[str]:
 
 def unit_weight(unit: str) -> float:
     """A single Chinese character says much less than a word, a bigram or a number."""
-    return 0.15 if len(unit) == 1 and re.match(rf"[{_HAN}]", unit) else 1.0
+    return 0.15 if len(unit) == 1 and _HAN_CHAR.match(unit) else 1.0
 
 
 def weight(text: str) -> float:
@@ -152,12 +153,19 @@ def novel_units(output: str, *context: str) -> frozenset[str]:
 
 # ---- copies -------------------------------------------------------------------------------------------
 
+_SQUASH = re.compile(rf"[{_HAN}]|[a-z0-9]")
+
+
+@lru_cache(maxsize=16384)
 def _squash(text: str) -> str:
-    return "".join(re.findall(rf"[{_HAN}]|[a-z0-9]", normalize(text)))
+    return "".join(_SQUASH.findall(normalize(text)))
 
 
+@lru_cache(maxsize=16384)
 def char_ngrams(text: str) -> Counter:
-    """Character n-grams of the squashed text (letters, digits and Han only): n=2 for Chinese, 4 otherwise."""
+    """Character n-grams of the squashed text (letters, digits and Han only): n=2 for Chinese, 4 otherwise.
+    Memoised (a verifier compares one answer with its prompt, its conversation and every other list item):
+    callers read the Counter and never modify it."""
     s = _squash(text)
     n = 2 if cjk_ratio(text) >= 0.5 else 4
     if len(s) < n:
@@ -183,7 +191,7 @@ def similarity(a: str, b: str) -> float:
 
 def length(text: str) -> int:
     """Words for Latin text, characters for Chinese (numbers count once)."""
-    return len(_TOKEN.findall(normalize(text)))
+    return len(_tokens(text))
 
 
 def is_echo(output: str, text: str, *, share: float = 0.8) -> bool:
@@ -193,8 +201,10 @@ def is_echo(output: str, text: str, *, share: float = 0.8) -> bool:
 
 # ---- degeneracy ---------------------------------------------------------------------------------------
 
-def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(normalize(text))
+@lru_cache(maxsize=16384)
+def _tokens(text: str) -> tuple[str, ...]:
+    """Words, numbers and Chinese characters of the normalised text (memoised; a tuple, never modified)."""
+    return tuple(_TOKEN.findall(normalize(text)))
 
 
 def distinct_n(text: str, n: int = 2) -> float:

@@ -109,11 +109,11 @@ def _count_score(count: int, n: int | None, prompt: str) -> float:
 def _distinct(items: list[str]) -> float:
     """Distinctness in [0, 1]: (distinct items - 1) / (items - 1), where an item that repeats or nearly
     repeats an earlier one (digits ignored) is not distinct; one item said n times scores 0."""
-    kept: list[str] = []
+    kept: list[tuple[str, str]] = []  # (item, its normalised label), each label computed once
     for item in items:
-        if not any(relevance.similarity(item, k) >= 0.8 or scorers.normalize_label(item) == scorers.normalize_label(k)
-                   for k in kept):
-            kept.append(item)
+        label = scorers.normalize_label(item)
+        if not any(relevance.similarity(item, k) >= 0.8 or label == k_label for k, k_label in kept):
+            kept.append((item, label))
     return (len(kept) - 1) / (len(items) - 1) if len(items) > 1 else 1.0
 
 
