@@ -52,3 +52,24 @@ def test_ray_engine_agrees_with_the_local_engine_record_for_record(local_ray, tm
     manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text())
     assert manifest["engine"] == "ray" and manifest["ray"]["kept_shards"]["records"] == len(remote.kept)
     assert any(p.suffix == ".parquet" for p in (tmp_path / "ray" / "kept").iterdir())
+
+
+def test_ray_group_by_gives_the_local_groups(local_ray):
+    """The global steps' group-by (`parallel.groups_of`) on Ray Data: the same groups, members and order as
+    the local dict, for every key kind the rounds use (hex strings, labels, tuples, compound band keys)."""
+    import numpy as np
+
+    from mtsft.data.engine_ray import ray_groups_of
+    from mtsft.data.parallel import groups_of
+
+    rng = np.random.default_rng(0)
+    cases = [
+        [f"{k:x}" for k in rng.integers(0, 300, 2_000)],                            # exact-dedup hashes
+        rng.integers(0, 50, 1_000),                                                   # cluster labels
+        [(int(k), ("3", "4"), "tail") for k in rng.integers(0, 40, 500)],           # conflict keys
+        np.stack([rng.integers(0, 4, 3_000), rng.integers(0, 2**63, 3_000) % 200], axis=1).astype(np.uint64)
+        | np.array([0, 2**63], dtype=np.uint64),                                      # (band, key), high bit set
+    ]
+    for keys, min_size in zip(cases, (2, 2, 1, 2)):
+        local = [g.tolist() for g in groups_of(keys, min_size)]
+        assert local and [g.tolist() for g in ray_groups_of(keys, min_size)] == local

@@ -18,6 +18,7 @@ import numpy as np
 
 from mtsft.data.common import RoundResult, curate_meta, reject, task_of
 from mtsft.data.config import BalanceConfig
+from mtsft.data.parallel import groups_of
 from mtsft.mixture import AUGMENTATIONS, augment
 
 ROUND = "balance"
@@ -83,9 +84,8 @@ def upsample(records: list[dict], need: int, augment_first: bool, rng: random.Ra
 
 
 def balance_round(records: list[dict], cfg: BalanceConfig, seed: int = 0, max_tokens: int | None = None) -> RoundResult:
-    by_task = defaultdict(list)
-    for r in records:
-        by_task[task_of(r)].append(r)
+    by_task = {task_of(records[int(m[0])]): [records[i] for i in m.tolist()]  # a group-by on the task
+               for m in groups_of([task_of(r) for r in records], 1)}
     counts = {t: len(v) for t, v in sorted(by_task.items())}
     if not counts:
         return RoundResult([], [], notes={"before": {}, "targets": {}, "upsampled": {}})

@@ -8,20 +8,22 @@ Kinds, each with its policy in `ConflictsConfig` (keep_best, majority, relabel, 
   for short answers (labels, numbers) by their normalised text; long free-form answers may differ;
 - answer_shape: an answer shaped like another task's (a code prompt answered with a list of ideas), from
   the registry's `output_likeness`.
-Grouping is a group-by on a per-record key: the LSH cluster of the normalised prompt.
+Grouping is a group-by on a per-record key (the LSH cluster of the normalised prompt, its numbers and its
+last characters): a dict here, Ray Data `groupby` under `--engine ray`; the few groups of two or more are
+then judged in the driver.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 
 import numpy as np
 
 from mtsft.data import verify
 from mtsft.data.common import RoundResult, curate_meta, progress, reject, task_of
 from mtsft.data.config import ConflictsConfig, DedupConfig
-from mtsft.data.parallel import map_parts
+from mtsft.data.parallel import engine_groups, groups_of, map_parts
 from mtsft.data.shingles import lsh_components, minhash_signatures
 from mtsft.records import response
 from mtsft.text import normalize
@@ -60,7 +62,7 @@ def prompt_groups(records: list[dict], threshold: float, workers: int = 1) -> li
     cfg = DedupConfig()
     parts = map_parts(instruction_facts, records, (cfg,), workers, chunk=10_000)
     sigs = np.concatenate([p[0] for p in parts])
-    labels, _ = lsh_components(sigs, cfg.bands, threshold)
+    labels, _ = lsh_components(sigs, cfg.bands, threshold, groups_of=groups_of if engine_groups() else None)
     facts = [f for p in parts for f in p[1]]
     return [(int(label), numbers, tail) for label, (numbers, tail) in zip(labels, facts)]
 
@@ -124,16 +126,17 @@ def check_label_mismatch(records, cfg: ConflictsConfig, relabel_ratio: float, de
             dec.set(i, "label_mismatch", cfg.label_mismatch, label=r.get("task"), predicted=guess, confidence=conf)
 
 
-def _answer_groups(records, groups) -> list[list[int]]:
+def member_groups(groups: list[tuple]) -> list[list[int]]:
+    """The records of each instruction group of two or more (a group-by on the key; on Ray Data under that
+    engine), members ascending, groups in the order of their first member."""
+    return [m.tolist() for m in groups_of(groups, 2)]
+
+
+def _answer_groups(records, members_of: list[list[int]]) -> list[list[int]]:
     """Members of each group with two or more different answers, after the cross-label vote."""
-    by_group = defaultdict(list)
-    for i, g in enumerate(groups):
-        by_group[g].append(i)
     out = []
-    for members in by_group.values():
+    for members in members_of:
         labels = Counter(task_of(records[i]) for i in members)
-        if len(members) < 2:
-            continue
         if len(labels) > 1:
             majority = max(labels, key=lambda t: (labels[t], -min(i for i in members if task_of(records[i]) == t)))
             members = [i for i in members if task_of(records[i]) == majority]
@@ -142,10 +145,10 @@ def _answer_groups(records, groups) -> list[list[int]]:
     return out
 
 
-def prefetch_scores(records, groups, registry, workers: int) -> None:
+def prefetch_scores(records, members_of: list[list[int]], registry, workers: int) -> None:
     """Run the verifiers `_check_answers` will ask for, batched (code ones in a pool): every member's own
     score, then each group's best answer against every other member's reference and back."""
-    answer_groups = _answer_groups(records, groups)
+    answer_groups = _answer_groups(records, members_of)
 
     def triple(i, j):  # record i's answer under record j's reference
         return registry.get(task_of(records[j])), response(records[i]), records[j]
@@ -161,13 +164,8 @@ def prefetch_scores(records, groups, registry, workers: int) -> None:
     verify.score_many(cross, workers)
 
 
-def check_groups(records, groups, cfg: ConflictsConfig, registry, dec: _Decisions):
-    by_group = defaultdict(list)
-    for i, g in enumerate(groups):
-        by_group[g].append(i)
-    for members in by_group.values():
-        if len(members) < 2:
-            continue
+def check_groups(records, members_of: list[list[int]], cfg: ConflictsConfig, registry, dec: _Decisions):
+    for members in members_of:
         labels = Counter(task_of(records[i]) for i in members)
         if len(labels) > 1:
             majority = max(labels, key=lambda t: (labels[t], -min(i for i in members if task_of(records[i]) == t)))
@@ -223,9 +221,9 @@ def conflicts_round(records: list[dict], cfg: ConflictsConfig, relabel_ratio: fl
     dec = _Decisions()
     _RUN_CODE["on"] = run_code
     check_label_mismatch(records, cfg, relabel_ratio, dec)
-    groups = prompt_groups(records, cfg.near_threshold, workers)
-    prefetch_scores(records, groups, registry, workers)
-    check_groups(records, groups, cfg, registry, dec)
+    members_of = member_groups(prompt_groups(records, cfg.near_threshold, workers))
+    prefetch_scores(records, members_of, registry, workers)
+    check_groups(records, members_of, cfg, registry, dec)
     check_answer_shape(records, cfg, registry, dec, show)
     kept, rejected, review = [], [], []
     relabelled = 0

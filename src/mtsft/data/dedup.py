@@ -8,13 +8,12 @@ is linear in the number of records.
 
 from __future__ import annotations
 
-from collections import defaultdict
 
 import numpy as np
 
 from mtsft.data.common import RoundResult, curate_meta, reject
 from mtsft.data.config import DedupConfig
-from mtsft.data.parallel import map_parts
+from mtsft.data.parallel import engine_groups, groups_of, map_parts
 from mtsft.data.shingles import lsh_components, minhash_signatures, shingle_hashes, stable_hash
 from mtsft.records import assistant_turns, prompt
 from mtsft.text import normalize
@@ -43,15 +42,10 @@ def rank_key(record: dict, index: int) -> tuple:
 
 def keep_best_per_group(records: list[dict], labels, reason: str, extra=None) -> tuple[list[dict], list[dict]]:
     """Within each group of equal `labels`, keep the best record and reject the others, naming the kept one."""
-    groups = defaultdict(list)
-    for i, label in enumerate(labels):
-        groups[label].append(i)
     drop = {}
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        best = min(members, key=lambda i: rank_key(records[i], i))
-        for i in members:
+    for members in groups_of(labels, 2):  # a group-by (on Ray Data under that engine); the groups are few
+        best = min(members.tolist(), key=lambda i: rank_key(records[i], i))
+        for i in members.tolist():
             if i != best:
                 drop[i] = best
     kept, rejected = [], []
@@ -91,7 +85,8 @@ def near_duplicate_clusters(records: list[dict], cfg: DedupConfig, workers: int 
     """(cluster label, similarity to the member it was linked to) per record."""
     sigs = record_signatures(records, conversation_key, cfg, workers)
     answers = record_signatures(records, answers_key, cfg, workers)
-    return lsh_components(sigs, cfg.bands, cfg.threshold, answers, cfg.answer_threshold)
+    return lsh_components(sigs, cfg.bands, cfg.threshold, answers, cfg.answer_threshold,
+                          groups_of if engine_groups() else None)
 
 
 def near_dedup(records: list[dict], cfg: DedupConfig, workers: int = 1) -> tuple[list[dict], list[dict]]:
@@ -160,7 +155,8 @@ def dedup_round(records: list[dict], cfg: DedupConfig, eval_records: list[dict] 
         rows = np.fromiter((row[id(r)] for r in kept), dtype=np.int64, count=len(kept))
         sigs = np.concatenate([p[1] for p in parts])[rows]
         answers = np.concatenate([p[2] for p in parts])[rows]
-        labels, sim = lsh_components(sigs, cfg.bands, cfg.threshold, answers, cfg.answer_threshold)
+        labels, sim = lsh_components(sigs, cfg.bands, cfg.threshold, answers, cfg.answer_threshold,
+                                     groups_of if engine_groups() else None)
         del sigs, answers
         kept, near = keep_best_per_group(kept, labels, "near_duplicate", lambda i: {"jaccard": round(float(sim[i]), 3)})
     kept, leaked = drop_contaminated(kept, eval_records or [], cfg)

@@ -60,6 +60,48 @@ def ray_map_parts(fn, records: list, args: tuple, chunk: int) -> list:
     return [pickle.loads(r["result"]) for r in sorted(rows, key=lambda r: int(r["part"]))]
 
 
+GROUP_BLOCKS = 16  # blocks a group-by's input is cut into (Ray spreads them over the cluster's CPUs)
+
+
+def _key_columns(keys) -> dict:
+    """Keys as Arrow-friendly columns: integer arrays as int64 (uint64 band keys reinterpreted: grouping
+    needs equality only), a 2-D array one column per key part, anything else its text (`repr` for tuples)."""
+    import numpy as np
+
+    if isinstance(keys, np.ndarray) and keys.dtype.kind in "iu":
+        cols = keys.reshape(len(keys), -1)
+        return {f"k{j}": np.ascontiguousarray(cols[:, j]).view(np.int64) if cols.dtype.itemsize == 8
+                else cols[:, j].astype(np.int64) for j in range(cols.shape[1])}
+    return {"k0": np.array([k if isinstance(k, str) else repr(k) for k in keys], dtype=object)}
+
+
+def ray_groups_of(keys, min_size: int) -> list:
+    """`parallel.groups_of` as a Ray Data `groupby(...).map_groups`: rows (row, key columns) are shuffled
+    across the cluster by key; each group of `min_size` or more sends back (first member, member) pairs,
+    and the driver orders them as `groups_of` does."""
+    import numpy as np
+    import pandas as pd
+
+    from mtsft.data.parallel import groups_from_pairs
+
+    ray = _ray()
+    cols = _key_columns(keys)
+    frame = pd.DataFrame({"row": np.arange(len(keys), dtype=np.int64), **cols})
+    blocks = max(1, min(GROUP_BLOCKS, len(frame) // 1000))
+    ds = ray.data.from_pandas([frame.iloc[s::blocks] for s in range(blocks)])
+
+    def members(batch):
+        rows = np.sort(batch["row"])
+        if len(rows) < min_size:
+            rows = rows[:0]
+        return {"first": np.full(len(rows), rows[0] if len(rows) else 0, dtype=np.int64), "row": rows}
+
+    out = ds.groupby(list(cols)).map_groups(members, batch_format="numpy").to_pandas()
+    if not len(out):
+        return []
+    return groups_from_pairs(out["first"].to_numpy(np.int64), out["row"].to_numpy(np.int64), min_size)
+
+
 def write_shards(records: list[dict], folder: Path, fmt: str) -> dict:
     """The kept records as Ray Data shards under `folder` (JSONL or Parquet)."""
     ray = _ray()
@@ -95,7 +137,7 @@ def curate_ray(inputs: list[str], config: CurateConfig | None = None, out_dir: s
                                              "cpus": ray.cluster_resources().get("CPU"),
                                              "kept_shards": write_shards(result.kept, out / "kept", shards)}}
 
-        with use_engine(ray_map_parts):
+        with use_engine(ray_map_parts, ray_groups_of):
             return curate_files(inputs, config, out, eval_files=eval_files, log=log, manifest_extra=extra)
     finally:
         if started:

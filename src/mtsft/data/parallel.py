@@ -17,28 +17,62 @@ import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor
 
+import numpy as np
+
 CHUNK = 2_000
 _SHARED: dict = {}
 _ENGINE: dict = {}  # {"map_parts": fn}: another engine (Ray Data) running the same chunks
 
 
 class use_engine:
-    """Within this block, every `map_parts` call runs on `engine_map_parts(fn, records, args, chunk)`
-    instead of the local pool: the rounds keep one implementation whatever runs them."""
+    """Within this block, every `map_parts` call runs on `engine_map_parts(fn, records, args, chunk)` and,
+    when given, every `groups_of` call on `engine_groups_of(keys, min_size)`, instead of the local pool and
+    dict: the rounds keep one implementation whatever runs them."""
 
-    def __init__(self, engine_map_parts):
-        self.fn = engine_map_parts
+    def __init__(self, engine_map_parts, engine_groups_of=None):
+        self.fns = {"map_parts": engine_map_parts, "groups_of": engine_groups_of}
 
     def __enter__(self):
-        _ENGINE["map_parts"] = self.fn
+        _ENGINE.update({k: f for k, f in self.fns.items() if f is not None})
         return self
 
     def __exit__(self, *exc):
-        _ENGINE.pop("map_parts", None)
+        for k in self.fns:
+            _ENGINE.pop(k, None)
 
 
 def engine_active() -> bool:
     return "map_parts" in _ENGINE
+
+
+def engine_groups() -> bool:
+    """Whether another engine runs the group-bys (`groups_of`)."""
+    return "groups_of" in _ENGINE
+
+
+def groups_of(keys, min_size: int = 2) -> list[np.ndarray]:
+    """The global steps' group-by: the member indices of each group of equal `keys` with at least
+    `min_size` members, members ascending, groups in the order of their first member. `keys` is a
+    sequence of hashables (strings, numbers, tuples) or a 2-D integer array (rows are compound keys).
+    Here a dict; under another engine (Ray Data `groupby`) a shuffle across its cluster, with the same
+    result. Callers then decide per group in the driver: groups of two or more are few."""
+    if "groups_of" in _ENGINE and len(keys):
+        return _ENGINE["groups_of"](keys, min_size)
+    if isinstance(keys, np.ndarray) and keys.ndim == 2:
+        keys = map(tuple, keys.tolist())
+    by: dict = {}
+    for i, k in enumerate(keys):
+        by.setdefault(k, []).append(i)
+    return [np.array(m, dtype=np.int64) for m in by.values() if len(m) >= min_size]
+
+
+def groups_from_pairs(first: np.ndarray, rows: np.ndarray, min_size: int) -> list[np.ndarray]:
+    """Groups given as (first member, member) pairs in any order (what a distributed group-by sends back),
+    in `groups_of`'s order: members ascending, groups by their first member."""
+    order = np.lexsort((rows, first))
+    first, rows = first[order], rows[order]
+    cuts = np.flatnonzero(np.diff(first)) + 1
+    return [g for g in np.split(rows.astype(np.int64), cuts) if len(g) >= min_size] if len(rows) else []
 
 
 def default_workers() -> int:

@@ -112,16 +112,8 @@ def _similarity(sigs: np.ndarray, pairs: np.ndarray, chunk: int = 200_000) -> np
     return sim
 
 
-def lsh_components(sigs: np.ndarray, bands: int, threshold: float, confirm: np.ndarray | None = None,
-                   confirm_threshold: float = 0.0):
-    """Cluster label per row and, per row, the estimated Jaccard to the member it was linked to.
-
-    Rows sharing a band key are candidates; each candidate is checked against the first row of its bucket
-    (estimated Jaccard >= threshold, and >= confirm_threshold on the `confirm` signatures when given),
-    and linked rows form clusters (connected components).
-    """
-    n = len(sigs)
-    keys = _band_keys(sigs, bands)
+def _candidates_local(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n, bands = keys.shape
     src, dst = [], []
     for b in range(bands):
         order = np.argsort(keys[:, b], kind="stable")
@@ -131,8 +123,35 @@ def lsh_components(sigs: np.ndarray, bands: int, threshold: float, confirm: np.n
         members = ~new_group
         src.append(order[members])
         dst.append(leader[members])
-    src = np.concatenate(src) if src else np.zeros(0, dtype=np.int64)
-    dst = np.concatenate(dst) if dst else np.zeros(0, dtype=np.int64)
+    return np.concatenate(src), np.concatenate(dst)
+
+
+def _candidates_grouped(keys: np.ndarray, groups_of) -> tuple[np.ndarray, np.ndarray]:
+    """The same pairs from a group-by on (band, band key) rows: each member with its group's first row."""
+    n, bands = keys.shape
+    compound = np.stack([np.repeat(np.arange(bands, dtype=np.uint64), n), keys.T.reshape(-1)], axis=1)
+    src, dst = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for members in groups_of(compound, 2):
+        rows = members % n  # the compound row b * n + i is record i
+        src.append(rows[1:])
+        dst.append(np.full(len(rows) - 1, rows[0]))
+    return np.concatenate(src), np.concatenate(dst)
+
+
+def lsh_components(sigs: np.ndarray, bands: int, threshold: float, confirm: np.ndarray | None = None,
+                   confirm_threshold: float = 0.0, groups_of=None):
+    """Cluster label per row and, per row, the estimated Jaccard to the member it was linked to.
+
+    Rows sharing a band key are candidates; each candidate is checked against the first row of its bucket
+    (estimated Jaccard >= threshold, and >= confirm_threshold on the `confirm` signatures when given),
+    and linked rows form clusters (connected components). The buckets are a group-by on (band, key):
+    numpy sorts here, or `groups_of` (`parallel.groups_of` under another engine: Ray Data's `groupby`
+    across a cluster) gives them; the candidate pairs are few, so the rest runs here either way.
+    """
+    n = len(sigs)
+    keys = _band_keys(sigs, bands)
+    src, dst = _candidates_grouped(keys, groups_of) if groups_of and n else _candidates_local(keys)
+    del keys
     pairs = np.unique(np.stack([src, dst], axis=1), axis=0) if len(src) else np.zeros((0, 2), dtype=np.int64)
     sim = _similarity(sigs, pairs)
     ok = sim >= threshold
