@@ -1,13 +1,17 @@
-"""`mtsft data curate --engine ray`: the same rounds, their per-record work on Ray Data.
+"""`mtsft data curate --engine ray`: the same rounds, their per-record work and their group-bys on Ray Data.
 
-Every per-record part of a round is already a batch function (`classify_batch`, `record_checks`,
-`signatures_batch`) that the local pool calls on fixed chunks; here the same chunks become the rows of a
-Ray Dataset and the same functions run in `map_batches`, on whatever cluster `ray.init` joined (a local
-instance, or `--address` of a running one): classification, the quality checks (code-running verifiers
-included, in place in the Ray workers) and the MinHash signatures of conflicts and dedup. The rounds'
-global steps (LSH band grouping and components, conflict groups, the dedup keep-best, balancing) are
-group-bys on those per-record keys and still run in the driver, as do reading and the report: moving
-them onto Ray Data `groupby` is the next step (not done). The kept and rejected records are the local
+Every per-record part of a round is a batch function (`classify_batch`, `record_checks`,
+`instruction_facts`, `dedup_facts`) that the local pool calls on fixed chunks; here the same chunks become
+the rows of a Ray Dataset and the same functions run in `map_batches`, on whatever cluster `ray.init`
+joined (a local instance, or `--address` of a running one); code-running verifiers run in place in the
+Ray workers. Every global step is a group-by on per-record keys (`parallel.groups_of`): the LSH buckets
+of near-dedup and of the conflict groups (rows keyed by (band, band key)), the exact-duplicate hashes,
+the near-duplicate cluster labels, the conflict keys and balancing's tasks; here each is a Ray Data
+`groupby(...).map_groups` shuffle across the cluster that sends back only the groups of two or more (for
+balancing, every task's members). The driver then does what is small: connected components over the
+candidate pairs, the keep-best choice within each duplicate group, the verdict on each conflict group,
+the per-task down-sampling and up-sampled copies. Reading the input (its per-line rejection of unreadable
+lines and imports) and the report also stay in the driver. The kept and rejected records are the local
 engine's, record for record (tests/test_curate_ray.py).
 
 Outputs: the local engine's files (kept/rejected/review.jsonl, report, manifest with `"engine": "ray"`)

@@ -5,6 +5,9 @@ The rounds' per-record parts are batch functions `fn(records, *args) -> list` (o
 functions from `map_batches`. Chunks have a fixed size whatever the worker count, and results are put
 back in input order, so the outcome never depends on how many workers ran.
 
+The rounds' global steps are group-bys on per-record keys (`groups_of`): a dict here, a Ray Data
+`groupby` under that engine, the same groups in the same order either way.
+
 Hand-written rather than `multiprocessing.Pool.map` over the records: the records are not pickled to the
 workers. They are forked from the parent after it parks the list in a module global, read it copy-on-write
 and send back only their small per-record results (a million records pickled both ways would cost more
