@@ -71,3 +71,42 @@ def test_a_suite_record_without_a_task_is_a_clear_error(tmp_path):
                         "task": None, "lang": "en", "source": "t", "reference": None, "meta": {}}])
     with pytest.raises(ValueError, match="no task"):
         load_suite(str(path), EvalRunConfig())
+
+
+def test_the_vllm_backend_is_optional_and_says_why_it_cannot_run(monkeypatch):
+    from mtsft.eval import vllm_backend
+    from mtsft.eval.evaluate import EvalRunConfig
+
+    assert EvalRunConfig().backend == "transformers"
+    assert vllm_backend.pick_backend("transformers") == "transformers"
+    monkeypatch.setattr(vllm_backend, "vllm_usable", lambda: (False, "vllm is not installed (pip install vllm)"))
+    assert vllm_backend.pick_backend("auto") == "transformers"           # falls back quietly
+    with pytest.raises(RuntimeError, match="backend vllm: vllm is not installed"):
+        vllm_backend.pick_backend("vllm")
+    with pytest.raises(ValueError, match="expected one of"):
+        vllm_backend.pick_backend("onnx")
+    monkeypatch.setattr(vllm_backend, "vllm_usable", lambda: (True, ""))
+    assert vllm_backend.pick_backend("auto") == "vllm"
+
+
+def test_generation_dispatches_to_a_vllm_generator_with_the_rendered_prompts(tokenizer):
+    from mtsft.eval.evaluate import EvalRunConfig, generate_answers
+    from mtsft.eval.vllm_backend import VllmGenerator
+
+    class FakeVllm(VllmGenerator):
+        def __init__(self):            # no engine: records what generation asks for
+            self.calls = []
+
+        def generate(self, prompts, *, max_new_tokens):
+            self.calls.append((list(prompts), max_new_tokens))
+            return [f"answer {i}" for i in range(len(prompts))]
+
+    records = [{"task": "translation", "lang": "en", "messages": [{"role": "user", "content": "Translate: hi"},
+                                                                   {"role": "assistant", "content": "你好"}]},
+               {"task": "math", "lang": "en", "messages": [{"role": "user", "content": "1+1?"},
+                                                            {"role": "assistant", "content": "2"}]}]
+    fake = FakeVllm()
+    answers = generate_answers(fake, tokenizer, records, EvalRunConfig(), "none")
+    assert answers == ["answer 0", "answer 0"]                      # one call per token cap, order kept
+    assert sorted(cap for _, cap in fake.calls) == [160, 256]       # transform and reasoning families
+    assert all("Translate: hi" in p[0] or "1+1?" in p[0] for p, _ in fake.calls)

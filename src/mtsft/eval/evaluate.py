@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from typing import Literal
+
 from pydantic import Field
 
 from mtsft.config import StrictConfig
@@ -43,6 +45,8 @@ class EvalRunConfig(StrictConfig):
     tag_mode: TagMode | None = None        # None: the adapter run's mode, else "none"
     bootstrap: int = Field(1000, ge=0)     # resamples for the per-task confidence intervals (0: none)
     unsafe_exec: bool = False              # run generated code without the OS wall when none is available
+    # transformers (default, what tests run) | vllm (needs vllm and a CUDA GPU) | auto (vllm when usable)
+    backend: Literal["transformers", "vllm", "auto"] = "transformers"
     progress: bool = True
 
 
@@ -94,6 +98,7 @@ def max_new_tokens_for(task_name: str, cfg: EvalRunConfig) -> int:
 def generate_answers(model, tokenizer, records: list[dict], cfg: EvalRunConfig, tag_mode: str) -> list[str]:
     """Greedy answers to each record's last turn; records sharing a token cap are batched together."""
     from mtsft.eval.generate import generate, render_prompts
+    from mtsft.eval.vllm_backend import VllmGenerator
 
     prompts = render_prompts(tokenizer, [last_prompt(r) for r in records], [r["task"] for r in records],
                              tag_mode, [r.get("lang") for r in records])
@@ -102,8 +107,12 @@ def generate_answers(model, tokenizer, records: list[dict], cfg: EvalRunConfig, 
     for i, r in enumerate(records):
         by_cap.setdefault(max_new_tokens_for(r["task"], cfg), []).append(i)
     for cap, idx in sorted(by_cap.items()):
-        out = generate(model, tokenizer, [prompts[i] for i in idx], max_new_tokens=cap,
-                       batch_size=cfg.batch_size, progress=cfg.progress)
+        batch = [prompts[i] for i in idx]
+        if isinstance(model, VllmGenerator):
+            out = model.generate(batch, max_new_tokens=cap)
+        else:
+            out = generate(model, tokenizer, batch, max_new_tokens=cap, batch_size=cfg.batch_size,
+                           progress=cfg.progress)
         for i, text in zip(idx, out):
             answers[i] = text
     return answers
@@ -164,7 +173,7 @@ def _metric(task_name: str) -> str:
 def evaluate_records(records: list[dict], cfg: EvalRunConfig, out: str | Path, *, model=None, tokenizer=None,
                      log=print) -> dict:
     """Generate, score and write predictions.jsonl + scores.json into `out`; returns the scores."""
-    from mtsft.model import load_for_inference, run_task_tags
+    from mtsft.model import run_task_tags
 
     from mtsft import sandbox
 
@@ -172,7 +181,7 @@ def evaluate_records(records: list[dict], cfg: EvalRunConfig, out: str | Path, *
     if cfg.unsafe_exec:  # the code verifier reads it; the user asked for it by name (--unsafe-exec)
         os.environ[sandbox.UNSAFE_ENV] = "1"
     if model is None:
-        model, tokenizer = load_for_inference(cfg.model, cfg.adapter, log=log)
+        model, tokenizer = load_generator(cfg, log=log)
     tag_mode = cfg.tag_mode or (run_task_tags(cfg.adapter) if cfg.adapter else "none")
     start = time.perf_counter()
     answers = generate_answers(model, tokenizer, records, cfg, tag_mode)
@@ -186,11 +195,22 @@ def evaluate_records(records: list[dict], cfg: EvalRunConfig, out: str | Path, *
     return result
 
 
+def load_generator(cfg: EvalRunConfig, *, log=print):
+    """(model, tokenizer): the transformers model, or a vLLM generator when `cfg.backend` picks vLLM (the
+    tokenizer still renders the prompts, so both backends see the same text)."""
+    from mtsft.eval.vllm_backend import VllmGenerator, pick_backend
+    from mtsft.model import load_for_inference, load_tokenizer, run_weights
+
+    if pick_backend(cfg.backend) == "transformers":
+        return load_for_inference(cfg.model, cfg.adapter, log=log)
+    log("generation backend: vllm")
+    tokenizer = load_tokenizer(str(run_weights(cfg.adapter)[0]) if cfg.adapter else cfg.model, log=log)
+    return VllmGenerator(cfg.model, cfg.adapter, log=log), tokenizer
+
+
 def evaluate(cfg: EvalRunConfig, *, log=print) -> dict:
     """`mtsft eval run`: every suite in `cfg.suites`, one predictions/scores pair per suite in `out/SUITE`."""
-    from mtsft.model import load_for_inference
-
-    model, tokenizer = load_for_inference(cfg.model, cfg.adapter, log=log)
+    model, tokenizer = load_generator(cfg, log=log)
     results = {}
     for spec in cfg.suites:
         name = Path(spec).stem if spec not in ("builtin", "real") else spec
