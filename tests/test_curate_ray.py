@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.ray   # run by run_tests.sh under CI=true (or MTSFT_RAY=1): its own step
+
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'mtsft[ray]'")
 pytest.importorskip("ray.data", reason="the Ray engine needs Ray Data: pip install 'mtsft[ray]'")
 

@@ -100,7 +100,10 @@ def ray_groups_of(keys, min_size: int) -> list:
             rows = rows[:0]
         return {"first": np.full(len(rows), rows[0] if len(rows) else 0, dtype=np.int64), "row": rows}
 
-    out = ds.groupby(list(cols)).map_groups(members, batch_format="numpy").to_pandas()
+    # Ray's default is 200 shuffle partitions whatever the cluster: on a 2-CPU instance those reduce tasks
+    # cost minutes of scheduling. Two per CPU keeps every CPU busy without the overhead.
+    partitions = max(1, min(200, 2 * int(ray.cluster_resources().get("CPU", 1))))
+    out = ds.groupby(list(cols), num_partitions=partitions).map_groups(members, batch_format="numpy").to_pandas()
     if not len(out):
         return []
     return groups_from_pairs(out["first"].to_numpy(np.int64), out["row"].to_numpy(np.int64), min_size)
