@@ -21,8 +21,8 @@ Every round is on: classification, quality with every task's verifier and no pro
 their unit tests in the sandbox, in the curation's worker processes where the code has them), conflicts,
 exact and near dedup, balance, validate. Token counts come from the embedded model's fast tokenizer.
 Code execution costs tens of milliseconds per record, so it is also run without it (`--modes`), and both
-rates are printed. Each run is its own process; peak memory is the highest summed RSS of that process and
-its workers, sampled every 0.2 s. The code under test is whatever `mtsft` imports (PYTHONPATH decides);
+rates are printed. Each run is its own process; peak memory is the highest summed RSS and PSS of that process and
+its workers (PSS counts pages shared with forked workers once), sampled every 0.5 s. The code under test is whatever `mtsft` imports (PYTHONPATH decides);
 options the older code lacks (`workers`, `quality.run_code`) are detected and left out.
 """
 
@@ -130,26 +130,34 @@ def cached_input(n: int, seed: int, work: Path) -> tuple[Path, dict]:
 # ---- one run, in its own process -------------------------------------------------------------------
 
 class PeakRSS:
-    """Highest summed RSS of this process and its children (the worker pool), sampled on a thread."""
+    """Highest summed RSS, and highest summed PSS, of this process and its children (the worker pool),
+    sampled on a thread. Forked workers share the parent's pages copy-on-write, so summed RSS counts those
+    pages once per worker; PSS splits each shared page among its sharers, so summed PSS is the physical
+    memory the run holds (Linux only; `peak_pss` stays 0 where PSS cannot be read)."""
 
-    def __init__(self, every: float = 0.2):
+    def __init__(self, every: float = 0.5):
         import psutil
 
-        self.proc, self.every, self.peak, self._stop = psutil.Process(), every, 0, threading.Event()
+        self.proc, self.every, self.peak, self.peak_pss, self._stop = psutil.Process(), every, 0, 0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _sample(self) -> int:
-        total = self.proc.memory_info().rss
-        for child in self.proc.children(recursive=True):
+    def _sample(self) -> tuple[int, int]:
+        rss = pss = 0
+        for proc in [self.proc, *self.proc.children(recursive=True)]:
             try:
-                total += child.memory_info().rss
+                rss += proc.memory_info().rss
+                pss += getattr(proc.memory_full_info(), "pss", 0)
             except Exception:  # a worker that ended between listing and reading
                 pass
-        return total
+        return rss, pss
+
+    def _take(self):
+        rss, pss = self._sample()
+        self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
 
     def _run(self):
         while not self._stop.is_set():
-            self.peak = max(self.peak, self._sample())
+            self._take()
             self._stop.wait(self.every)
 
     def __enter__(self):
@@ -159,7 +167,7 @@ class PeakRSS:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, self._sample())
+        self._take()
 
 
 def bench_config(run_code: bool, workers: int | None):
@@ -195,6 +203,7 @@ def run_one(path: str, out_dir: str, run_code: bool, workers: int | None) -> Non
     rounds = {r["name"]: r["seconds"] for r in result.rounds}
     dedup = next((r.get("notes", {}) for r in result.rounds if r["name"] == "dedup"), {})
     print(json.dumps({"inputs": result.inputs, "seconds": round(seconds, 1), "peak_gb": round(mem.peak / 1024**3, 2),
+                      "peak_pss_gb": round(mem.peak_pss / 1024**3, 2),
                       "rounds": rounds, "kept": len(result.kept) - result.upsampled, "rejected": len(result.rejected),
                       "exact_duplicates_found": dedup.get("exact_duplicates"),
                       "near_duplicates_found": dedup.get("near_duplicates"),
@@ -204,7 +213,7 @@ def run_one(path: str, out_dir: str, run_code: bool, workers: int | None) -> Non
 def _print_run(n: int, mode: str, r: dict) -> None:
     per_round = "  ".join(f"{k} {n / max(v, 1e-3):,.0f}/s ({v:.1f}s)" for k, v in r["rounds"].items())
     print(f"{n:>9,} records, code execution {mode:>3}: {r['seconds']:>7.1f}s  {n / r['seconds']:>7,.0f} records/s "
-          f"end to end  peak {r['peak_gb']:.2f} GB\n          per round: {per_round}", flush=True)
+          f"end to end  peak {r['peak_gb']:.2f} GB summed RSS, {r.get('peak_pss_gb', 0):.2f} GB summed PSS\n          per round: {per_round}", flush=True)
 
 
 def main() -> None:
