@@ -129,6 +129,18 @@ def cached_input(n: int, seed: int, work: Path) -> tuple[Path, dict]:
 
 # ---- one run, in its own process -------------------------------------------------------------------
 
+def code_version(src: Path) -> str:
+    """The code under test as its git commit (a machine's path would mean nothing elsewhere)."""
+    try:
+        commit = subprocess.run(["git", "-C", str(src), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(src), "status", "--porcelain", "--", "."], capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"commit {commit}" + (" with uncommitted changes" if dirty else "")
+
+
 class PeakRSS:
     """Highest summed RSS, and highest summed PSS, of this process and its children (the worker pool),
     sampled on a thread. Forked workers share the parent's pages copy-on-write, so summed RSS counts those
@@ -233,7 +245,7 @@ def main() -> None:
 
     import mtsft
 
-    code_under_test = str(Path(mtsft.__file__).resolve().parents[1])
+    code_under_test = code_version(Path(mtsft.__file__).resolve().parents[1])
     print(f"code under test: {code_under_test}")
     args.work.mkdir(parents=True, exist_ok=True)
     results = {}
