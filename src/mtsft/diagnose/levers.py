@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from mtsft.data.config import CurateConfig
 from mtsft.diagnose.config import DiagnoseConfig
 from mtsft.diagnose.inputs import RunInputs
-from mtsft.diagnose.problems import Finding
+from mtsft.diagnose.problems import EMPTY, NO_TASK, Finding
 from mtsft.train.config import TrainConfig
 
 RUN_SET_TRAIN_KEYS = ("data", "out", "model", "seed")  # `mtsft run` sets these on the training config itself
@@ -264,7 +264,7 @@ def propose(findings: list[Finding], inputs: RunInputs, cfg: DiagnoseConfig | No
 
 # matrix columns that are no task: an empty output, an echo or a loop (failures of the asked task, which
 # hard negatives of another task would not fix)
-NOT_A_TASK = {"(empty)", "none"}
+NOT_A_TASK = {EMPTY, NO_TASK}
 
 
 def _crossed_into(f: Finding) -> dict[str, list[str]]:
