@@ -175,8 +175,9 @@ def train(cfg: TrainConfig, *, resume: bool = False, log=print, callbacks: tuple
 
         elapsed = time.perf_counter() - started
         checksums = _gather_checksums(model)
+        weights = _full_state_dict(trainer) if _is_sharded(state) else None
         if state.is_main_process:
-            model.save_pretrained(str(run_dir / "model"))
+            model.save_pretrained(str(run_dir / "model"), state_dict=weights)
             tokenizer.save_pretrained(str(run_dir / "model"))
         peak = peak_memory_mb()
         busy = train_runtime or elapsed  # the Trainer's own training time (no eval, no final save)
@@ -200,6 +201,18 @@ def _last_checkpoint(stage_dir: Path) -> str | None:
     return get_last_checkpoint(str(stage_dir)) if stage_dir.is_dir() else None
 
 
+def _is_sharded(state) -> bool:
+    from accelerate.utils import DistributedType
+
+    return state.distributed_type in (DistributedType.FSDP, DistributedType.DEEPSPEED)
+
+
+def _full_state_dict(trainer):
+    """Under FSDP and ZeRO each rank holds a shard of the weights, so a plain `save_pretrained` writes
+    shards (or empty ZeRO-3 placeholders): gather the whole weights first, a collective on every rank."""
+    return trainer.accelerator.get_state_dict(trainer.model_wrapped)
+
+
 def _gather_checksums(model) -> list[str]:
     """A hash of the trainable weights on every rank: equal hashes prove the ranks stayed in sync."""
     import hashlib
@@ -209,6 +222,9 @@ def _gather_checksums(model) -> list[str]:
     h = hashlib.sha256()
     for name, p in sorted(model.named_parameters()):
         if p.requires_grad:
+            weight = p.detach()
+            if hasattr(weight, "full_tensor"):  # FSDP2 shards weights as DTensors: gather the whole one (a collective)
+                weight = weight.full_tensor()
             h.update(name.encode())
-            h.update(p.detach().float().cpu().numpy().tobytes())
+            h.update(weight.float().cpu().numpy().tobytes())
     return gather_object([h.hexdigest()[:16]])
