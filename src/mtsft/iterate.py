@@ -58,15 +58,40 @@ class Version:
         return out
 
 
-def run_version(name: str, run_cfg: RunConfig, out: Path, log):
-    """(the version's record, its Diagnosis object with the levers to pull next)."""
+def _pipeline_child(cfg_json: str) -> None:
+    from mtsft.run import run_pipeline
+
+    run_pipeline(RunConfig.model_validate_json(cfg_json))
+
+
+def _run_in_child(cfg: RunConfig) -> dict:
+    """`run_pipeline` in a fresh spawned process, so no version's memory carries into the next: in one
+    process the second version of the demo loop already held 16 GB (models, eval batches and allocator
+    caches of the first) and trained 15x slower."""
+    import multiprocessing as mp
+
+    child = mp.get_context("spawn").Process(target=_pipeline_child, args=(cfg.model_dump_json(by_alias=True),))
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"the run in {cfg.out} failed (exit code {child.exitcode}); its output is above")
+    return json.loads((Path(cfg.out) / "summary.json").read_text(encoding="utf-8"))
+
+
+def run_version(name: str, run_cfg: RunConfig, out: Path, log, isolate: bool = True):
+    """(the version's record, its Diagnosis object with the levers to pull next). `isolate` runs the
+    version's pipeline in its own process (the default)."""
     from mtsft.diagnose.diagnose import diagnose_run
     from mtsft.diagnose.report import write_report
     from mtsft.run import run_pipeline
 
     folder = out / name
     # The run's own diagnosis stage is skipped: iterate needs the Diagnosis object (its levers) itself.
-    summary = run_pipeline(run_cfg.model_copy(update={"out": str(folder), "diagnose": False}), log=log)
+    version_cfg = run_cfg.model_copy(update={"out": str(folder), "diagnose": False})
+    if isolate:
+        summary = _run_in_child(version_cfg)
+    else:
+        summary = run_pipeline(version_cfg, log=log)
     diagnosis = diagnose_run(folder, log=log)
     write_report(diagnosis, folder / "diagnose")
     (folder / "diagnosis.json").write_text(json.dumps(diagnosis.to_dict(), ensure_ascii=False, indent=1,

@@ -142,6 +142,22 @@ def dedup_facts(records: list[dict], cfg: DedupConfig) -> tuple[list[str], np.nd
     return keys, sigs, answers
 
 
+def _kept_rows(parts: list, field: int, rows: np.ndarray) -> np.ndarray:
+    """The signatures of the kept `rows` (ascending) gathered from each part's `field`, each part freed
+    once copied: concatenating all parts and then indexing would hold three copies of a gigabyte at 1M."""
+    out = np.empty((len(rows), parts[0][field].shape[1]), dtype=parts[0][field].dtype)
+    start = filled = 0
+    for i, part in enumerate(parts):
+        block = part[field]
+        stop = start + len(block)
+        lo, hi = np.searchsorted(rows, [start, stop])
+        out[filled:filled + hi - lo] = block[rows[lo:hi] - start]
+        filled += hi - lo
+        start = stop
+        parts[i] = tuple(None if j == field else x for j, x in enumerate(part))
+    return out
+
+
 def dedup_round(records: list[dict], cfg: DedupConfig, eval_records: list[dict] | None = None,
                 show: bool = True, workers: int = 1) -> RoundResult:
     """Exact duplicates (a group-by on the key), then near duplicates among the rest (MinHash LSH), then
@@ -153,8 +169,7 @@ def dedup_round(records: list[dict], cfg: DedupConfig, eval_records: list[dict] 
     if cfg.near and len(kept) >= 2:
         row = {id(r): i for i, r in enumerate(records)}
         rows = np.fromiter((row[id(r)] for r in kept), dtype=np.int64, count=len(kept))
-        sigs = np.concatenate([p[1] for p in parts])[rows]
-        answers = np.concatenate([p[2] for p in parts])[rows]
+        sigs, answers = _kept_rows(parts, 1, rows), _kept_rows(parts, 2, rows)
         labels, sim = lsh_components(sigs, cfg.bands, cfg.threshold, answers, cfg.answer_threshold,
                                      groups_of if engine_groups() else None)
         del sigs, answers
