@@ -23,7 +23,8 @@ exact and near dedup, balance, validate. Token counts come from the embedded mod
 Code execution costs tens of milliseconds per record, so it is also run without it (`--modes`), and both
 rates are printed. Each run is its own process; peak memory is the highest summed RSS and PSS of that process and
 its workers (PSS counts pages shared with forked workers once), sampled every 0.5 s. The code under test is whatever `mtsft` imports (PYTHONPATH decides);
-options the older code lacks (`workers`, `quality.run_code`) are detected and left out.
+options the older code lacks (`workers`, `quality.run_code`) are detected and left out. `--engine ray` runs the
+same rounds on a local Ray Data instance with this machine's CPUs (its start counts in the time).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import subprocess
 import sys
@@ -197,7 +199,7 @@ def bench_config(run_code: bool, workers: int | None):
     return CurateConfig.model_validate(cfg)
 
 
-def run_one(path: str, out_dir: str, run_code: bool, workers: int | None) -> None:
+def run_one(path: str, out_dir: str, run_code: bool, workers: int | None, engine: str = "local") -> None:
     """Child process: curate one file, print a JSON line with seconds, rounds and peak RSS."""
     from mtsft.data.classify import load_classifier
     from mtsft.data.curate import curate_files
@@ -210,7 +212,13 @@ def run_one(path: str, out_dir: str, run_code: bool, workers: int | None) -> Non
     cfg = bench_config(run_code, workers)
     with PeakRSS() as mem:
         start = time.perf_counter()
-        result = curate_files([path], cfg, out_dir, log=lambda m: print(m, file=sys.stderr))
+        if engine == "ray":  # a local Ray instance with this machine's CPUs; starting it counts in the time
+            from mtsft.data.engine_ray import curate_ray
+
+            result = curate_ray([path], cfg, out_dir, num_cpus=os.cpu_count(),
+                                log=lambda m: print(m, file=sys.stderr))
+        else:
+            result = curate_files([path], cfg, out_dir, log=lambda m: print(m, file=sys.stderr))
         seconds = time.perf_counter() - start
     rounds = {r["name"]: r["seconds"] for r in result.rounds}
     dedup = next((r.get("notes", {}) for r in result.rounds if r["name"] == "dedup"), {})
@@ -219,7 +227,7 @@ def run_one(path: str, out_dir: str, run_code: bool, workers: int | None) -> Non
                       "rounds": rounds, "kept": len(result.kept) - result.upsampled, "rejected": len(result.rejected),
                       "exact_duplicates_found": dedup.get("exact_duplicates"),
                       "near_duplicates_found": dedup.get("near_duplicates"),
-                      "workers": getattr(cfg, "workers", None), "run_code": run_code}))
+                      "workers": getattr(cfg, "workers", None), "run_code": run_code, "engine": engine}))
 
 
 def _print_run(n: int, mode: str, r: dict) -> None:
@@ -237,11 +245,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="curation workers (default: the config's)")
     parser.add_argument("--tag", default="", help="suffix for the result file (e.g. before)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "mtsft-bench-curate")
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--engine", choices=["local", "ray"], default="local",
+                        help="ray: the same rounds on a local Ray Data instance (pip install mtsft[ray])")
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        path, out, mode, workers = args.child
-        return run_one(path, out, mode == "on", None if workers == "-" else int(workers))
+        path, out, mode, workers, engine = args.child
+        return run_one(path, out, mode == "on", None if workers == "-" else int(workers), engine)
 
     import mtsft
 
@@ -259,7 +269,7 @@ def main() -> None:
         for mode in args.modes:
             out = args.work / f"out-{n}-{mode}{'-' + args.tag if args.tag else ''}"
             proc = subprocess.run([sys.executable, __file__, "--child", str(path), str(out), mode,
-                                   "-" if args.workers is None else str(args.workers)],
+                                   "-" if args.workers is None else str(args.workers), args.engine],
                                   stdout=subprocess.PIPE, text=True, check=True)
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             r["records_per_s"] = round(n / r["seconds"])
