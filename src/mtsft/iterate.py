@@ -100,7 +100,8 @@ def run_version(name: str, run_cfg: RunConfig, out: Path, log, isolate: bool = T
 
 
 def iterate(cfg: IterateConfig, *, log=print) -> list[Version]:
-    """Run the versions, write the iteration log; returns the versions (v0.1 first, its seed twin apart)."""
+    """Run the versions, writing the iteration log after each; returns the versions (v0.1 first, its seed
+    twin apart)."""
     from mtsft.diagnose.levers import apply_levers
 
     out = Path(cfg.out)
@@ -110,6 +111,7 @@ def iterate(cfg: IterateConfig, *, log=print) -> list[Version]:
     twin_cfg = current.model_copy(update={"seed": current.seed + cfg.noise_seed_offset})
     twin, _ = run_version("v0.1-seed1", twin_cfg, out, log)
     versions = [first]
+    _write(versions, twin, out)
     for k in range(2, cfg.rounds + 2):
         if not diagnosis.fired() or not any(lv.changes for lv in diagnosis.levers):
             log(f"[green]stopping after {versions[-1].name}: " + ("every verdict passes" if not diagnosis.fired()
@@ -120,9 +122,14 @@ def iterate(cfg: IterateConfig, *, log=print) -> list[Version]:
         current = RunConfig.model_validate(data)
         version, diagnosis = run_version(name, current, out, log)
         versions.append(version)
+        _write(versions, twin, out)
+    return versions
+
+
+def _write(versions: list[Version], twin: Version, out: Path) -> None:
+    """The log as it stands, rewritten after every version: a loop stopped early keeps what it measured."""
     _attach_levers(versions)
     write_log(versions, twin, out)
-    return versions
 
 
 def _attach_levers(versions: list[Version]) -> None:
