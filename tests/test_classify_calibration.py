@@ -1,10 +1,14 @@
 """The task classifier on a frozen set of hand-written prompts that no tuning ever looked at, and its
 calibration: coverage >= 90% of prompts at >= 95% precision, expected calibration error <= 0.05.
 
-tests/data/classifier_frozen_v1.jsonl (336 prompts, 12 tasks x 28, zh and en) was written by hand and
-committed alone before the classifier was changed; its hash is pinned here so it cannot drift. Never tune on
-it: hyper-parameters were chosen out of fold on the registry's hand-written training prompts and on
-bench/data/classify_*.jsonl.
+tests/data/classifier_frozen_v2.jsonl (528 prompts, 12 tasks x 22, zh and en) was written by hand and
+committed alone (41cbd1b) before the classifier was changed; its hash is pinned here so it cannot drift. It
+was measured once before the change and once after; never tune on it: every hyper-parameter, the threshold
+included, was chosen out of fold on the registry's hand-written training prompts and on the dev sets.
+
+tests/data/classifier_frozen_v1.jsonl (336 prompts) was the frozen set before; measured twice and tuned
+around, it is a dev set now, kept (pinned too) as a reference: the training prompts stay clear of it, so its
+figures still say something about wordings the classifier has not seen verbatim.
 """
 
 from __future__ import annotations
@@ -21,24 +25,28 @@ from mtsft.data.classify import (expected_calibration_error, fit_temperature, lo
                                  user_prompts)
 from mtsft.data.config import ClassifyConfig
 
-FROZEN = Path(__file__).parent / "data" / "classifier_frozen_v1.jsonl"
-FROZEN_SHA256 = "76422b3ca628b54366f3d0ce6a76dc01f2d3908a2ff767353909a0a1f5862c9d"
+DATA = Path(__file__).parent / "data"
+FROZEN = DATA / "classifier_frozen_v2.jsonl"
+FROZEN_SHA256 = "4c6fd8d92cadcaa048c1e5993e590067fbacff02c4da1d2b7cc01963d02bdc2c"
+DEV_V1 = DATA / "classifier_frozen_v1.jsonl"
+DEV_V1_SHA256 = "76422b3ca628b54366f3d0ce6a76dc01f2d3908a2ff767353909a0a1f5862c9d"
 THRESHOLD = ClassifyConfig().threshold
 
 
-def _frozen() -> list[dict]:
-    return [json.loads(line) for line in FROZEN.read_text(encoding="utf-8").splitlines() if line.strip()]
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def test_frozen_set_is_the_committed_one():
-    assert hashlib.sha256(FROZEN.read_bytes()).hexdigest() == FROZEN_SHA256
+@pytest.mark.parametrize("path, sha256", [(FROZEN, FROZEN_SHA256), (DEV_V1, DEV_V1_SHA256)], ids=["v2", "v1"])
+def test_frozen_sets_are_the_committed_ones(path, sha256):
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == sha256
 
 
 def test_frozen_set_covers_every_task_in_both_languages():
-    rows = _frozen()
+    rows = _rows(FROZEN)
     for name in tasks.names():
         for lang in ("en", "zh"):
-            assert sum(r["task"] == name and r["lang"] == lang for r in rows) >= 12, (name, lang)
+            assert sum(r["task"] == name and r["lang"] == lang for r in rows) >= 20, (name, lang)
 
 
 def _trigrams(text: str) -> set[str]:
@@ -46,35 +54,42 @@ def _trigrams(text: str) -> set[str]:
     return {text[i:i + 3] for i in range(max(len(text) - 2, 1))}
 
 
-def test_training_prompts_share_no_near_duplicate_with_the_frozen_set():
+@pytest.mark.parametrize("path", [FROZEN, DEV_V1], ids=["v2", "v1"])
+def test_training_prompts_share_no_near_duplicate_with_the_frozen_set(path):
     """Hand-written training prompts must not leak the test: no pair above 0.8 character-trigram Jaccard."""
-    frozen = [_trigrams(r["prompt"]) for r in _frozen()]
+    frozen = [_trigrams(r["prompt"]) for r in _rows(path)]
     texts, _ = user_prompts()
     close = [(t, round(len(a & b) / len(a | b), 2)) for t in texts for a in [_trigrams(t)] for b in frozen
              if len(a & b) / len(a | b) > 0.8]
     assert not close, close[:5]
 
 
-def _frozen_scores() -> dict:
-    rows = _frozen()
+def _scores(path: Path) -> dict:
+    rows = _rows(path)
     names, confs, _, _ = load_classifier().predict([r["prompt"] for r in rows])
     return selective_scores(confs, [n == r["task"] for n, r in zip(names, rows)], THRESHOLD)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 18's target, not met yet: measured coverage 0.860 at precision 0.955 "
-                                        "(ECE 0.031) at the threshold chosen out of fold; see bench/results/classifier_frozen.json")
 def test_classifier_meets_the_issue_targets_on_the_frozen_set():
-    scores = _frozen_scores()
+    scores = _scores(FROZEN)
     assert scores["coverage"] >= 0.90 and scores["precision_when_decided"] >= 0.95, scores
     assert scores["ece"] <= 0.05, scores
 
 
 def test_classifier_holds_what_it_measured_on_the_frozen_set():
-    """The floor under the measured figures (coverage 0.860, precision 0.955, ECE 0.031): precision and
-    calibration at the targets, coverage no lower than today's."""
-    scores = _frozen_scores()
+    """The floor under the measured figures (bench/results/classifier_frozen.json: coverage 0.974 at precision
+    0.977, ECE 0.028, threshold 0.55; before the change, at 0.7: coverage 0.881, precision 0.981, ECE 0.050)."""
+    scores = _scores(FROZEN)
     assert scores["precision_when_decided"] >= 0.95 and scores["ece"] <= 0.05, scores
-    assert scores["coverage"] >= 0.85, scores
+    assert scores["coverage"] >= 0.95, scores
+
+
+def test_classifier_holds_its_dev_figures_on_v1():
+    """v1 (dev; bench/results/classify_classifier_frozen_v1.json): coverage 0.985 at precision 0.958, ECE
+    0.020 at the threshold; optimistic, since training prompts were added for the wordings it missed."""
+    scores = _scores(DEV_V1)
+    assert scores["precision_when_decided"] >= 0.95 and scores["ece"] <= 0.05, scores
+    assert scores["coverage"] >= 0.95, scores
 
 
 JUNK = ["asdf", "jjjjjjj", "!!!!!", "12345 67890", "....", "🙂👍", "zzz zzz zzz", "k", "lorem ipsum dolor sit amet",

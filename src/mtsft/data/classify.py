@@ -1,8 +1,9 @@
 """Classify round: give every record a task, a confidence and the method that decided.
 
-The model: a char n-gram logistic classifier (scikit-learn; HashingVectorizer, so no vocabulary to store, then
-TF-IDF and a logistic model trained by SGD) over the instruction view of each prompt (its head and tail). It
-learns from two sources, both from the task registry:
+The model: an n-gram logistic classifier (scikit-learn; HashingVectorizers, so no vocabulary to store, then
+TF-IDF and a logistic model trained by SGD) over the instruction view of each prompt (its head and tail):
+char n-grams of the whole view, word n-grams, and char n-grams of its first and last few characters on their
+own, where the instruction sits. It learns from two sources, both from the task registry:
 - prompts the registry generates from its training templates (the tasks' core phrasing), and
 - prompts written by hand the way people word requests (`Task.user_prompts`), weighted up, which teach the
   looser wordings templates lack (no instruction verb, slang, the instruction after the content).
@@ -17,7 +18,8 @@ Prediction is batched sparse-matrix work: one hashing transform, one sparse prod
 instruction signals (regexes) no longer move the decision (multiplying a matching task's probability changed
 accuracy by under a point on hand-written prompts and broke calibration); the winning task's signal is still
 checked, once per record, to report the method ("signals+model" or "model").
-The trained model is cached under $MTSFT_CACHE and retrained whenever the registry's training prompts change.
+The trained model is cached under $MTSFT_CACHE and retrained whenever the registry's training prompts, the
+background class's junk or a setting of the features or the fit change (all are in the cache file's name).
 """
 
 from __future__ import annotations
@@ -35,18 +37,46 @@ from mtsft.data.config import ClassifyConfig
 from mtsft.records import NO_TASK, prompt
 
 ROUND = "classify"
-MODEL_VERSION = 7
+MODEL_VERSION = 8
 USER_WEIGHT = 5.0       # a hand-written prompt counts as five template draws (they are few and closer to real use)
 CALIBRATION_FOLDS = 5   # out-of-fold predictions on the hand-written prompts fit the temperature
 
 
-def _vectorizer():
-    from sklearn.feature_extraction.text import HashingVectorizer
+ENDS = 30  # characters at each end of the view that get n-grams of their own (30 and 50 tied out of fold)
 
-    # char_wb n-grams of 1-3 work for Chinese (no spaces needed) and English alike; 2**18 buckets lose
-    # nothing measurable against 2**20 and keep the cached model at ~25 MB.
-    return HashingVectorizer(analyzer="char_wb", ngram_range=(1, 3), n_features=2**18,
-                             alternate_sign=False, norm=None, lowercase=True)
+
+def _head(views: list[str]) -> list[str]:
+    return [v[:ENDS] for v in views]
+
+
+def _tail(views: list[str]) -> list[str]:
+    return [v[-ENDS:] for v in views]
+
+
+def _vectorizer():
+    """Four hashed n-gram groups side by side (scikit-learn's FeatureUnion; stateless, nothing to store):
+    - char_wb n-grams of 1-3 of the whole view: they work for Chinese (no spaces needed) and English alike;
+      2**18 buckets lose nothing measurable against 2**20;
+    - word unigrams and bigrams (English phrasing: "tl dr", "code up", "in mandarin");
+    - char_wb n-grams of the first and of the last `ENDS` characters, each in a space of their own, where
+      the instruction sits: a passage's content words otherwise drown it, and reading comprehension,
+      summarization and extraction (all "passage + instruction") were read as one another.
+    Out of fold on the hand-written training prompts the last three took accuracy from 92.7% to 94.0%
+    (2**16 buckets each: no loss against 2**18, and the cached model stays under 60 MB)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.pipeline import FeatureUnion, make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    def hashing(bits: int, **kw):
+        return HashingVectorizer(n_features=2**bits, alternate_sign=False, norm=None, lowercase=True, **kw)
+
+    chars = {"analyzer": "char_wb", "ngram_range": (1, 3)}
+    return FeatureUnion([
+        ("chars", hashing(18, **chars)),
+        ("words", hashing(16, analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b")),
+        ("head", make_pipeline(FunctionTransformer(_head), hashing(16, **chars))),
+        ("tail", make_pipeline(FunctionTransformer(_tail), hashing(16, **chars))),
+    ])
 
 
 def training_prompts(per_task_lang: int, seed: int = 0) -> tuple[list[str], list[str]]:
@@ -85,8 +115,9 @@ NOT_A_TASK = "(not a task)"  # the background class: junk learns here, and its s
 
 def junk_prompts(n: int = 600, seed: int = 0) -> list[str]:
     """Text that asks for nothing: keyboard mashing, random syllables, random Han characters, one word said
-    over and over, punctuation, emoji and digits. Without a class of its own the model spreads such text over
-    the tasks and, calibrated on real prompts, can be sure of a wrong one ("the the the" -> open_qa, 0.95)."""
+    over and over, punctuation (mixed, or one mark repeated), emoji and digits. Without a class of its own the
+    model spreads such text over the tasks and, calibrated on real prompts, can be sure of a wrong one
+    ("the the the" -> open_qa, 0.95; "!!!!!" -> chitchat, 0.63, before the repeated mark was junk)."""
     rng = random.Random(seed)
     letters, syllables = "abcdefghijklmnopqrstuvwxyz", ["lo", "rem", "ip", "sum", "do", "lor", "sit", "ka", "zu", "mi", "ten"]
     words = ["the", "ok", "hello", "test", "yes", "no", "data", "好", "的", "测试", "是", "啊"]
@@ -96,6 +127,7 @@ def junk_prompts(n: int = 600, seed: int = 0) -> list[str]:
         lambda: "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(rng.randint(2, 8))),
         lambda: " ".join([rng.choice(words)] * rng.randint(2, 8)),
         lambda: "".join(rng.choices("?!.,;:-_=+*#@~。，？！…、", k=rng.randint(1, 8))),
+        lambda: rng.choice("?!.-_=*#~。？！…") * rng.randint(2, 10),  # one symbol over and over: "!!!!!"
         lambda: "".join(rng.choices(["🙂", "😂", "👍", "🔥", "❤️", "🎉", "🤔"], k=rng.randint(1, 5))),
         lambda: " ".join(str(rng.randint(0, 10**rng.randint(1, 8))) for _ in range(rng.randint(1, 4))),
     ]
@@ -213,8 +245,13 @@ def _compile_signals() -> dict[str, re.Pattern]:
 def _cache_path(texts: list[str], labels: list[str]) -> Path:
     from mtsft.model import cache_dir
 
-    digest = hashlib.sha1(f"v{MODEL_VERSION}".encode())
-    for t, y in zip(texts, labels):
+    # the model version and every setting that shapes the features or the fit, then every training prompt
+    # (the background class's junk included, which `train_models` draws itself): a changed prompt, label or
+    # setting is a different file, so the cache never goes stale
+    digest = hashlib.sha1(f"v{MODEL_VERSION} {HEAD} {TAIL} {ENDS} {SHAPE_WEIGHT} {USER_WEIGHT} "
+                          f"{CALIBRATION_FOLDS}".encode())
+    junk = junk_prompts()
+    for t, y in zip(texts + junk, labels + [NOT_A_TASK] * len(junk)):
         digest.update(f"{y}\t{t}\n".encode("utf-8"))
     return cache_dir() / "classifier" / f"task-clf-{digest.hexdigest()[:16]}.joblib"
 
