@@ -16,9 +16,9 @@ work=/tmp/gpu_check; rm -rf "$work"; mkdir -p "$work"
 py=python3
 site=""
 if [ -d .gpu_wheels/wheels ]; then
-  $py -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/gpu_site \
+  $py -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target .gpu_wheels/site \
     .gpu_wheels/wheels/*.whl >"$work/pip.log" 2>&1 || { echo "FAIL setup: $(tail -1 "$work/pip.log")"; }
-  site="/tmp/gpu_site:$PWD/.gpu_wheels/bnb:"
+  site="$PWD/.gpu_wheels/site:$PWD/.gpu_wheels/bnb:"
 fi
 export PYTHONPATH="$PWD/src:$site${PYTHONPATH:-}"
 $py - <<'PY'
