@@ -138,7 +138,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, log=print, callbacks: tuple
 
         collator = PackedCollator(tokenizer.pad_token_id)
         started, tokens, trained_tokens, train_runtime = time.perf_counter(), 0, 0, 0.0
-        last_loss = None
+        last_loss, trainer = None, None  # no trainer when a resume finds every stage done
         for i, stage in enumerate(cfg.stage_list()):
             stage_dir = _stage_dir(run_dir, i, stage)
             if resume and info.stage_done(stage.name):
@@ -175,7 +175,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, log=print, callbacks: tuple
 
         elapsed = time.perf_counter() - started
         checksums = _gather_checksums(model)
-        weights = _full_state_dict(trainer) if _is_sharded(state) else None
+        weights = _full_state_dict(trainer) if trainer is not None and _is_sharded(state) else None
         if state.is_main_process:
             model.save_pretrained(str(run_dir / "model"), state_dict=weights)
             tokenizer.save_pretrained(str(run_dir / "model"))
