@@ -96,3 +96,28 @@ def test_replay_adds_general_records_at_its_share_of_the_training_set(tmp_path):
     assert counts["replay"] == len(replayed) == round(0.2 * 60 / 0.8)
     assert {r["lang"] for r in replayed} == {"en", "zh"}
     assert len({r["messages"][0]["content"] for r in replayed}) == len(replayed)
+
+
+def test_your_files_join_the_synth_suite_and_your_held_out_file_is_scored_and_kept_out(tmp_path):
+    from mtsft.records import read_records, write_jsonl
+
+    def review(i, label):
+        return {"id": f"r{i}", "task": "classification", "lang": "zh", "reference": {"label": label},
+                "messages": [{"role": "user", "content": f"判断情感（正面/负面）：第{i}号酒店的房间{'很干净' if label == '正面' else '太脏了'}"},
+                             {"role": "assistant", "content": label}]}
+
+    train, held_out = tmp_path / "mine.jsonl", tmp_path / "mine_eval.jsonl"
+    write_jsonl(train, [review(i, ("正面", "负面")[i % 2]) for i in range(20)])
+    # two held-out records, one of them also in the training file: decontamination must drop the copy
+    write_jsonl(held_out, [review(3, "负面"), review(100, "正面")])
+    out = tmp_path / "run"
+    summary = run_pipeline(tiny_run_config(out, f"data=[{train}]", "with_synth=true", f"eval_data=[{held_out}]"),
+                           log=QUIET)
+    trained_on = read_records(out / "data" / "train.jsonl")
+    assert sum(r["id"].startswith("r") for r in trained_on) == 20 and len(trained_on) > 60  # synth joined in
+    kept = {r["messages"][0]["content"] for r in read_records(out / "curate" / "kept.jsonl")}
+    assert review(3, "负面")["messages"][0]["content"] not in kept
+    yours = [r for r in summary["rows"] if r["suite"] == "yours"]
+    assert [r["task"] for r in yours if r["task"] != "overall"] == ["classification"]
+    assert all(len(r["scores"]) == 2 for r in yours)
+    assert len(read_records(out / "eval_tuned" / "yours" / "predictions.jsonl")) == 2

@@ -38,6 +38,10 @@ class RunConfig(StrictConfig):
     model: str = "builtin"
     seed: int = 0
     data: list[str] = []                        # your record files; empty: the built-in synth suite
+    with_synth: bool = False                    # with `data`: mix the built-in synth suite in as well
+    # Your held-out record files, scored base and tuned as the suite "yours" (and kept out of training by
+    # curation's eval decontamination), beside the built-in and real suites.
+    eval_data: list[str] = []
     n: int = Field(500, ge=12)                  # synth training records before curation (when `data` is empty)
     eval_n: int = Field(48, ge=12)              # built-in held-out eval records (content held out of training)
     langs: list[str] = ["zh", "en"]
@@ -107,10 +111,9 @@ def make_data(cfg: RunConfig, folder: Path) -> dict:
     from mtsft.records import read_records, write_jsonl
     from mtsft.tasks.synth import synth_records
 
-    if cfg.data:
-        train = [r for path in cfg.data for r in read_records(path)]
-    else:
-        train = synth_records(cfg.n, seed=cfg.seed, langs=tuple(cfg.langs))
+    train = [r for path in cfg.data for r in read_records(path)]
+    if not cfg.data or cfg.with_synth:
+        train += synth_records(cfg.n, seed=cfg.seed, langs=tuple(cfg.langs))
     real_train = []
     if cfg.real:
         from mtsft.datasets import real_eval_records, real_train_records
@@ -119,12 +122,21 @@ def make_data(cfg: RunConfig, folder: Path) -> dict:
         write_jsonl(folder / "real_eval.jsonl", real_eval_records(per_set=cfg.eval.real_per_set))
     replay = replay_records(cfg, len(train) + len(real_train))
     write_jsonl(folder / "train.jsonl", train + real_train + replay)
+    if cfg.eval_data:
+        write_jsonl(folder / YOURS, [r for path in cfg.eval_data for r in read_records(path)])
     write_jsonl(folder / "eval.jsonl", synth_records(cfg.eval_n, seed=cfg.seed + 1, langs=tuple(cfg.langs),
                                                      clean=True, eval_split=True))
     return {"train": len(train) + len(real_train) + len(replay), "real_train": len(real_train), "replay": len(replay)}
 
 
 GENERAL_SETS = ("alpaca_en_demo", "alpaca_zh_demo")
+YOURS = "yours_eval.jsonl"   # the data stage's copy of `eval_data`, scored as the suite "yours"
+
+
+def eval_files(cfg: RunConfig, data: Path) -> list[Path]:
+    """The held-out files the data stage writes: never trained on, scored base and tuned."""
+    return [data / "eval.jsonl", *([data / "real_eval.jsonl"] if cfg.real else []),
+            *([data / YOURS] if cfg.eval_data else [])]
 
 
 def replay_records(cfg: RunConfig, others: int) -> list[dict]:
@@ -147,6 +159,8 @@ def eval_suites(cfg: RunConfig, data: Path) -> dict[str, list[dict]]:
     suites = {"builtin": read_records(data / "eval.jsonl")}
     if cfg.real and (data / "real_eval.jsonl").exists():
         suites["real"] = read_records(data / "real_eval.jsonl")
+    if cfg.eval_data:
+        suites["yours"] = read_records(data / YOURS)
     return {name: [{**r, "meta": {**(r.get("meta") or {}), "suite": name}} for r in records]
             for name, records in suites.items()}
 
@@ -210,16 +224,17 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
         out, name, config, inputs, fn, force=name in cfg.force, log=log)
 
     results = {"data": stage("data", {k: v for k, v in dump(cfg).items() if k in (
-        "data", "n", "eval_n", "langs", "real", "real_per_set", "replay", "seed")} | {"eval_real": cfg.eval.real_per_set},
-        [Path(p) for p in cfg.data], lambda d: make_data(cfg, d))}
-    eval_files = [data / "eval.jsonl"] + ([data / "real_eval.jsonl"] if cfg.real else [])
+        "data", "with_synth", "eval_data", "n", "eval_n", "langs", "real", "real_per_set", "replay", "seed")} |
+        {"eval_real": cfg.eval.real_per_set},
+        [Path(p) for p in [*cfg.data, *cfg.eval_data]], lambda d: make_data(cfg, d))}
+    held_out = eval_files(cfg, data)
 
     def do_curate(folder: Path) -> dict:
-        res = curate_files([str(data / "train.jsonl")], cfg.curate, folder, eval_files=[str(p) for p in eval_files],
+        res = curate_files([str(data / "train.jsonl")], cfg.curate, folder, eval_files=[str(p) for p in held_out],
                            log=log)
         return {"inputs": res.inputs, "kept": len(res.kept), "ok": res.ok}
 
-    results["curate"] = stage("curate", dump(cfg.curate), [data / "train.jsonl", *eval_files], do_curate)
+    results["curate"] = stage("curate", dump(cfg.curate), [data / "train.jsonl", *held_out], do_curate)
     train_cfg = cfg.train.model_copy(update={"data": str(curated / "kept.jsonl"), "out": str(trained),
                                              "model": cfg.model, "seed": cfg.seed})
 
@@ -228,12 +243,11 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
         return {"status": info["status"], "final_loss": info["metrics"].get("final_loss")}
 
     results["train"] = stage("train", dump(train_cfg), [curated / "kept.jsonl"], do_train)
-    eval_inputs = [data / "eval.jsonl", *([data / "real_eval.jsonl"] if cfg.real else [])]
     eval_config = dump(cfg.eval) | {"model": cfg.model}
     if cfg.score_base:
-        results["eval_base"] = stage("eval_base", eval_config, eval_inputs,
+        results["eval_base"] = stage("eval_base", eval_config, held_out,
                                      lambda d: run_eval(cfg, data, d, None, log))
-    results["eval_tuned"] = stage("eval_tuned", eval_config, [*eval_inputs, trained / "stage.json"],
+    results["eval_tuned"] = stage("eval_tuned", eval_config, [*held_out, trained / "stage.json"],
                                   lambda d: run_eval(cfg, data, d, str(trained), log))
     if cfg.seen_per_task:
         results["eval_seen"] = stage("eval_seen", eval_config | {"seen_per_task": cfg.seen_per_task},

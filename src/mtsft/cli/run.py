@@ -18,6 +18,9 @@ def register(app: typer.Typer) -> None:
                                     "CPU, the default) | full (GPU): the shipped recipe run-PROFILE."),
         config: str = config_option("RunConfig keys (see mtsft.run)"),
         data: list[Path] = typer.Option(None, "--data", help="Your record files instead of the built-in synth suite."),
+        with_synth: bool = typer.Option(False, "--with-synth", help="With --data: mix the built-in synth suite in too."),
+        eval_data: list[Path] = typer.Option(None, "--eval-data", help="Your held-out record files, scored base and "
+                                             "tuned as the suite 'yours' (kept out of training)."),
         force: list[str] = typer.Option(None, "--force", help="Redo this stage even if finished: data, curate, "
                                         "train, eval_base, eval_tuned (repeatable)."),
         set_: list[str] = set_option("n=3000 or train.lr=1e-4"),
@@ -32,7 +35,8 @@ def register(app: typer.Typer) -> None:
             raise ValueError("give --profile or -c, not both (a profile is the shipped recipe run-PROFILE)")
         cfg = load_config(RunConfig, config or f"run-{profile or 'demo'}", set_, {
             "out": out, "model": model, "overwrite": overwrite or None, "force": list(force) if force else None,
-            "data": [str(p) for p in data] if data else None})
+            "data": [str(p) for p in data] if data else None, "with_synth": with_synth or None,
+            "eval_data": [str(p) for p in eval_data] if eval_data else None})
         summary = run_pipeline(cfg, log=console.print)
         console.print(run_table(summary))
         diagnosis = summary.get("diagnosis")
