@@ -34,6 +34,22 @@ def test_run_writes_every_stage_and_a_summary_with_base_and_tuned_scores(tmp_pat
     assert builtin and all(len(r["scores"]) == 2 for r in builtin)
     trained = json.loads((out / "train" / "run.json").read_text())["config"]
     assert (trained["model"], trained["max_steps"], trained["data"]) == ("tiny", 2, str(out / "curate" / "kept.jsonl"))
+    # the five problems close the summary: verdict, headline number, and for crosstalk and format the rate
+    # over every judged output, which must lie between the best and the worst task's
+    problems = {p["problem"]: p for p in summary["problems"]}
+    assert set(problems) == {"uneven", "crosstalk", "format", "forgetting", "overfit"}
+    diagnosis = json.loads((out / "diagnose" / "diagnosis.json").read_text())
+    for finding in diagnosis["findings"]:
+        if finding["problem"] in ("crosstalk", "format"):
+            rates = [row["rate"] for row in finding["table"]]
+            assert min(rates) <= problems[finding["problem"]]["overall"] <= max(rates)
+    from rich.console import Console
+
+    from mtsft.cli.render import problems_table
+    console = Console(width=160, record=True)
+    console.print(problems_table(summary["problems"]))
+    printed = console.export_text()
+    assert "crosstalk" in printed and "all outputs" in printed
 
 
 def test_a_rerun_reuses_finished_stages_and_redoes_what_changed(tmp_path):

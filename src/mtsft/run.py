@@ -130,6 +130,7 @@ def make_data(cfg: RunConfig, folder: Path) -> dict:
 
 
 GENERAL_SETS = ("alpaca_en_demo", "alpaca_zh_demo")
+OPTIONAL_DATA_KEYS = ("with_synth", "eval_data")
 YOURS = "yours_eval.jsonl"   # the data stage's copy of `eval_data`, scored as the suite "yours"
 
 
@@ -223,10 +224,11 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
     stage = lambda name, config, inputs, fn: run_stage(  # noqa: E731
         out, name, config, inputs, fn, force=name in cfg.force, log=log)
 
-    results = {"data": stage("data", {k: v for k, v in dump(cfg).items() if k in (
-        "data", "with_synth", "eval_data", "n", "eval_n", "langs", "real", "real_per_set", "replay", "seed")} |
-        {"eval_real": cfg.eval.real_per_set},
-        [Path(p) for p in [*cfg.data, *cfg.eval_data]], lambda d: make_data(cfg, d))}
+    # with_synth and eval_data join the key only when set, so runs made before they existed are still reused
+    data_key = {k: v for k, v in dump(cfg).items() if k in (
+        "data", "n", "eval_n", "langs", "real", "real_per_set", "replay", "seed") or (k in OPTIONAL_DATA_KEYS and v)}
+    results = {"data": stage("data", data_key | {"eval_real": cfg.eval.real_per_set},
+                             [Path(p) for p in [*cfg.data, *cfg.eval_data]], lambda d: make_data(cfg, d))}
     held_out = eval_files(cfg, data)
 
     def do_curate(folder: Path) -> dict:
@@ -288,6 +290,28 @@ def run_diagnose(out: Path, folder: Path, log) -> dict:
             "verdicts": {f.problem: f.status for f in diagnosis.findings}}
 
 
+def headline_checks(path: Path) -> list[dict]:
+    """Per problem its verdict and first check (the number its levers aim at, as `iterate` credits them):
+    crosstalk and format rates, the perplexity rise of forgetting, ... for the summary table."""
+    if not path.exists():
+        return []
+    rows = []
+    for finding in json.loads(path.read_text(encoding="utf-8"))["findings"]:
+        check = (finding["checks"] or [{}])[0]
+        rows.append({"problem": finding["problem"], "status": finding["status"], "check": check.get("name"),
+                     "value": check.get("value"), "threshold": check.get("threshold"), "where": check.get("task"),
+                     "overall": _overall_rate(finding.get("table") or [])})
+    return rows
+
+
+def _overall_rate(table: list[dict]) -> float | None:
+    """Crosstalk's and format's rate over every judged output (the headline is the worst task's)."""
+    for hits in ("crossed", "violating"):
+        if table and all(hits in row and row.get("n") for row in table):
+            return sum(row[hits] for row in table) / sum(row["n"] for row in table)
+    return None
+
+
 def build_summary(out: Path, results: dict) -> dict:
     """Per suite and task: metric, base, tuned, change, and whether the intervals separate them."""
     from mtsft.eval.evaluate import compare
@@ -296,5 +320,5 @@ def build_summary(out: Path, results: dict) -> dict:
     rows = compare(runs)
     return {"out": str(out), "inputs": results["curate"]["inputs"], "kept": results["curate"]["kept"],
             "train": results["train"], "runs": [r.name.removeprefix("eval_") for r in runs], "rows": rows,
-            "diagnosis": results.get("diagnose"),
+            "diagnosis": results.get("diagnose"), "problems": headline_checks(out / "diagnose" / "diagnosis.json"),
             "seconds": {name: r.get("seconds") for name, r in results.items()}}

@@ -27,6 +27,18 @@ def run_table(summary: dict) -> Table:
     return table
 
 
+def problems_table(rows: list[dict]) -> Table:
+    """The five problems of `mtsft run`'s diagnosis: verdict and headline number against its threshold."""
+    table = Table(title="the five problems (tuned model; report.html has every check)")
+    for col in ("problem", "verdict", "check", "value", "threshold", "where", "all outputs"):
+        table.add_column(col, justify="right" if col in ("value", "threshold", "all outputs") else "left")
+    number = lambda x: f"{x:.3f}" if x is not None else ""  # noqa: E731
+    for r in rows:
+        table.add_row(r["problem"], r["status"], r["check"] or "", number(r["value"]) or "n/a",
+                      number(r["threshold"]), r["where"] or "", number(r.get("overall")))
+    return table
+
+
 def _ci(summary: dict) -> str:
     ci = summary.get("ci95")
     return f"[{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from mtsft.cli.common import config_option, console, friendly_errors, model_option, set_option
-from mtsft.cli.render import run_table
+from mtsft.cli.render import problems_table, run_table
 
 
 def register(app: typer.Typer) -> None:
@@ -39,6 +39,8 @@ def register(app: typer.Typer) -> None:
             "eval_data": [str(p) for p in eval_data] if eval_data else None})
         summary = run_pipeline(cfg, log=console.print)
         console.print(run_table(summary))
+        if summary.get("problems"):
+            console.print(problems_table(summary["problems"]))
         diagnosis = summary.get("diagnosis")
         if diagnosis:
             verdicts = ", ".join(f"{p} {s}" for p, s in diagnosis["verdicts"].items())
