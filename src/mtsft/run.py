@@ -291,13 +291,15 @@ def run_diagnose(out: Path, folder: Path, log) -> dict:
 
 
 def headline_checks(path: Path) -> list[dict]:
-    """Per problem its verdict and first check (the number its levers aim at, as `iterate` credits them):
-    crosstalk and format rates, the perplexity rise of forgetting, ... for the summary table."""
+    """Per problem its verdict and the check that decided it, as report.html's summary shows them, for the
+    summary table; crosstalk and format also over every judged output."""
+    from mtsft.diagnose.report import STATUS_RANK
+
     if not path.exists():
         return []
     rows = []
     for finding in json.loads(path.read_text(encoding="utf-8"))["findings"]:
-        check = (finding["checks"] or [{}])[0]
+        check = max(finding["checks"], key=lambda c: STATUS_RANK[c["status"]]) if finding["checks"] else {}
         rows.append({"problem": finding["problem"], "status": finding["status"], "check": check.get("name"),
                      "value": check.get("value"), "threshold": check.get("threshold"), "where": check.get("task"),
                      "overall": _overall_rate(finding.get("table") or [])})

@@ -59,11 +59,15 @@ def check_line(c) -> str:
             f"{c.status}" + (f" ({c.detail})" if c.detail else ""))
 
 
+# The check a problem's summary line shows: its most severe one (the first of equals), the one that decided it.
+STATUS_RANK = {"fires": 3, "undecided": 2, "ok": 1, "n/a": 0}
+
+
 def verdict_rows(d: Diagnosis) -> list[list[str]]:
     levers = {lv.problem: lv for lv in d.levers}
     rows = [["problem", "verdict", "number", "95% interval", "threshold", "where", "lever"]]
     for f in d.findings:
-        main = max(f.checks, key=lambda c: ({"fires": 3, "undecided": 2, "ok": 1, "n/a": 0}[c.status]))
+        main = max(f.checks, key=lambda c: STATUS_RANK[c.status])
         pct = main.name in PCT_CHECKS
         rows.append([f.title, f.status, f"{main.name} {_fmt(main.value, pct)}", _ci(main.ci, pct),
                      _fmt(main.threshold, pct), main.task or "", levers[f.problem].name if f.problem in levers else ""])
