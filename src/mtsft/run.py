@@ -293,7 +293,7 @@ def run_diagnose(out: Path, folder: Path, log) -> dict:
 def headline_checks(path: Path) -> list[dict]:
     """Per problem its verdict and the check that decided it, as report.html's summary shows them, for the
     summary table; crosstalk and format also over every judged output."""
-    from mtsft.diagnose.report import STATUS_RANK
+    from mtsft.diagnose.problems import STATUS_RANK
 
     if not path.exists():
         return []

@@ -23,6 +23,10 @@ from mtsft.diagnose.config import DiagnoseConfig
 from mtsft.diagnose.inputs import EvalSide, RunInputs
 from mtsft.eval.judge import NO_TASK
 
+# How severe a check's status is; a problem's summary line shows its most severe check (the first of
+# equals): the one that decided the verdict.
+STATUS_RANK = {"fires": 3, "undecided": 2, "ok": 1, "n/a": 0}
+
 PROBLEMS = ("uneven", "crosstalk", "format", "forgetting", "overfit")
 TITLES = {"uneven": "Uneven performance", "crosstalk": "Crosstalk", "format": "Format confusion",
           "forgetting": "Forgetting", "overfit": "Overfitting to frequent tasks"}

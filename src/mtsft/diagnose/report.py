@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mtsft.diagnose import plots
 from mtsft.diagnose.diagnose import Diagnosis
-from mtsft.diagnose.problems import Finding
+from mtsft.diagnose.problems import STATUS_RANK, Finding
 
 CSS = """body{font-family:system-ui,"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;max-width:1150px;
 margin:2em auto;color:#222;line-height:1.45;padding:0 1em}table{border-collapse:collapse;font-size:13px;margin:.8em 0}
@@ -57,10 +57,6 @@ def check_line(c) -> str:
     pct = c.name in PCT_CHECKS
     return (f"{c.name}: {_fmt(c.value, pct)} {_ci(c.ci, pct)} vs threshold {_fmt(c.threshold, pct)} → "
             f"{c.status}" + (f" ({c.detail})" if c.detail else ""))
-
-
-# The check a problem's summary line shows: its most severe one (the first of equals), the one that decided it.
-STATUS_RANK = {"fires": 3, "undecided": 2, "ok": 1, "n/a": 0}
 
 
 def verdict_rows(d: Diagnosis) -> list[list[str]]:
