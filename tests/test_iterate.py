@@ -23,3 +23,22 @@ def test_iterate_writes_a_log_whose_numbers_come_from_the_runs(tmp_path):
         assert {f["problem"] for f in v.diagnosis["findings"]} == set(PROBLEMS)
     if len(versions) == 2:   # a lever was pulled: the log says which and why
         assert versions[1].changes and "Changes (from the previous version's diagnosis)" in log
+
+
+def test_a_lever_must_beat_the_sampling_error_when_the_two_seeds_agree(tmp_path):
+    from mtsft.iterate import Version, credits, noise
+
+    def version(name, crosstalk, ci, changes=()):
+        findings = [{"problem": p, "status": "fires", "checks": [
+            {"name": "x", "value": crosstalk if p == "crosstalk" else 0.1, "ci": ci if p == "crosstalk" else None}]}
+            for p in PROBLEMS]
+        return Version(name, tmp_path, {"rows": []}, {"findings": findings}, changes=list(changes))
+
+    lever = [{"problem": "crosstalk", "lever": "task tags", "changes": []}]
+    first, twin = version("v0.1", 0.333, [0.18, 0.53]), version("v0.1-seed1", 0.333, [0.18, 0.53])
+    eps = noise(first, twin)
+    assert abs(eps["crosstalk"] - 0.175) < 1e-9 and eps["format"] == 0.0   # seeds agree; the interval decides
+    one_more = version("v0.2", 0.375, [0.2, 0.57], lever)        # one more crossed output of 24
+    halved = version("v0.2", 0.125, [0.04, 0.31], lever)
+    assert [c["verdict"] for c in credits([first, one_more], eps)] == ["within noise"]
+    assert [c["verdict"] for c in credits([first, halved], eps)] == ["helped"]

@@ -6,7 +6,7 @@
 Every version is a full `mtsft run` folder under OUT (`v0.1`, `v0.1-seed1`, `v0.2`, ...), so each number
 in `MULTITASK_ITERATION_LOG.md` can be traced to its predictions. A lever is credited only where the
 problem it targets moved by more than the noise: the difference between the two seeds of v0.1 on the
-same measurement.
+same measurement, or the sampling error of v0.1's number (half its 95% interval) where that is larger.
 """
 
 from __future__ import annotations
@@ -39,11 +39,19 @@ class Version:
     changes: list[dict] = field(default_factory=list)   # levers applied to make this version
     why: list[str] = field(default_factory=list)        # the verdicts that asked for them
 
+    def _headline(self, problem: str) -> dict:
+        """A problem's first check: the number its levers aim at, the same check in every version."""
+        finding = next((f for f in self.diagnosis["findings"] if f["problem"] == problem), None)
+        return finding["checks"][0] if finding and finding["checks"] else {}
+
     def value(self, problem: str) -> float | None:
         """The headline number of a problem: its first check's value."""
-        finding = next((f for f in self.diagnosis["findings"] if f["problem"] == problem), None)
-        checks = finding["checks"] if finding else []
-        return checks[0]["value"] if checks and checks[0]["value"] is not None else None
+        return self._headline(problem).get("value")
+
+    def half_width(self, problem: str) -> float | None:
+        """Half the width of the headline number's 95% interval: its sampling error on this eval set."""
+        ci = self._headline(problem).get("ci")
+        return (ci[1] - ci[0]) / 2 if ci and None not in ci else None
 
     def status(self, problem: str) -> str:
         finding = next((f for f in self.diagnosis["findings"] if f["problem"] == problem), None)
@@ -142,14 +150,22 @@ def _attach_levers(versions: list[Version]) -> None:
         version.why = [f"{lv['problem']}: {lv['why']}" for lv in levers if lv.get("changes")]
 
 
-def noise(first: Version, twin: Version) -> dict[str, float]:
-    """Per problem, |seed s - seed s+1| of its headline number on v0.1: what a lever must beat."""
+def seed_noise(first: Version, twin: Version) -> dict[str, float]:
+    """Per problem, |seed s - seed s+1| of its headline number on v0.1."""
     out = {}
     for p in PROBLEMS:
         a, b = first.value(p), twin.value(p)
         if a is not None and b is not None:
             out[p] = abs(a - b)
     return out
+
+
+def noise(first: Version, twin: Version) -> dict[str, float]:
+    """Per problem, what a lever must beat: the larger of the seed difference on v0.1 and the sampling error
+    of v0.1's number (half its 95% interval). Two seeds scored on the same 24 outputs often agree exactly;
+    a noise of 0 would credit a lever for one output changing."""
+    sampling = {p: first.half_width(p) for p in PROBLEMS}
+    return {p: max(n, sampling[p] or 0.0) for p, n in seed_noise(first, twin).items()}
 
 
 def credits(versions: list[Version], noise_by_problem: dict[str, float]) -> list[dict]:
@@ -179,8 +195,8 @@ def write_log(versions: list[Version], twin: Version, out: Path) -> Path:
     noise_by_problem = noise(versions[0], twin)
     lines = ["# Multi-task iteration log", "",
              f"Written by `mtsft iterate` from the runs in `{out}`. Each version is a full `mtsft run` folder; "
-             "v0.1 was trained twice (seeds differ) and the difference between the two is the noise a lever "
-             "must beat to be credited.", ""]
+             "v0.1 was trained twice (seeds differ); the difference between the two, or the sampling error of "
+             "v0.1's number where that is larger, is the noise a lever must beat to be credited.", ""]
     for v in versions:
         lines += [f"## {v.name}", ""]
         if v.changes:
@@ -201,8 +217,11 @@ def write_log(versions: list[Version], twin: Version, out: Path) -> Path:
         lines.append(f"| {v.name} | " + " | ".join(_fmt(v.value(p)) for p in PROBLEMS) +
                      f" | {_fmt(s.get(('builtin', 'overall'), (None, None))[1])}"
                      f" | {_fmt(s.get(('real', 'overall'), (None, None))[1])} |")
-    lines += ["", "Noise (|seed 0 - seed 1| on v0.1): " +
-              ", ".join(f"{p} {n:.3f}" for p, n in noise_by_problem.items()), "",
+    sampling = {p: versions[0].half_width(p) for p in PROBLEMS}
+    lines += ["", "Noise on v0.1, per problem: |seed 0 - seed 1| / sampling error (half the 95% interval); a lever "
+              "is credited only when its own number moves by more than the larger: " +
+              ", ".join(f"{p} {n:.3f} / {_fmt(sampling[p]) or 'n/a'}" for p, n in seed_noise(versions[0], twin).items()),
+              "",
               "| version | lever | problem | before | after | noise | credited |", "|---|---|---|---|---|---|---|"]
     for c in credits(versions, noise_by_problem):
         lines.append(f"| {c['version']} | {c['lever']} | {c['problem']} | {_fmt(c['before'])} | {_fmt(c['after'])} | "
