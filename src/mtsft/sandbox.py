@@ -43,9 +43,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+from mtsft.text import parse_python
 
 STATUSES = ("passed", "failed", "error", "timeout", "memory", "refused", "forged")
 OUTPUT_CAP = 1 << 20          # bytes of stdout/stderr kept; beyond it the pipe is closed on the child
@@ -392,9 +393,7 @@ def plan_tests(tests=(), *, setup: str = "", check: str = "", entry_point: str =
     pre: list[tuple[str, str]] = [("setup", setup)] if setup.strip() else []
     bodies: list[tuple[str, str]] = [(f"test_{i}", t) for i, t in enumerate(tests)]
     if check.strip():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(check)
+        tree = parse_python(check)
         defs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"]
         others = [n for n in tree.body if not (isinstance(n, ast.FunctionDef) and n.name == "check")]
         pre.append(("check_setup", ast.unparse(ast.Module(others, [])) + f"\ncandidate = {entry_point or 'None'}\n"))
@@ -410,9 +409,7 @@ def plan_tests(tests=(), *, setup: str = "", check: str = "", entry_point: str =
             bodies.append(("check", ast.unparse(defs[-1]) + f"\ncheck({entry_point or 'None'})\n"))
     steps, checks = [], []
     for i, (name, src) in enumerate(pre + bodies):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(src)
+        tree = parse_python(src)
         tree = ast.fix_missing_locations(_Asserts(checks, i, _report_bounds(tree)).visit(tree))
         steps.append((name, ast.unparse(_as_function(tree))))
     return TestPlan(steps, checks, len(pre), len(bodies))

@@ -6,8 +6,11 @@ and the ratio of Han characters to letters separates them offline, in microsecon
 
 from __future__ import annotations
 
+import ast
 import re
+import threading
 import unicodedata
+import warnings
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -46,3 +49,17 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 def has_control_chars(text: str) -> bool:
     """True when text holds control characters other than tab/newline, or the U+FFFD replacement mark."""
     return _CONTROL.search(text) is not None
+
+
+# CPython 3.11 keeps the AST constructor's recursion depth in interpreter state shared by all threads, so
+# two threads running ast.parse at once can fail with "SystemError: AST constructor recursion depth
+# mismatch" (python/cpython gh-106905). The scorers run in a thread pool and parse model-written code, and
+# one such error killed a demo run's eval stage; every ast.parse in mtsft goes through this lock.
+_AST_LOCK = threading.Lock()
+
+
+def parse_python(source: str) -> ast.Module:
+    """ast.parse, one thread at a time, warnings about the source (e.g. invalid escapes) silenced."""
+    with _AST_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source)

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mtsft import tasks
-from mtsft.text import detect_lang
+from mtsft.text import detect_lang, parse_python
 
 JUDGE_VERSION = 1
 # An output that performs no task at all (an echo of the prompt, a degenerate loop) is a failure of the
@@ -215,7 +215,7 @@ def _python_like(text: str) -> float:
     if not (_CODE_KW.search(body) or re.search(r"^\s*\w+\s*=\s*\S", body, re.M)):
         return 0.0
     try:
-        tree = ast.parse(body)
+        tree = parse_python(body)
     except (SyntaxError, ValueError):
         return 0.3
     kinds = (ast.FunctionDef, ast.Assign, ast.For, ast.While, ast.Import, ast.ImportFrom, ast.ClassDef, ast.Return)

@@ -7,14 +7,12 @@ for zh vs en it is enough, works offline and costs microseconds.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
-import warnings
 
 from mtsft.tasks import lists
 from mtsft.tasks.scorers import list_items, normalize_label, parse_json_object
-from mtsft.text import cjk_ratio
+from mtsft.text import cjk_ratio, parse_python
 
 _CODE_FENCE = re.compile(r"```[ \t]*([\w+-]*)[ \t]*\n(.*?)```", re.S)
 _MARKDOWN = re.compile(r"^\s{0,3}#{1,6}\s|\*\*[^*\n]+\*\*|^\s*[-*]\s+\S|^\s*\|.*\|\s*$|```", re.M)
@@ -51,9 +49,7 @@ def extract_code(output: str) -> tuple[str, str]:
 
 def _parses(code: str) -> bool:
     try:
-        with warnings.catch_warnings():  # e.g. "invalid escape sequence" in model code: still Python
-            warnings.simplefilter("ignore")
-            ast.parse(code)
+        parse_python(code)  # warnings such as "invalid escape sequence" silenced: still Python
     except (SyntaxError, ValueError):
         return False
     return True
