@@ -44,6 +44,13 @@ class Version:
         finding = next((f for f in self.diagnosis["findings"] if f["problem"] == problem), None)
         return finding["checks"][0] if finding and finding["checks"] else {}
 
+    def all_outputs(self, problem: str) -> float | None:
+        """Crosstalk's or format's rate over every judged output (the headline is the worst task's)."""
+        from mtsft.diagnose.problems import overall_rate
+
+        finding = next((f for f in self.diagnosis["findings"] if f["problem"] == problem), None)
+        return overall_rate(finding.get("table") or []) if finding else None
+
     def value(self, problem: str) -> float | None:
         """The headline number of a problem: its first check's value."""
         return self._headline(problem).get("value")
@@ -210,11 +217,15 @@ def write_log(versions: list[Version], twin: Version, out: Path) -> Path:
         lines += ["", "| problem | number | verdict |", "|---|---|---|"]
         lines += [f"| {p} | {_fmt(v.value(p))} | {v.status(p)} |" for p in PROBLEMS]
         lines += [""]
-    lines += ["## Across versions", "", "| version | " + " | ".join(PROBLEMS) + " | builtin overall | real overall |",
-              "|---" * (len(PROBLEMS) + 3) + "|"]
+    lines += ["## Across versions", "", "Each problem's headline number (crosstalk and format: the worst rate "
+              "among tasks with enough outputs to decide), then crosstalk and format over every judged output "
+              "(tasks with few outputs count there), then the tuned model's macro scores.", "",
+              "| version | " + " | ".join(PROBLEMS) + " | crosstalk, all | format, all | builtin overall | real overall |",
+              "|---" * (len(PROBLEMS) + 5) + "|"]
     for v in versions:
         s = v.scores()
         lines.append(f"| {v.name} | " + " | ".join(_fmt(v.value(p)) for p in PROBLEMS) +
+                     f" | {_fmt(v.all_outputs('crosstalk'))} | {_fmt(v.all_outputs('format'))}"
                      f" | {_fmt(s.get(('builtin', 'overall'), (None, None))[1])}"
                      f" | {_fmt(s.get(('real', 'overall'), (None, None))[1])} |")
     sampling = {p: versions[0].half_width(p) for p in PROBLEMS}

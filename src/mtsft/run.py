@@ -293,7 +293,7 @@ def run_diagnose(out: Path, folder: Path, log) -> dict:
 def headline_checks(path: Path) -> list[dict]:
     """Per problem its verdict and the check that decided it, as report.html's summary shows them, for the
     summary table; crosstalk and format also over every judged output."""
-    from mtsft.diagnose.problems import STATUS_RANK
+    from mtsft.diagnose.problems import STATUS_RANK, overall_rate
 
     if not path.exists():
         return []
@@ -302,16 +302,9 @@ def headline_checks(path: Path) -> list[dict]:
         check = max(finding["checks"], key=lambda c: STATUS_RANK[c["status"]]) if finding["checks"] else {}
         rows.append({"problem": finding["problem"], "status": finding["status"], "check": check.get("name"),
                      "value": check.get("value"), "threshold": check.get("threshold"), "where": check.get("task"),
-                     "overall": _overall_rate(finding.get("table") or [])})
+                     "overall": overall_rate(finding.get("table") or [])})
     return rows
 
-
-def _overall_rate(table: list[dict]) -> float | None:
-    """Crosstalk's and format's rate over every judged output (the headline is the worst task's)."""
-    for hits in ("crossed", "violating"):
-        if table and all(hits in row and row.get("n") for row in table):
-            return sum(row[hits] for row in table) / sum(row["n"] for row in table)
-    return None
 
 
 def build_summary(out: Path, results: dict) -> dict:

@@ -27,6 +27,15 @@ from mtsft.eval.judge import NO_TASK
 # equals): the one that decided the verdict.
 STATUS_RANK = {"fires": 3, "undecided": 2, "ok": 1, "n/a": 0}
 
+
+def overall_rate(table: list[dict]) -> float | None:
+    """Crosstalk's or format's rate over every judged output, from its per-task table (rows with `n` and
+    `crossed` or `violating`); the problem's headline is the worst task's rate."""
+    for hits in ("crossed", "violating"):
+        if table and all(hits in row and row.get("n") for row in table):
+            return sum(row[hits] for row in table) / sum(row["n"] for row in table)
+    return None
+
 PROBLEMS = ("uneven", "crosstalk", "format", "forgetting", "overfit")
 TITLES = {"uneven": "Uneven performance", "crosstalk": "Crosstalk", "format": "Format confusion",
           "forgetting": "Forgetting", "overfit": "Overfitting to frequent tasks"}
