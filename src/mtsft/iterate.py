@@ -39,17 +39,19 @@ class Version:
     changes: list[dict] = field(default_factory=list)   # levers applied to make this version
     why: list[str] = field(default_factory=list)        # the verdicts that asked for them
 
+    def _finding(self, problem: str) -> dict:
+        return next((f for f in self.diagnosis["findings"] if f["problem"] == problem), {})
+
     def _headline(self, problem: str) -> dict:
         """A problem's first check: the number its levers aim at, the same check in every version."""
-        finding = next((f for f in self.diagnosis["findings"] if f["problem"] == problem), None)
-        return finding["checks"][0] if finding and finding["checks"] else {}
+        checks = self._finding(problem).get("checks")
+        return checks[0] if checks else {}
 
     def all_outputs(self, problem: str) -> float | None:
         """Crosstalk's or format's rate over every judged output (the headline is the worst task's)."""
         from mtsft.diagnose.problems import overall_rate
 
-        finding = next((f for f in self.diagnosis["findings"] if f["problem"] == problem), None)
-        return overall_rate(finding.get("table") or []) if finding else None
+        return overall_rate(self._finding(problem).get("table") or [])
 
     def value(self, problem: str) -> float | None:
         """The headline number of a problem: its first check's value."""
@@ -61,8 +63,7 @@ class Version:
         return (ci[1] - ci[0]) / 2 if ci and None not in ci else None
 
     def status(self, problem: str) -> str:
-        finding = next((f for f in self.diagnosis["findings"] if f["problem"] == problem), None)
-        return finding["status"] if finding else "n/a"
+        return self._finding(problem).get("status", "n/a")
 
     def scores(self) -> dict[tuple[str, str], tuple[float | None, float | None]]:
         """(suite, task) -> (base, tuned)."""
