@@ -11,17 +11,17 @@ training all call it, so "valid" means one thing everywhere.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import json
 import os
 import stat
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from mtsft.outputs import (TMP_MARK, atomic_writer, clear_stale_tmp, json_line, tmp_name,  # noqa: F401
+                           write_json_atomic, write_jsonl, write_lines, write_text_atomic)
 from mtsft.text import detect_lang
 
 ROLES = ("system", "user", "assistant")
@@ -225,106 +225,10 @@ def read_records(path: str | Path, *, require: tuple[str, ...] = ()) -> list[dic
 
 
 # ---- writing: never half-written --------------------------------------------------------------------
-# Every output goes to a temporary name in the same folder and is renamed over the target when complete,
-# so a reader sees the old file or the new one, never a part. A stage's outputs end with a manifest (the
-# completion marker): written last, removed first when a rerun starts, so outputs without one are
-# unfinished or stale and no stage reads them.
-
-TMP_MARK = ".tmp-"
-
-
-def tmp_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
-def clear_stale_tmp(folder: str | Path, names: Iterable[str] | None = None) -> None:
-    """Remove temporary files (and folders) that a killed writer left in `folder`: those of `names` only
-    when given, and never one whose writing process is still alive."""
-    import shutil
-
-    folder = Path(folder)
-    if not folder.is_dir():
-        return
-    prefixes = tuple(f".{n}{TMP_MARK}" for n in names) if names is not None else None
-    for p in folder.iterdir():
-        if TMP_MARK not in p.name or not p.name.startswith("."):
-            continue
-        if prefixes is not None and not p.name.startswith(prefixes):
-            continue
-        pid = p.name.rsplit(TMP_MARK, 1)[1]
-        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
-            continue
-        if p.is_dir() and not p.is_symlink():
-            shutil.rmtree(p, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                p.unlink()
-
-
-@contextmanager
-def atomic_writer(path: str | Path, mode: str = "wb", encoding: str | None = None):
-    """A file object for `path` that appears under that name only when the block ends without error."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_name(path)
-    try:
-        with open(tmp, mode, encoding=encoding) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    with atomic_writer(path, "w", encoding="utf-8") as f:
-        f.write(text)
-
-
-def write_json_atomic(path: str | Path, obj: Any) -> None:
-    write_text_atomic(path, json.dumps(obj, ensure_ascii=False, indent=2))
-
-
-def json_line(row: Any) -> bytes:
-    """One JSONL line as UTF-8; text that UTF-8 cannot hold (a lone surrogate) is written as a JSON escape."""
-    text = json.dumps(row, ensure_ascii=False)
-    try:
-        return (text + "\n").encode("utf-8")
-    except UnicodeEncodeError:
-        return (json.dumps(row, ensure_ascii=True) + "\n").encode("ascii")
-
-
-def write_jsonl(path: str | Path, rows: Iterable[dict]) -> int:
-    """Write rows as UTF-8 JSONL (keys in schema order for records), atomically; returns how many."""
-    n = 0
-    with atomic_writer(path) as f:
-        for row in rows:
-            f.write(json_line(row))
-            n += 1
-    return n
-
-
-def write_lines(path: str | Path, lines: Iterable[bytes]) -> int:
-    """Write already-encoded JSONL lines atomically (streaming writers); returns how many."""
-    n = 0
-    with atomic_writer(path) as f:
-        for line in lines:
-            f.write(line)
-            n += 1
-    return n
+# The writers live in mtsft.outputs, the one owner of the output rule (atomic writes, never over an input
+# or a special file, only into folders mtsft wrote); re-exported so `from mtsft.records import ...` works.
+# A stage's outputs end with a manifest (the completion marker): written last, removed first when a rerun
+# starts, so outputs without one are unfinished or stale and no stage reads them.
 
 
 # ---- completion markers -------------------------------------------------------------------------------
