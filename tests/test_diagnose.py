@@ -95,7 +95,8 @@ def test_crosstalk_uses_the_judge_with_the_prompt_in_view(tmp_path):
         seen.extend(items)
         out = []
         for (prompt, output), task in zip(items, intended):
-            crossed = task == "translation"                   # every translation answered as a question
+            # every translation the tuned model answered, answered as a question (the base model's were clean)
+            crossed = task == "translation" and not output.startswith("base ")
             out.append(SimpleNamespace(performed_task="open_qa" if crossed else task, crossed=crossed,
                                        confidence=0.9, reason="fake"))
         return out
@@ -110,7 +111,8 @@ def test_crosstalk_uses_the_judge_with_the_prompt_in_view(tmp_path):
     rates = {r["task"]: r["rate"] for r in f.table}
     assert rates["translation"] == 1.0 and rates["code"] == 0.0
     base_rates = {r["task"]: r["base_rate"] for r in f.table}     # the base model judged the same way
-    assert base_rates["translation"] == 1.0 and base_rates["code"] == 0.0
+    assert base_rates["translation"] == 0.0 and base_rates["code"] == 0.0
+    assert {r["task"]: r["rise"] for r in f.table}["translation"] == 1.0
 
 
 def test_low_confidence_judge_verdicts_do_not_count(tmp_path):

@@ -173,7 +173,7 @@ def propose(findings: list[Finding], inputs: RunInputs, cfg: DiagnoseConfig | No
     # 2. crosstalk
     f = by.get("crosstalk")
     if f and f.fires:
-        crossed = [r["task"] for r in f.table if r["n"] >= cfg.min_n and r["ci"] and r["ci"][0] > cfg.crosstalk.max_rate]
+        crossed = [r["task"] for r in f.table if r.get("status") == "fires"]   # decided per task (rise over base)
         lever = Lever("crosstalk", "task tags and more hard negatives for the crossed tasks", f.checks[0].detail)
         for g in crossed:
             boost(_task_of(g), (1 + L.max_boost) / 2, "its outputs perform other tasks", "crosstalk")
@@ -189,7 +189,7 @@ def propose(findings: list[Finding], inputs: RunInputs, cfg: DiagnoseConfig | No
     # 3. format
     f = by.get("format")
     if f and f.fires:
-        bad = [r["task"] for r in f.table if r["n"] >= cfg.min_n and r["ci"] and r["ci"][0] > cfg.format.max_rate]
+        bad = [r["task"] for r in f.table if r.get("status") == "fires"]
         lever = Lever("format", "task tags, format checks in curation, more examples of the violating tasks",
                       f.checks[0].detail)
         for g in bad:

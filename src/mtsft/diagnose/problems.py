@@ -1,12 +1,17 @@
 """The five multi-task problems, each measured as numbers (checks) against thresholds, with evidence.
 
     uneven      best minus worst task score; a trained task tuned below base; best minus worst gain over base
-    crosstalk   share of a task's outputs that perform another task (prompt-aware judge)
-    format      share of a task's outputs breaking the task's format, by kind
+    crosstalk   rise over base of the share of a task's outputs that perform another task (prompt-aware judge)
+    format      rise over base of the share of a task's outputs breaking the task's format, by kind
     forgetting  general held-out perplexity and general prompts' score, tuned vs base (relative)
     overfit     per-task eval minus train loss; rank correlation of mixture share and gain
 
 Every check is decided on its 95% interval (see `decide`); a problem fires when any of its checks fires.
+Base and tuned answered the same prompts, so every base-vs-tuned number is a paired difference with a
+paired bootstrap interval (prompts resampled, `pair_rows`); the unpaired interval is the fallback only
+where per-record scores are missing on either side or the two sides answered different records.
+Crosstalk and format are decided on the rise over base: the judge and the format checks err the same way
+on both models' weak outputs, so only what tuning added is the problem; the absolute rates stand beside it.
 """
 
 from __future__ import annotations
@@ -28,12 +33,14 @@ from mtsft.eval.judge import NO_TASK
 STATUS_RANK = {"fires": 3, "undecided": 2, "ok": 1, "n/a": 0}
 
 
-def overall_rate(table: list[dict]) -> float | None:
-    """Crosstalk's or format's rate over every judged output, from its per-task table (rows with `n` and
-    `crossed` or `violating`); the problem's headline is the worst task's rate."""
+def overall_rate(table: list[dict], side: str = "tuned") -> float | None:
+    """Crosstalk's or format's absolute rate over every judged output of `side` (tuned or base), from its
+    per-task table (rows with `n` and `crossed` or `violating`, `base_n` and `base_crossed` or
+    `base_violating`); the problem's headline is the worst task's rise over base."""
+    prefix = "" if side == "tuned" else "base_"
     for hits in ("crossed", "violating"):
-        if table and all(hits in row and row.get("n") for row in table):
-            return sum(row[hits] for row in table) / sum(row["n"] for row in table)
+        if table and all(row.get(prefix + hits) is not None and row.get(prefix + "n") for row in table):
+            return sum(row[prefix + hits] for row in table) / sum(row[prefix + "n"] for row in table)
     return None
 
 PROBLEMS = ("uneven", "crosstalk", "format", "forgetting", "overfit")
@@ -127,12 +134,29 @@ def group_key_fn(inputs: RunInputs):
     return lambda task, suite: f"{task}@{suite}" if task in ambiguous else task
 
 
+def record_key(row: dict) -> tuple:
+    """The prompt a prediction row answered: its suite and record id (the prompt text when it has no id)."""
+    return row.get("suite"), row.get("id") if row.get("id") is not None else row.get("prompt")
+
+
+def pair_rows(base_rows: list[dict], tuned_rows: list[dict]) -> list[tuple[dict, dict]] | None:
+    """(base, tuned) rows answering the same prompts, in tuned order; None unless both sides answered
+    exactly the same prompts, each once (then only an unpaired comparison is possible)."""
+    base = {record_key(r): r for r in base_rows}
+    tuned_keys = [record_key(r) for r in tuned_rows]
+    if not tuned_rows or len(base) != len(base_rows) or len(set(tuned_keys)) != len(tuned_keys) \
+            or set(base) != set(tuned_keys):
+        return None
+    return [(base[k], r) for k, r in zip(tuned_keys, tuned_rows)]
+
+
 @dataclass
 class TaskScores:
     n: int
     score: float
     ci: tuple[float, float] | None
     values: list[float] | None        # per-record scores when predictions are present
+    keys: list[tuple] | None = None   # the prompt each value answered (record_key), for pairing
 
 
 def task_scores(side, key, cfg: DiagnoseConfig) -> dict[str, TaskScores]:
@@ -141,11 +165,14 @@ def task_scores(side, key, cfg: DiagnoseConfig) -> dict[str, TaskScores]:
     if side is None:
         return out
     if side.rows:
-        values = defaultdict(list)
+        values, keys = defaultdict(list), defaultdict(list)
         for r in side.rows:
-            values[key(r["task"], r.get("suite"))].append(float(r.get("score") or 0.0))
+            g = key(r["task"], r.get("suite"))
+            values[g].append(float(r.get("score") or 0.0))
+            keys[g].append(record_key(r))
         for g, vals in sorted(values.items()):
-            out[g] = TaskScores(len(vals), float(np.mean(vals)), stats.mean_ci(vals, cfg.bootstrap, cfg.seed), vals)
+            out[g] = TaskScores(len(vals), float(np.mean(vals)), stats.mean_ci(vals, cfg.bootstrap, cfg.seed), vals,
+                                keys[g])
         return out
     for suite, sc in side.scores.items():
         for task, s in sc.get("tasks", {}).items():
@@ -166,10 +193,25 @@ def _brief(row: dict, **extra) -> dict:
     return out
 
 
-def _diff(a: TaskScores, b: TaskScores, cfg: DiagnoseConfig):
+def _aligned(a: TaskScores, b: TaskScores) -> tuple[list[float], list[float]] | None:
+    """a's and b's per-record values in one order when both scored exactly the same records, else None."""
+    if a.values is None or b.values is None or not a.keys or not b.keys:
+        return None
+    b_by_key = dict(zip(b.keys, b.values))
+    if len(b_by_key) != len(b.keys) or len(set(a.keys)) != len(a.keys) or set(a.keys) != set(b_by_key):
+        return None
+    return a.values, [b_by_key[k] for k in a.keys]
+
+
+def _diff(a: TaskScores, b: TaskScores, cfg: DiagnoseConfig) -> tuple[tuple[float, float] | None, bool]:
+    """(interval of a - b, paired?): paired on the records both scored, else each side resampled alone
+    (different records: two tasks, seen vs held-out), else from the two reported intervals."""
+    same = _aligned(a, b)
+    if same is not None:
+        return stats.paired_mean_diff(same[1], same[0], cfg.bootstrap, cfg.seed)[1], True
     if a.values is not None and b.values is not None:
-        return stats.diff_ci(a.values, b.values, cfg.bootstrap, cfg.seed)
-    return stats.diff_ci_from_intervals(a.score, a.ci, b.score, b.ci)
+        return stats.diff_ci(a.values, b.values, cfg.bootstrap, cfg.seed), False
+    return stats.diff_ci_from_intervals(a.score, a.ci, b.score, b.ci), False
 
 
 # ---- 1. uneven performance ---------------------------------------------------------------------------
@@ -185,18 +227,19 @@ def uneven(inputs: RunInputs, cfg: DiagnoseConfig) -> Finding:
         row = {"task": g, "n": t.n, "tuned": t.score, "tuned_ci": t.ci}
         b = base.get(g)
         if b is not None:
-            d = _diff(b, t, cfg)  # base - tuned: positive = tuning made it worse
+            d, paired = _diff(b, t, cfg)  # base - tuned: positive = tuning made it worse
             row.update(base=b.score, base_ci=b.ci, delta=t.score - b.score,
-                       delta_ci=(-d[1], -d[0]) if d else None)
+                       delta_ci=(-d[1], -d[0]) if d else None, paired=paired)
             if t.n >= cfg.min_n and b.n >= cfg.min_n and (not trained or g.split("@")[0] in trained):
                 drops.append(_check("tuned below base", b.score - t.score, d, c.max_drop, g,
-                                    f"{g}: base {b.score:.3f} -> tuned {t.score:.3f}"))
+                                    f"{g}: base {b.score:.3f} -> tuned {t.score:.3f}" +
+                                    ("" if paired else " (unpaired interval: not the same records)")))
         table.append(row)
     judged = {g: t for g, t in tuned.items() if t.n >= cfg.min_n}
     if len(judged) >= 2:
         worst = min(judged, key=lambda g: judged[g].score)
         best = max(judged, key=lambda g: judged[g].score)
-        spread = _check("spread", judged[best].score - judged[worst].score, _diff(judged[best], judged[worst], cfg),
+        spread = _check("spread", judged[best].score - judged[worst].score, _diff(judged[best], judged[worst], cfg)[0],
                         c.max_spread, worst, f"best {best} {judged[best].score:.3f}, worst {worst} "
                                              f"{judged[worst].score:.3f}")
     else:
@@ -272,49 +315,82 @@ def crosstalk(inputs: RunInputs, cfg: DiagnoseConfig, judge=None, log=None) -> F
     if not rows:
         return Finding("crosstalk", [Check("crosstalk rate", None, None, c.max_rate, "n/a", None,
                                            "no predictions.jsonl")], note="needs predictions")
-    empty = {i for i, r in enumerate(rows) if not (r.get("prediction") or "").strip()}
-    judged_rows = [r for r in rows if (r.get("prediction") or "").strip()]
-    judged, method = performed_tasks(judged_rows, cfg, judge, log)
-    verdicts, it = [], iter(judged)
-    for i, r in enumerate(rows):   # an empty output performs nothing: a format failure, not crosstalk
-        verdicts.append((EMPTY, False, "empty output") if i in empty else next(it))
+    verdicts, method = _crossed_verdicts(rows, cfg, judge, log)
     key = group_key_fn(inputs)
     matrix: dict[str, Counter] = defaultdict(Counter)
-    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for r, (performed, crossed, _) in zip(rows, verdicts):
-        g = key(r["task"], r.get("suite"))
+    for r, (performed, _, _) in zip(rows, verdicts):
         matrix[r["task"]][performed] += 1
-        per[g][0] += crossed
-        per[g][1] += 1
-    base_rate = _base_crosstalk(inputs, cfg, judge, key) if inputs.base and inputs.base.rows else {}
-    checks, table = [], []
-    for g, (k, n) in sorted(per.items()):
-        ci = stats.wilson(k, n)
-        table.append({"task": g, "n": n, "crossed": k, "rate": k / n, "ci": ci, "base_rate": base_rate.get(g)})
-        if n >= cfg.min_n:
-            checks.append(_check("crosstalk rate", k / n, ci, c.max_rate, g, f"{g}: {k} of {n} outputs perform another task"))
-    summary = _worst(checks, "crosstalk rate", c.max_rate, f"no task with {cfg.min_n}+ records")
+    tuned = _flag_scores(rows, [v[1] for v in verdicts], key)
+    base_rows = inputs.base.rows if inputs.base else []
+    base_verdicts = _crossed_verdicts(base_rows, cfg, judge)[0] if base_rows else []
+    base = _flag_scores(base_rows, [v[1] for v in base_verdicts], key)
+    checks, table = _rise_checks("crosstalk", "crossed", tuned, base, c.max_rate, cfg, "outputs perform another task")
+    summary = _worst(checks, checks[0].name if checks else "crosstalk rate", c.max_rate,
+                     f"no task with {cfg.min_n}+ records")
+    base_crossed = {record_key(r) for r, v in zip(base_rows, base_verdicts) if v[1]}
     crossed_rows = [(r, v) for r, v in zip(rows, verdicts) if v[1]]
-    crossed_rows.sort(key=lambda rv: (key(rv[0]["task"], rv[0].get("suite")) != summary.task, rv[0]["task"]))
+    # the summary's task first, and there the outputs whose base answer was not crossed: what tuning added
+    crossed_rows.sort(key=lambda rv: (key(rv[0]["task"], rv[0].get("suite")) != summary.task,
+                                      record_key(rv[0]) in base_crossed, rv[0]["task"]))
     evidence = [_brief(r, performed=v[0], why=v[2]) for r, v in crossed_rows[:cfg.worst * 2]]
     labels = sorted(set(matrix) | {p for row in matrix.values() for p in row})
     return Finding("crosstalk", [summary], table, evidence,
                    extra={"method": method, "labels": labels,
                           "matrix": [[matrix[i][j] for j in labels] for i in labels]},
-                   note=f"performed task read by: {method}")
+                   note=f"performed task read by: {method}" + _base_note(base))
 
 
-def _base_crosstalk(inputs: RunInputs, cfg: DiagnoseConfig, judge, key) -> dict[str, float]:
-    """The base model's crosstalk rate per group, read the same way (was it there before tuning?)."""
-    rows = [r for r in inputs.base.rows if (r.get("prediction") or "").strip()]
-    verdicts, _ = performed_tasks(rows, cfg, judge)
-    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for r, (_, crossed, _) in zip(rows, verdicts):
+def _crossed_verdicts(rows: list[dict], cfg: DiagnoseConfig, judge, log=None) -> tuple[list[tuple[str, bool, str]], str]:
+    """(performed, crossed, reason) per row; an empty output performs nothing: a format failure, not crosstalk."""
+    judged_rows = [r for r in rows if (r.get("prediction") or "").strip()]
+    judged, method = performed_tasks(judged_rows, cfg, judge, log)
+    it = iter(judged)
+    return [next(it) if (r.get("prediction") or "").strip() else (EMPTY, False, "empty output") for r in rows], method
+
+
+def _flag_scores(rows: list[dict], flags: list, key) -> dict[str, TaskScores]:
+    """Per group: the share of rows with a flag (crossed, violating) as TaskScores over 0/1 values, keyed by
+    prompt so that base and tuned pair up."""
+    values, keys = defaultdict(list), defaultdict(list)
+    for r, flag in zip(rows, flags):
         g = key(r["task"], r.get("suite"))
-        per[g][0] += crossed
-        per[g][1] += 1
-    empty = Counter(key(r["task"], r.get("suite")) for r in inputs.base.rows if not (r.get("prediction") or "").strip())
-    return {g: k / (n + empty[g]) for g, (k, n) in per.items()}
+        values[g].append(float(bool(flag)))
+        keys[g].append(record_key(r))
+    return {g: TaskScores(len(v), float(np.mean(v)), stats.wilson(int(sum(v)), len(v)), v, keys[g])
+            for g, v in values.items()}
+
+
+def _base_note(base: dict) -> str:
+    return "" if base else "; no base run: decided on the tuned model's absolute rate (run with score_base)"
+
+
+def _rise_checks(label: str, hits: str, tuned: dict[str, TaskScores], base: dict[str, TaskScores], threshold: float,
+                 cfg: DiagnoseConfig, what: str) -> tuple[list[Check], list[dict]]:
+    """Per group, the rise over base of a flagged share (tuned minus base on the same prompts, with its paired
+    interval) decided against `threshold`; the absolute rates beside it. Without a base run the tuned
+    model's absolute rate decides (the judge's steady errors then count too: the check says so)."""
+    checks, table = [], []
+    for g, t in sorted(tuned.items()):
+        k = round(sum(t.values))
+        row = {"task": g, "n": t.n, hits: k, "rate": t.score, "ci": t.ci}
+        b = base.get(g)
+        if b is not None:
+            kb = round(sum(b.values))
+            ci, paired = _diff(t, b, cfg)
+            row.update({"base_n": b.n, f"base_{hits}": kb, "base_rate": b.score, "base_ci": b.ci,
+                        "rise": t.score - b.score, "rise_ci": ci, "paired": paired})
+            check = (f"{label} rise over base", t.score - b.score, ci,
+                     f"{g}: tuned {k} of {t.n} ({t.score:.0%}), base {kb} of {b.n} ({b.score:.0%}) {what}" +
+                     ("" if paired else " (unpaired interval: base and tuned answered different records)"))
+            enough = min(t.n, b.n) >= cfg.min_n
+        else:
+            check = (f"{label} rate", t.score, t.ci, f"{g}: {k} of {t.n} {what} (no base run: absolute rate)")
+            enough = t.n >= cfg.min_n
+        if enough:
+            checks.append(_check(check[0], check[1], check[2], threshold, g, check[3]))
+            row["status"] = checks[-1].status
+        table.append(row)
+    return checks, table
 
 
 # ---- 3. format confusion -----------------------------------------------------------------------------
@@ -322,38 +398,43 @@ def _base_crosstalk(inputs: RunInputs, cfg: DiagnoseConfig, judge, key) -> dict[
 def format_confusion(inputs: RunInputs, cfg: DiagnoseConfig) -> Finding:
     c = cfg.format
     key = group_key_fn(inputs)
-    side = inputs.tuned
-    per: dict[str, dict] = {}
-    if side and side.rows:
-        for r in side.rows:
-            g = key(r["task"], r.get("suite"))
-            p = per.setdefault(g, {"n": 0, "bad": 0, "kinds": Counter()})
-            p["n"] += 1
-            vs = r.get("violations") or []
-            p["bad"] += bool(vs)
-            p["kinds"].update(vs)
-    elif side:
-        for suite, sc in side.scores.items():
-            for task, s in sc.get("tasks", {}).items():
-                n = int(s.get("n", 0))
-                per[key(task, suite)] = {"n": n, "bad": round(n * (1 - float(s.get("format_ok", 1.0)))),
-                                         "kinds": Counter(s.get("violations") or {})}
-    checks, table = [], []
-    for g, p in sorted(per.items()):
-        ci = stats.wilson(p["bad"], p["n"])
-        rate = p["bad"] / p["n"] if p["n"] else 0.0
-        table.append({"task": g, "n": p["n"], "violating": p["bad"], "rate": rate, "ci": ci,
-                      "kinds": dict(p["kinds"].most_common())})
-        if p["n"] >= cfg.min_n:
-            top = ", ".join(f"{k} {v}" for k, v in p["kinds"].most_common(3))
-            checks.append(_check("violation rate", rate, ci, c.max_rate, g, f"{g}: {p['bad']} of {p['n']}" +
-                                 (f" ({top})" if top else "")))
-    summary = _worst(checks, "violation rate", c.max_rate, "no eval records")
-    rows = side.rows if side else []
+    tuned, kinds = _violation_scores(inputs.tuned, key)
+    base, _ = _violation_scores(inputs.base, key)
+    checks, table = _rise_checks("violation", "violating", tuned, base, c.max_rate, cfg, "break the format")
+    for row in table:
+        row["kinds"] = dict(kinds[row["task"]].most_common())
+        top = ", ".join(f"{k} {v}" for k, v in kinds[row["task"]].most_common(3))
+        for check in checks:
+            if check.task == row["task"] and top:
+                check.detail += f" ({top})"
+    summary = _worst(checks, checks[0].name if checks else "violation rate", c.max_rate, "no eval records")
+    rows = inputs.tuned.rows if inputs.tuned else []
     bad = [r for r in rows if r.get("violations")]
     bad.sort(key=lambda r: key(r["task"], r.get("suite")) != summary.task)
     evidence = [_brief(r, violations=r["violations"]) for r in bad[:cfg.worst]]
-    return Finding("format", [summary], table, evidence)
+    return Finding("format", [summary], table, evidence, note=_base_note(base).removeprefix("; "))
+
+
+def _violation_scores(side: EvalSide | None, key) -> tuple[dict[str, TaskScores], dict[str, Counter]]:
+    """Per group: the share of outputs with a format violation (per record from predictions, else counts
+    from scores.json: those pair with nothing), and the violations by kind."""
+    kinds: dict[str, Counter] = defaultdict(Counter)
+    if side is None:
+        return {}, kinds
+    if side.rows:
+        for r in side.rows:
+            kinds[key(r["task"], r.get("suite"))].update(r.get("violations") or [])
+        return _flag_scores(side.rows, [bool(r.get("violations")) for r in side.rows], key), kinds
+    out = {}
+    for suite, sc in side.scores.items():
+        for task, s in sc.get("tasks", {}).items():
+            n = int(s.get("n", 0))
+            bad = round(n * (1 - float(s.get("format_ok", 1.0))))
+            if n:
+                values = [1.0] * bad + [0.0] * (n - bad)
+                out[key(task, suite)] = TaskScores(n, bad / n, stats.wilson(bad, n), values)
+                kinds[key(task, suite)].update(s.get("violations") or {})
+    return out, kinds
 
 
 # ---- 4. forgetting -----------------------------------------------------------------------------------
@@ -508,7 +589,7 @@ def seen_gap(inputs: RunInputs, cfg: DiagnoseConfig, table: list[dict]) -> list[
         h = held.get(task)
         if h is None or min(s.n, h.n) < cfg.min_n:
             continue
-        checks.append(_check("seen - held-out score", s.score - h.score, _diff(s, h, cfg), cfg.overfit.max_seen_gap,
+        checks.append(_check("seen - held-out score", s.score - h.score, _diff(s, h, cfg)[0], cfg.overfit.max_seen_gap,
                              task, f"{task}: seen content {s.score:.3f}, held-out {h.score:.3f}"))
         row = next((r for r in table if r["task"] == task), None)
         if row is None:

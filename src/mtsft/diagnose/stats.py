@@ -1,4 +1,9 @@
-"""Intervals the verdicts are decided on: Wilson for rates, percentile bootstrap for means and differences."""
+"""Intervals the verdicts are decided on: Wilson for rates, percentile bootstrap for means and differences.
+
+Two models that answered the same prompts are compared on paired differences (`paired_stat_ci`, the one
+paired bootstrap: it resamples prompts, keeping each prompt's answers together). Resampling each side
+alone (`diff_ci`) counts the prompts' own difficulty as noise twice over; it is for numbers measured on
+different records (two tasks, seen vs held-out content), or when per-record scores are missing."""
 
 from __future__ import annotations
 
@@ -53,17 +58,6 @@ def diff_ci_from_intervals(a: float, a_ci, b: float, b_ci) -> tuple[float, float
     return a - b - lo, a - b + hi
 
 
-def paired_ratio_ci(num, den, samples: int = 1000, seed: int = 0, floor: float = 1e-9):
-    """(sum(num) / sum(den), interval) resampling pairs together (the same texts / prompts in both runs)."""
-    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
-    point = float(num.sum() / max(den.sum(), floor))
-    if len(num) < 2:
-        return point, None
-    idx = _rng(seed).integers(0, len(num), size=(samples, len(num)))
-    ratios = num[idx].sum(axis=1) / np.maximum(den[idx].sum(axis=1), floor)
-    return point, (float(np.percentile(ratios, 2.5)), float(np.percentile(ratios, 97.5)))
-
-
 def paired_stat_ci(fn, arrays: list, samples: int = 1000, seed: int = 0):
     """(fn(*arrays), interval) resampling the rows of equally long arrays together."""
     arrays = [np.asarray(a, dtype=float) for a in arrays]
@@ -74,6 +68,22 @@ def paired_stat_ci(fn, arrays: list, samples: int = 1000, seed: int = 0):
     idx = _rng(seed).integers(0, n, size=(samples, n))
     stats = np.array([fn(*(a[i] for a in arrays)) for i in idx])
     return point, (float(np.percentile(stats, 2.5)), float(np.percentile(stats, 97.5)))
+
+
+def paired_mean_diff(before, after, samples: int = 1000, seed: int = 0):
+    """(mean(after - before), interval): the change on the same records, prompts resampled."""
+    return paired_stat_ci(lambda b, a: (a - b).mean(), [before, after], samples, seed)
+
+
+def paired_macro_diff(groups, before, after, samples: int = 1000, seed: int = 0):
+    """(macro change, interval): the mean over groups (tasks) of each group's mean change, prompts resampled
+    together; `groups` holds each record's group as an integer code."""
+    def macro(g, b, a):
+        g = g.astype(int)
+        n = np.bincount(g)
+        seen = n > 0
+        return (np.bincount(g, weights=a - b)[seen] / n[seen]).mean()
+    return paired_stat_ci(macro, [groups, before, after], samples, seed)
 
 
 def spearman(x, y) -> float | None:
