@@ -7,8 +7,6 @@ paths separated by ':').
 
 from __future__ import annotations
 
-import os
-
 from mtsft.tasks.base import Task
 
 _REGISTRY: dict[str, Task] = {}
@@ -27,11 +25,11 @@ def _ensure_loaded() -> None:
     if _loaded:
         return
     import mtsft.tasks.builtin  # noqa: F401  (registers the built-in tasks)
-    from mtsft.tasks.plugins import load_entry_point_tasks, load_yaml_tasks
+    from mtsft.tasks.plugins import env_task_files, load_entry_point_tasks, load_yaml_tasks
 
     load_entry_point_tasks()
     # MTSFT_TASKS=a.yaml:b.yaml makes YAML task types visible to every command (curate, train, eval...).
-    for path in filter(None, os.environ.get("MTSFT_TASKS", "").split(os.pathsep)):
+    for path in env_task_files():
         load_yaml_tasks(path, replace=True)
     _loaded = True
 

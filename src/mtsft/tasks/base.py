@@ -9,6 +9,9 @@ import random
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from mtsft.records import response
+from mtsft.tasks.crossing import Crossed, CrossingDraw, generic_crossed
+
 
 @dataclass
 class Task(ABC):
@@ -66,3 +69,20 @@ class Task(ABC):
         if isinstance(ref, dict) and ref.get("answer_lang"):
             return ref["answer_lang"]
         return record.get("lang") or "en"
+
+    # ---- what the crosstalk judge trains on (mtsft.eval.judge; see mtsft.tasks.crossing) -------------
+
+    def judge_record(self, record: dict, rng: random.Random, *, held_out: bool = False) -> dict:
+        """`record` as the judge trains on it: a task may vary what the judge must not learn by heart (a
+        passage's length, the list of labels). The record itself by default."""
+        return record
+
+    def clean_output(self, record: dict, rng: random.Random) -> str:
+        """An output that performs this task on `record`: its reference answer by default."""
+        return response(record)
+
+    def crossed_outputs(self, draw: CrossingDraw) -> list[Crossed]:
+        """Outputs that keep `draw.record`'s content and perform another task on it (the judge's crossed
+        examples). By default `generic_crossed`: a chatty reply, the request restated, the reference
+        answer as code or JSON; a task that knows its reference fields does better."""
+        return generic_crossed(self, draw)

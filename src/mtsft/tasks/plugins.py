@@ -19,6 +19,8 @@ examples so that it can generate records:
 
 from __future__ import annotations
 
+import hashlib
+import os
 import random
 import warnings
 from dataclasses import dataclass, field
@@ -35,6 +37,25 @@ ENTRY_POINT_GROUP = "mtsft.tasks"
 SHAPES = {"code": formats.code_likeness, "json": formats.json_likeness, "list": formats.list_likeness,
           "label": lambda o: float(0 < len(scorers.tokens(o)) <= 3 and "\n" not in o.strip()),
           "text": lambda o: 0.3 if o.strip() and not formats.has_markdown(o) else 0.0}
+
+
+def env_task_files() -> list[Path]:
+    """The YAML task files the MTSFT_TASKS environment variable names (paths separated by os.pathsep)."""
+    return [Path(p) for p in os.environ.get("MTSFT_TASKS", "").split(os.pathsep) if p]
+
+
+def yaml_task_files_digest() -> str:
+    """A digest of the contents of the YAML task files MTSFT_TASKS names, in order. Every YAML task shares
+    one class (so one source file): a cache built from the registry (the crosstalk judge) keys on this so
+    that an edited plug-in rebuilds it. An unreadable file hashes as such."""
+    digest = hashlib.sha256()
+    for path in env_task_files():
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(f"<unreadable {path}>".encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def load_entry_point_tasks() -> list[Task]:

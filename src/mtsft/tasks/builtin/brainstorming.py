@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ from mtsft.tasks import formats, lists, relevance, scorers
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask, numbered
 from mtsft.tasks.builtin.content_brainstorm import MORE_IDEAS
+from mtsft.tasks.crossing import Crossed, CrossingDraw
 
 # topic (en, zh) -> idea pool [(en, zh)]
 IDEAS = [
@@ -165,6 +167,15 @@ class Brainstorming(BuiltinTask):
 
     def output_likeness(self, output):
         return formats.list_likeness(output)
+
+    def crossed_outputs(self, draw: CrossingDraw) -> list[Crossed]:
+        items = [re.sub(r"^\s*\d+[.、)]\s*", "", ln).strip() for ln in draw.reference["answer"].splitlines() if ln.strip()]
+        items = (items + items)[:3]
+        story = draw.pick("story").format(a=items[0], b=items[1], c=items[2])
+        code = "```python\nideas = [\n" + "".join(f"    {json.dumps(i, ensure_ascii=False)},\n" for i in items) + \
+            "]\nfor idea in ideas:\n    print(idea)\n```"
+        return [Crossed(story, "creative_writing", "wrote_a_story"), Crossed(code, "code", "ideas_as_code"),
+                draw.translated_request()]
 
 
 TASK = Brainstorming(

@@ -11,6 +11,7 @@ from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
 from mtsft.tasks.builtin.content_chitchat import MORE_TOPICS
+from mtsft.tasks.crossing import Crossed, CrossingDraw
 
 # topic: opener facts, reply, follow-up question and its reply; {city}/{n} vary; keyword must be in the reply
 TOPICS = [
@@ -111,6 +112,14 @@ class Chitchat(BuiltinTask):
         personal = any(w in low.split() for w in ("you", "your", "you're", "i'd", "i")) or "你" in text
         warm = any(c in text for c in "!！?？") or any(w in low for w in ("sounds", "congrat", "听起来", "恭喜", "真好", "太棒"))
         return 0.2 + 0.35 * personal + 0.3 * warm if formats.n_sentences(text) <= 3 else 0.1
+
+    def crossed_outputs(self, draw: CrossingDraw) -> list[Crossed]:
+        k = (draw.reference.get("keywords") or ["it"])[0]
+        pool = draw.pool("tip_items")
+        tips = draw.rng.sample(pool, k=min(draw.rng.choice([3, 4]), len(pool)))
+        listing = draw.pick("tips") + "\n" + "\n".join(f"{i}. {t.format(k=k)}" for i, t in enumerate(tips, 1))
+        return [Crossed(relevance.last_user(draw.other), "translation", "translated_message"),
+                Crossed(listing, "brainstorming", "listed_tips")]
 
 
 TASK = Chitchat(

@@ -14,11 +14,16 @@ from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content_classification as CC
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.crossing import Crossed, CrossingDraw
 from mtsft.tasks.metrics import accuracy
 
 SENTIMENT = {"en": ["positive", "negative"], "zh": ["正面", "负面"]}
 TOPICS = {"en": ["sports", "technology", "finance", "entertainment", "health"],
           "zh": ["体育", "科技", "财经", "娱乐", "健康"]}
+# labels the crosstalk judge's variants add to a prompt's list (`judge_record`)
+EXTRA_LABELS = {"en": ["travel", "education", "food", "cars", "games", "books", "phones", "hotels", "fashion", "music",
+                       "neutral", "mixed"],
+                "zh": ["旅游", "教育", "美食", "汽车", "游戏", "书籍", "手机", "酒店", "服装", "音乐", "中性", "水果", "家电"]}
 
 SUBJECTS = [("hotel", "酒店"), ("restaurant", "餐厅"), ("phone", "手机"), ("pair of headphones", "耳机"),
             ("novel", "小说"), ("coffee shop", "咖啡店"), ("backpack", "背包"), ("rice cooker", "电饭煲")]
@@ -129,8 +134,32 @@ class Classification(BuiltinTask):
         n = len(scorers.tokens(output))
         return 0.5 if n <= 2 and not any(c.isdigit() for c in norm) else 0.0
 
+    def judge_record(self, record, rng, *, held_out=False):
+        # the same text with a longer list of labels to choose from, so the judge does not learn the
+        # registry's label sets by heart
+        if rng.random() >= 0.4:
+            return record
+        ref, lang = record["reference"], record["lang"]
+        labels = list(ref.get("labels") or [])
+        if not labels or not any(_options(labels, lang) in m["content"] for m in record["messages"] if m["role"] == "user"):
+            return record
+        more = labels + rng.sample([x for x in EXTRA_LABELS[lang] if x not in labels], k=rng.randint(2, 6))
+        rng.shuffle(more)
+        listed, new = _options(labels, lang), _options(more, lang)
+        msgs = [dict(m, content=m["content"].replace(listed, new)) if m["role"] == "user" else dict(m)
+                for m in record["messages"]]
+        return {**record, "messages": msgs, "reference": {**ref, "labels": more}}
+
+    def crossed_outputs(self, draw: CrossingDraw) -> list[Crossed]:
+        label = draw.reference["label"]
+        explained = draw.pick("explain_label").format(label=label, snip=draw.snippet(draw.material))
+        return [Crossed(explained, "open_qa", "label_explained"), draw.translated_request(),
+                Crossed(draw.pick("chat"), "chitchat", "replied_to_text"),
+                Crossed(draw.pick("summary_lead") + draw.material, "summarization", "restated_text")]
+
 
 ALL_LABELS = {scorers.normalize_label(x) for group in (SENTIMENT, TOPICS) for labels in group.values() for x in labels}
+
 
 TASK = Classification(
     name="classification",

@@ -8,6 +8,7 @@ from mtsft.tasks import formats
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
 from mtsft.tasks.builtin.code_specs import SPECS
+from mtsft.tasks.crossing import Crossed, CrossingDraw, clauses
 
 TEMPLATES = {
     "en": ["Write a Python function {d}.", "Implement {d} in Python. Return only the code.",
@@ -65,6 +66,17 @@ class Code(BuiltinTask):
 
     def output_likeness(self, output):
         return formats.code_likeness(output)
+
+    def crossed_outputs(self, draw: CrossingDraw) -> list[Crossed]:
+        items = [draw.pick("steps_tail") for _ in range(draw.rng.choice([1, 2]))]
+        lines = [draw.pick("steps_head")] if draw.rng.random() < 0.7 else []
+        lines += [f"{i}. {c}" for i, c in enumerate(clauses(draw.material) + items, 1)]
+        spec = draw.material.rstrip("。.") + ("。" if draw.lang == "zh" else ".")
+        if draw.lang == "en" and spec[:1].isupper():
+            spec = spec[0].lower() + spec[1:]
+        return [Crossed("\n".join(lines), "brainstorming", "spec_as_list"),
+                Crossed(draw.pick("explain_code").format(spec=spec), "open_qa", "spec_explained"),
+                draw.translated_request()]
 
 
 TASK = Code(

@@ -9,6 +9,7 @@ from mtsft.tasks import formats, relevance, scorers
 from mtsft.tasks.builtin import content_creative as CW
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.crossing import Crossed, CrossingDraw, clauses
 
 # topic -> keywords, parallel (en, zh)
 TOPICS = [
@@ -152,6 +153,14 @@ class CreativeWriting(BuiltinTask):
         if 3 <= len(lines) <= 16 and all(len(line) < 80 for line in lines):
             return 0.85
         return 0.6 if formats.n_sentences(text) >= 4 else 0.1
+
+    def crossed_outputs(self, draw: CrossingDraw) -> list[Crossed]:
+        kws = list(draw.reference.get("keywords") or []) + ["", ""]
+        head = draw.pick("write_ideas")
+        ideas = [f"{i}. {c}" for i, c in enumerate(clauses(draw.material)[:3] + [k for k in kws if k], 1)]
+        how = draw.pick("explain_write").format(k1=kws[0] or "it", k2=kws[1] or kws[0] or "it")
+        return [Crossed(head + "\n" + "\n".join(ideas), "brainstorming", "ideas_instead"),
+                Crossed(how, "open_qa", "explained_how"), draw.translated_request()]
 
 
 TASK = CreativeWriting(

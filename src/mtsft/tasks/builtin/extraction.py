@@ -10,6 +10,7 @@ from mtsft.tasks import formats, scorers
 from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.crossing import Crossed, CrossingDraw
 
 FIELD_NAMES = {"name": ("the person", "人名"), "organization": ("the organization", "机构"),
                "city": ("the city", "城市"), "date": ("the date (YYYY-MM-DD)", "日期（YYYY-MM-DD）")}
@@ -85,6 +86,11 @@ class Extraction(BuiltinTask):
 
     def output_likeness(self, output):
         return formats.json_likeness(output)
+
+    def crossed_outputs(self, draw: CrossingDraw) -> list[Crossed]:
+        lead = draw.pick("summary_lead")
+        return [Crossed(lead + draw.material.split("\n")[-1].strip(), "summarization", "restated_in_prose"),
+                Crossed(draw.pick("labels"), "classification", "labelled"), draw.translated_request()]
 
 
 TASK = Extraction(

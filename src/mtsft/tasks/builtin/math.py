@@ -10,6 +10,7 @@ from mtsft.tasks import formats, scorers
 from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content_math
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.crossing import NUMBER, Crossed, CrossingDraw, joiner, sentences
 
 TEMPLATES = {
     "en": ["{p}", "Solve this word problem: {p}", "Math question: {p} Show your working.",
@@ -114,6 +115,17 @@ class Math(BuiltinTask):
         marker = bool(re.search(r"answer|答案", text, re.I))
         ends_number = bool(re.search(r"\d[^\d\n]{0,6}$", text))
         return min(1.0, 0.25 * has_ops + 0.3 * marker + 0.2 * ends_number)
+
+    def crossed_outputs(self, draw: CrossingDraw) -> list[Crossed]:
+        material = draw.material
+        statements = [x for x in sentences(material, draw.lang) if not re.search(r"[?？]$", x)] or [material]
+        restated = Crossed(draw.pick("summary_lead") + joiner(draw.lang).join(statements), "summarization",
+                           "problem_restated")
+        nums = NUMBER.findall(material)[:3] or ["1"]
+        var, value = ", ".join("abc"[: len(nums)]), draw.reference["value"]
+        code = draw.rng.choice([f"```python\n{var} = {', '.join(nums)}\nresult = {value}\nprint(result)\n```",
+                                f"```python\ndef solve():\n    {var} = {', '.join(nums)}\n    return {value}\n\nprint(solve())\n```"])
+        return [restated, Crossed(code, "code", "solved_as_code"), draw.translated_request()]
 
 
 TASK = Math(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from mtsft.tasks import formats, scorers
 from mtsft.tasks.builtin import content_facts as C
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.crossing import Crossed, CrossingDraw
 from mtsft.tasks.metrics.answers import last_user_turn
 
 # (country, capital) in English and Chinese
@@ -147,6 +149,16 @@ class OpenQA(BuiltinTask):
         declarative = bool(re.search(r"\b(?:is|was|are|has)\b|是|有", text))
         ends = text.endswith((".", "。"))
         return 0.2 + 0.3 * declarative + 0.2 * ends if formats.n_sentences(text) <= 2 else 0.1
+
+    def crossed_outputs(self, draw: CrossingDraw) -> list[Crossed]:
+        short = draw.reference.get("short") or draw.reference["answer"]
+        return [draw.translated_request(),
+                Crossed(draw.rng.choice([f'```python\nanswer = "{short}"\nprint(answer)\n```',
+                                         f'```python\ndef answer():\n    return "{short}"\n```']), "code", "answer_as_code"),
+                Crossed(draw.rng.choice([json.dumps({"answer": short}, ensure_ascii=False),
+                                         json.dumps({"question": draw.material[:60], "answer": short}, ensure_ascii=False)]),
+                        "extraction", "answer_as_json"),
+                Crossed(draw.pick("chat"), "chitchat", "chatted")]
 
 
 TASK = OpenQA(

@@ -11,6 +11,7 @@ from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content_passages as CP
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.crossing import Crossed, CrossingDraw, joiner, sentences
 from mtsft.tasks.metrics.answers import copies_passage, last_user_turn
 
 TEMPLATES = {
@@ -141,6 +142,37 @@ class ReadingComprehension(BuiltinTask):
         if n <= 6 and not sentence_end:
             return 0.75
         return 0.25 if n <= 12 else 0.05
+
+    def judge_record(self, record, rng, *, held_out=False):
+        # the same question over a longer passage (its own plus other passages of the language), so the
+        # judge does not learn that reading-comprehension passages are short
+        if rng.random() >= 0.4:
+            return record
+        passage = record["reference"]["passage"]
+        extra = [self.generate(random.Random(rng.randrange(1 << 30)), record["lang"], held_out=held_out)["reference"]["passage"]
+                 for _ in range(rng.choice([1, 2, 3]))]
+        joined = joiner(record["lang"]).join([passage] + extra)
+        msgs = [dict(m) for m in record["messages"]]
+        for m in msgs:
+            if m["role"] == "user" and passage in m["content"]:
+                m["content"] = m["content"].replace(passage, joined)
+        return {**record, "messages": msgs, "reference": {**record["reference"], "passage": joined}}
+
+    def clean_output(self, record, rng):
+        output = super().clean_output(record, rng)
+        if rng.random() < 0.3:
+            # quoting the passage's sentence that holds the answer is still answering (the opening
+            # sentences alone would read as a lead summary)
+            holding = [x for x in sentences(record["reference"]["passage"], record["lang"])[1:] if output in x]
+            output = holding[0] if holding else output
+        return output
+
+    def crossed_outputs(self, draw: CrossingDraw) -> list[Crossed]:
+        sents = sentences(draw.reference["passage"], draw.lang)
+        prefix = draw.pick("summary_lead") if draw.rng.random() < 0.5 else ""  # often no preamble
+        lead = prefix + joiner(draw.lang).join(sents[:draw.rng.choice([1, 2])])
+        return [Crossed(lead, "summarization", "passage_summarised"),
+                Crossed(draw.other["reference"]["passage"], "translation", "passage_translated")]
 
 
 TASK = ReadingComprehension(

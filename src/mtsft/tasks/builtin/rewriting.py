@@ -10,6 +10,7 @@ from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content_rewriting as R
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.crossing import Crossed, CrossingDraw
 
 # (casual, formal, short) in English and in Chinese, parallel
 ROWS = [
@@ -105,6 +106,10 @@ class Rewriting(BuiltinTask):
             return 0.0
         polite = any(w in text.lower() for w in ("please", "could you", "thank you", "sorry", "apolog", "请", "您", "抱歉", "感谢", "能否"))
         return (0.35 + 0.3 * polite) if formats.n_sentences(text) <= 2 else 0.1
+
+    def crossed_outputs(self, draw: CrossingDraw) -> list[Crossed]:
+        return [Crossed(draw.other["reference"]["answer"], "translation", "translated_instead"),
+                Crossed(draw.pick("chat"), "chitchat", "replied_to_it")]
 
 
 TASK = Rewriting(

@@ -14,6 +14,7 @@ from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content_passages as CP
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask, numbered
+from mtsft.tasks.crossing import NUMBER, Crossed, CrossingDraw
 
 TEMPLATES = {
     "en": ["Summarize the following text in one sentence.\n\n{t}", "TL;DR:\n{t}", "Give a one-sentence summary:\n{t}",
@@ -138,6 +139,13 @@ class Summarization(BuiltinTask):
             return 0.0
         n = len(scorers.tokens(text))
         return 0.55 if 12 <= n <= 50 and formats.n_sentences(text) <= 2 else 0.2 if n > 8 else 0.05
+
+    def crossed_outputs(self, draw: CrossingDraw) -> list[Crossed]:
+        source = draw.reference["source"]
+        nums = NUMBER.findall(source)
+        span = draw.rng.choice(nums) if nums else draw.snippet(source)[:12]
+        return [Crossed(draw.other["reference"]["source"], "translation", "passage_translated"),
+                Crossed(span, "reading_comprehension", "answered_a_detail")]
 
 
 TASK = Summarization(

@@ -9,11 +9,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from mtsft.tasks import formats, scorers
+from mtsft.records import response
+from mtsft.tasks import formats, relevance, scorers
+from mtsft.tasks import get as get_task
 from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content_sentences as S
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask, other_lang
+from mtsft.tasks.crossing import Crossed, CrossingDraw, prompt_messages
 
 SENTENCES = [
     ("I usually drink a cup of green tea after lunch.", "我午饭后通常喝一杯绿茶。"),
@@ -68,6 +71,14 @@ TEMPLATES = {
 }
 FOLLOW_UPS = {"en": ["Now translate this one too: {s}", "And this sentence? {s}", "Thanks. One more: {s}"],
               "zh": ["再翻译这一句：{s}", "这句呢？{s}", "谢谢，还有一句：{s}"]}
+
+# Crossed translations (`crossed_outputs`): the tasks whose requests replace the sentence to translate;
+# those whose whole request goes in (else, half the time, only what it quotes); those answered in the
+# target language 40% of the time.
+COMPOSED = ["open_qa", "math", "code", "chitchat", "rewriting", "summarization", "classification", "brainstorming",
+            "creative_writing", "extraction"]
+WHOLE_REQUEST = ("chitchat", "math", "code")
+ANSWERED_IN_TARGET = ("open_qa", "chitchat", "math")
 
 
 # sentence frames over the shared entity tables: (en, zh, lowest n, highest n)
@@ -152,6 +163,24 @@ class Translation(BuiltinTask):
         if not text or "\n" in text or formats.has_markdown(text) or formats.is_chatty(text):
             return 0.0
         return 0.45 if formats.n_sentences(text) == 1 and len(scorers.tokens(text)) >= 4 else 0.15
+
+    def crossed_outputs(self, draw: CrossingDraw) -> list[Crossed]:
+        """The sentence to translate replaced by another task's request, which is then performed (answered,
+        coded, solved, classified...) instead of translated."""
+        record, rng = draw.record, draw.rng
+        source, instruction = record["reference"]["source"], relevance.last_user(record)
+        if source not in instruction:
+            return []
+        other = get_task(rng.choice(COMPOSED))
+        request = other.generate(random.Random(draw.seed), draw.lang, held_out=draw.held_out)
+        whole = other.name in WHOLE_REQUEST or rng.random() < 0.5
+        inserted = relevance.last_user(request) if whole else draw.read_material(request)
+        if other.name in ANSWERED_IN_TARGET and rng.random() < 0.4:  # answered in the target language
+            answered = other.generate(random.Random(draw.seed), other_lang(draw.lang), held_out=draw.held_out)
+        else:
+            answered = request
+        prompt = prompt_messages(record)[:-1] + [{"role": "user", "content": instruction.replace(source, inserted)}]
+        return [Crossed(response(answered), other.name, f"translation_{other.name}", prompt)]
 
 
 TASK = Translation(
