@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import re
 import reprlib
@@ -319,8 +320,8 @@ def _iter_json_file(path: Path) -> Iterator[Row]:
             f.seek(0)
             try:
                 items = json.loads(f.read().decode("utf-8-sig"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as e:
-                yield name, None, f"unreadable JSON array: {e.__class__.__name__}: {str(e)[:120]}"
+            except (UnicodeDecodeError, ValueError) as e:  # ValueError: also an integer over Python's digit limit
+                yield name, None, f"unreadable JSON array: {e.__class__.__name__}: {str(e).split(';')[0][:120]}"
                 return
             except RecursionError:
                 yield name, None, "unreadable JSON array: nested too deeply to read"
@@ -357,6 +358,30 @@ def _plain(value: Any, depth: int = 0) -> Any:
     return str(value)
 
 
+def _batch_rows(batch) -> Iterator[tuple[Any, str | None]]:
+    """(row, None) for each row of an Arrow batch, or (None, reason) for a row with a cell Python cannot hold
+    (a timestamp past year 9999, a decimal out of range): that row alone is rejected, not the file."""
+    try:
+        rows = batch.to_pylist()  # lists and structs come back as lists and dicts, not numpy
+    except Exception:  # noqa: BLE001  (arrow raises many types for one bad cell; find it row by row below)
+        rows = None
+    if rows is not None:
+        for obj in rows:
+            yield obj, None
+        return
+    for j in range(batch.num_rows):
+        row = {}
+        for column, values in zip(batch.schema.names, batch.columns):
+            try:
+                row[column] = values[j].as_py()
+            except Exception as e:  # noqa: BLE001  (the same conversion, one cell at a time)
+                row = None
+                yield None, f"unreadable cell in column {column!r}: {e.__class__.__name__}: {str(e)[:120]}"
+                break
+        if row is not None:
+            yield row, None
+
+
 def _iter_parquet(path: Path) -> Iterator[Row]:
     import pyarrow.parquet as pq
 
@@ -368,8 +393,8 @@ def _iter_parquet(path: Path) -> Iterator[Row]:
         with open_regular(path) as f:
             pf = pq.ParquetFile(f)
             for batch in pf.iter_batches(batch_size=TABLE_BATCH_ROWS):
-                for obj in batch.to_pylist():  # lists and structs come back as lists and dicts, not numpy
-                    yield f"{name}#{i}", obj, None
+                for obj, err in _batch_rows(batch):
+                    yield f"{name}#{i}", obj, err
                     i += 1
     except OSError:
         raise
@@ -378,9 +403,66 @@ def _iter_parquet(path: Path) -> Iterator[Row]:
         yield f"{name}#{i}" if i else name, None, f"unreadable parquet file{where}: {e.__class__.__name__}: {str(e)[:120]}"
 
 
+def _csv_rows(lines: Iterator[tuple[int, str]], sep: str) -> Iterator[tuple[int, list[str] | str, str | None]]:
+    """(line the row starts on, cells (the row's text when it cannot be read), error) for each CSV row of (line number, text) pairs.
+
+    A quote never closed makes the csv module read every later line into one field (one input for the rest
+    of the file): such a row, found when a many-line row is not complete CSV, rejects only the line it opens
+    on, and the lines after it are read again as rows of their own."""
+    while lines is not None:
+        rest: list[tuple[int, str]] = []
+        yield from _csv_pass(lines, sep, rest)
+        lines = iter(rest) if rest else None
+
+
+def _csv_pass(lines: Iterator[tuple[int, str]], sep: str, rest: list) -> Iterator[tuple[int, list[str] | str, str | None]]:
+    """`_csv_rows` up to an unterminated quote; the lines after the one it opens on are left in `rest`."""
+    import csv
+
+    taken: list[tuple[int, str]] = []  # the lines of the row being read (csv reads no further than its end)
+
+    def feed():
+        for item in lines:
+            taken.append(item)
+            yield item[1]
+
+    reader = csv.reader(feed(), delimiter=sep)
+    while True:
+        taken.clear()
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            yield (taken[0][0] if taken else 0), "".join(t for _, t in taken), f"malformed {_csv_kind(sep)} row: {str(e)[:120]}"
+            continue
+        if len(taken) > 1 and _quote_left_open("".join(text for _, text in taken), sep):
+            yield taken[0][0], taken[0][1], f"unterminated quote in a {_csv_kind(sep)} row (line {taken[0][0]})"
+            rest.extend(taken[1:])
+            return
+        yield taken[0][0], cells, None
+
+
+def _csv_kind(sep: str) -> str:
+    return "tsv" if sep == "\t" else "csv"
+
+
+def _quote_left_open(text: str, sep: str) -> bool:
+    """Whether `text` (one row as the lenient reader took it) ends inside a quoted field."""
+    import csv
+    import io
+
+    try:
+        list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True))
+    except csv.Error as e:
+        return "unexpected end of data" in str(e)  # the strict reader's words for an open quote at the end
+    return False
+
+
 def _iter_csv(path: Path, sep: str) -> Iterator[Row]:
     """CSV/TSV rows as {column: text} (every value a string, empty cells ""), one row at a time; a
-    malformed row is rejected on its own and reading goes on with the next."""
+    malformed row is rejected on its own and reading goes on with the next. Lines end at \n, \r\n or a
+    lone \r (the text layer's universal newlines, kept untranslated for the csv module)."""
     import csv
     import io
 
@@ -391,16 +473,11 @@ def _iter_csv(path: Path, sep: str) -> Iterator[Row]:
     with open_regular(path) as raw:
         # undecodable bytes become lone surrogates: the row that holds them is rejected, not the file
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
-        reader = csv.reader(text, delimiter=sep)
         header = None
         i = 0
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as e:
-                yield f"{name}#{i}", None, f"malformed {'tsv' if sep == chr(9) else 'csv'} row: {str(e)[:120]}"
+        for lineno, cells, err in _csv_rows(enumerate(text, 1), sep):
+            if err:
+                yield f"{name}#{i}", cells, err
                 i += 1
                 continue
             if header is None:
@@ -412,7 +489,7 @@ def _iter_csv(path: Path, sep: str) -> Iterator[Row]:
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
-                yield f"{name}#{i}", sep.join(cells), f"row has {len(cells)} fields, the header {len(header)}"
+                yield f"{name}#{i}", sep.join(cells), f"row has {len(cells)} fields, the header {len(header)} (line {lineno})"
             else:
                 yield f"{name}#{i}", dict(zip(header, cells)), None
             i += 1
@@ -557,11 +634,17 @@ def _clean(text: str) -> str:
 
 def encode_record(record: dict) -> bytes:
     """The record's JSONL line, or RecordError when it cannot be written as UTF-8 JSON (a lone surrogate,
-    nesting deeper than the writer goes, a value JSON has no type for)."""
+    nesting deeper than the writer goes, a value JSON has no type for, NaN or Infinity: strict JSON has no
+    form for them, and Python would write the non-JSON tokens NaN/Infinity that other readers refuse)."""
     try:
-        text = json.dumps(record, ensure_ascii=False)
+        text = json.dumps(record, ensure_ascii=False, allow_nan=False)
     except RecursionError:
         raise RecordError("nested too deeply to write") from None
+    except ValueError as e:
+        if _has_non_finite(record):
+            raise RecordError("a number is NaN or infinite (from NaN, Infinity or a value like 1e999): "
+                              "JSON has no form for it") from None
+        raise RecordError(f"cannot be written as JSON: {str(e)[:120]}") from None
     except (TypeError, ValueError) as e:
         raise RecordError(f"cannot be written as JSON: {str(e)[:120]}") from None
     try:
@@ -569,6 +652,18 @@ def encode_record(record: dict) -> bytes:
     except UnicodeEncodeError as e:
         snippet = text[max(0, e.start - 30): e.start].encode("utf-8", "replace").decode("utf-8")
         raise RecordError(f"invalid Unicode (lone surrogate {text[e.start]!a}) after {snippet!r}") from None
+
+
+def _has_non_finite(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if depth > 200:
+        return False
+    if isinstance(value, dict):
+        return any(_has_non_finite(v, depth + 1) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_non_finite(v, depth + 1) for v in value)
+    return False
 
 
 @dataclass
@@ -698,12 +793,14 @@ def import_to(paths: list[str], out: str | Path, *, fmt: str | None = None, mapp
     """
     from mtsft.records import atomic_writer, clear_stale_tmp, write_json_atomic
 
-    opts = _options(fmt, mapping, task, lang)
-    files = _files(paths)
+    from mtsft.outputs import check_file
+
     out = Path(out)
     marker = sidecar(out, "summary.json")
-    if out.is_dir():
-        raise IsADirectoryError(f"{out}: is a folder; --out names the JSONL file to write")
+    for path in (out, sidecar(out, "rejected.jsonl"), marker):  # before any work: never over an input
+        check_file(path, paths)                                  # (or inside an input folder), a FIFO, a device
+    opts = _options(fmt, mapping, task, lang)
+    files = _files(paths)
     marker.unlink(missing_ok=True)
     clear_stale_tmp(out.parent, [out.name, sidecar(out, "rejected.jsonl").name, marker.name])
     result = ImportResult(kept=Streamed(), rejected=Streamed())

@@ -14,7 +14,9 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import math
 import os
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,32 +156,71 @@ def open_regular(path: str | Path):
     return os.fdopen(fd, "rb")
 
 
+# A line ends at \n, \r\n or a lone \r (files saved with old Mac line endings): JSON never holds a raw CR
+# inside a string, so a CR always ends a line, and each record keeps its own line number.
+_EOL = re.compile(rb"\r\n|\r|\n")
+_CHUNK = 1 << 20
+
+
 def _lines(f, limit: int) -> Iterator[tuple[bytes | None, int]]:
     """(line, size) for each line of a binary file; a line over `limit` bytes is skipped in chunks and
-    comes back as (None, size), so memory stays bounded whatever the file holds."""
+    comes back as (None, size), so memory stays bounded whatever the file holds. Hand-written because
+    binary files have no universal-newline mode, and decoding first would lose the per-line UTF-8 check."""
+    buf = bytearray()
+    skipped = None  # while an over-long line is being skipped: how many of its bytes have gone by
+    scan = 0
     while True:
-        raw = f.readline(limit + 1)
-        if not raw:
+        chunk = f.read(_CHUNK)
+        buf += chunk
+        start = 0
+        for m in _EOL.finditer(buf, scan):
+            if chunk and m.group() == b"\r" and m.end() == len(buf):
+                break  # maybe the first half of \r\n: decided with the next chunk
+            size = m.end() - start
+            if skipped is not None:
+                yield None, skipped + size
+                skipped = None
+            else:
+                yield (bytes(buf[start:m.end()]), size) if m.start() - start <= limit else (None, size)
+            start = m.end()
+        del buf[:start]
+        if not chunk:
+            if skipped is not None or buf:
+                size = (skipped or 0) + len(buf)
+                yield (None, size) if skipped is not None or len(buf) > limit else (bytes(buf), size)
             return
-        if len(raw) > limit and not raw.endswith(b"\n"):
-            size = len(raw)
-            del raw
-            while True:
-                chunk = f.readline(1 << 20)
-                size += len(chunk)
-                if not chunk or chunk.endswith(b"\n"):
-                    break
-            yield None, size
-        else:
-            yield raw, len(raw)
+        keep = 1 if buf.endswith(b"\r") else 0  # a CR that a LF in the next chunk may complete
+        if skipped is not None or len(buf) - keep > limit:
+            skipped = (skipped or 0) + len(buf) - keep
+            del buf[:len(buf) - keep]
+        scan = max(0, len(buf) - 1)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text[:40]} is too large for a float (JSON output would need Infinity)")
+    return value
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def loads_strict(text: str | bytes) -> Any:
+    """`json.loads` that refuses what strict JSON has no form for: NaN, Infinity, and numbers that overflow a
+    float (1e999 would be written back as Infinity). Raises ValueError (JSONDecodeError for a syntax error;
+    also an integer over Python's digit limit for int conversion)."""
+    return json.loads(text, parse_float=_finite_float, parse_constant=_no_constant)
 
 
 def iter_jsonl(path: str | Path, *, max_line_bytes: int | None = None) -> Iterator[tuple[int, Any, str | None]]:
     """Yield (line number, parsed object or None, error or None) for each non-blank line.
 
-    Never raises on a bad line: invalid UTF-8, malformed JSON, nesting too deep for the parser and lines
-    longer than `max_line_bytes` come back as errors so the caller can reject that line and go on. A UTF-8
-    byte-order mark on the first line is dropped. Opening raises OSError (NotRegularFile for a FIFO).
+    Never raises on a bad line: invalid UTF-8, malformed JSON, NaN/Infinity, a number too large to read,
+    nesting too deep for the parser and lines longer than `max_line_bytes` come back as errors so the
+    caller can reject that line and go on. A UTF-8 byte-order mark on the first line is dropped. Opening
+    raises OSError (NotRegularFile for a FIFO).
     """
     limit = max_line_bytes or MAX_LINE_BYTES
     with open_regular(path) as f:
@@ -194,14 +235,16 @@ def iter_jsonl(path: str | Path, *, max_line_bytes: int | None = None) -> Iterat
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as e:
-                yield lineno, raw.decode("utf-8", "replace").rstrip("\n"), f"invalid UTF-8 at byte {e.start}"
+                yield lineno, raw.decode("utf-8", "replace").rstrip("\r\n"), f"invalid UTF-8 at byte {e.start}"
                 continue
             try:
-                yield lineno, json.loads(text), None
+                yield lineno, loads_strict(text), None
             except json.JSONDecodeError as e:
-                yield lineno, text.rstrip("\n"), f"malformed JSON: {e.msg} at column {e.colno}"
+                yield lineno, text.rstrip("\r\n"), f"malformed JSON: {e.msg} at column {e.colno}"
+            except ValueError as e:  # NaN, Infinity, 1e999, an integer of more digits than Python converts
+                yield lineno, text.rstrip("\r\n")[:2000], f"unreadable JSON: {str(e).split(';')[0][:160]}"
             except RecursionError:
-                yield lineno, text.rstrip("\n")[:2000], "JSON nested too deeply to read"
+                yield lineno, text.rstrip("\r\n")[:2000], "JSON nested too deeply to read"
 
 
 def read_records(path: str | Path, *, require: tuple[str, ...] = ()) -> list[dict]:

@@ -1,0 +1,175 @@
+"""Issue 25: one bad record never stops a job, importers write only valid JSON, decontamination compares
+content. Each test is one example of the issue: the bad record is rejected with its reason (naming where it
+came from), and the records beside it are still scored or kept."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from mtsft.cli import app
+from mtsft.importers import import_files, import_to
+from mtsft.records import iter_jsonl, read_records, sidecar
+
+GOOD = [{"instruction": f"Say the number {i}.", "output": f"{i}"} for i in range(3)]
+
+
+def good_lines(n: int = 3) -> list[bytes]:
+    return [json.dumps(o).encode() for o in GOOD[:n]]
+
+
+def accounted(result) -> None:
+    assert result.inputs == len(result.kept) + len(result.rejected)
+    assert all(r["reason"] and r["source"] for r in result.rejected)
+
+
+def strict_json_lines(path) -> list:
+    """Every line of `path` parsed as strict JSON (NaN, Infinity refused)."""
+    def refuse(name):
+        raise AssertionError(f"{path} holds the non-JSON token {name}")
+
+    return [json.loads(line, parse_constant=refuse) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+# ---- deliverable 2: a 5,000-digit integer ------------------------------------------------------------
+
+def test_5000_digit_integer_rejects_its_line_in_data_import(tmp_path):
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(b"\n".join([good_lines()[0], b'{"instruction": "x", "output": "y", "n": ' + b"9" * 5000 + b"}",
+                                 good_lines()[1]]) + b"\n")
+    out = tmp_path / "out" / "data.jsonl"
+    result = import_to([str(path)], out)
+    accounted(result)
+    assert (len(result.kept), len(result.rejected)) == (2, 1)
+    rejected = strict_json_lines(sidecar(out, "rejected.jsonl"))
+    assert rejected[0]["source"] == f"{path}:2" and "4300 digits" in rejected[0]["reason"]
+
+
+def test_5000_digit_integer_rejects_its_line_in_the_curation_reader(tmp_path):
+    """`curate`, `classify` and `analyze` read inputs through `read_inputs`: the line is rejected there too."""
+    from mtsft.data.inputs import read_inputs
+
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n".join([good_lines()[0], b'{"instruction": "x", "output": ' + b"1" * 5000 + b"}",
+                                 good_lines()[1]]) + b"\n")
+    records, bad, files = read_inputs([str(path)])
+    assert len(records) == 2 and len(bad) == 1 and files[0]["lines"] == 3
+    assert bad[0]["id"].endswith(":2") and "4300 digits" in bad[0]["meta"]["rejected"]["detail"]
+
+
+def test_5000_digit_integer_in_a_json_array_is_one_rejected_input_not_a_crash(tmp_path):
+    path = tmp_path / "arr.json"
+    path.write_text('[{"instruction": "x", "output": "y", "n": ' + "7" * 5000 + "}]")
+    (tmp_path / "good.jsonl").write_bytes(good_lines()[0] + b"\n")
+    result = import_files([str(tmp_path)])
+    accounted(result)
+    assert len(result.kept) == 1 and "unreadable JSON array" in result.rejected[0]["reason"]
+
+
+# ---- deliverable 3: NaN, Infinity, 1e999 ---------------------------------------------------------------
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_nan_infinity_and_1e999_rows_are_rejected_and_output_is_strict_json(tmp_path, token):
+    path = tmp_path / "n.jsonl"
+    bad = '{"instruction": "q", "output": "a", "reference": {"value": %s}}' % token
+    path.write_bytes(b"\n".join([good_lines()[0], bad.encode(), good_lines()[1]]) + b"\n")
+    out = tmp_path / "out" / "data.jsonl"
+    result = import_to([str(path)], out)
+    accounted(result)
+    assert (len(result.kept), len(result.rejected)) == (2, 1)
+    assert len(strict_json_lines(out)) == 2
+    rejected = strict_json_lines(sidecar(out, "rejected.jsonl"))
+    assert rejected[0]["source"] == f"{path}:2"
+    assert "not valid JSON" in rejected[0]["reason"] or "too large for a float" in rejected[0]["reason"]
+
+
+def test_nan_in_a_json_array_row_rejects_that_row_only(tmp_path):
+    path = tmp_path / "arr.json"
+    path.write_text('[{"instruction": "q1", "output": "a", "reference": {"value": NaN}},'
+                    ' {"instruction": "q2", "output": "b", "reference": {"value": 2}}]')
+    out = tmp_path / "out" / "data.jsonl"
+    result = import_to([str(path)], out)
+    accounted(result)
+    assert (len(result.kept), len(result.rejected)) == (1, 1)
+    assert [r["reference"] for r in strict_json_lines(out)] == [{"value": 2}]
+    assert "NaN or infinite" in strict_json_lines(sidecar(out, "rejected.jsonl"))[0]["reason"]
+
+
+def test_nan_parquet_cell_mapped_into_a_record_rejects_that_row_only(tmp_path):
+    path = tmp_path / "t.parquet"
+    values = pa.array([1.0, float("nan"), float("inf")], from_pandas=False)  # NaN kept as NaN, not null
+    pq.write_table(pa.table({"q": ["a", "b", "c"], "r": ["1", "2", "3"], "value": values}), path)
+    out = tmp_path / "out" / "data.jsonl"
+    result = import_to([str(path)], out, mapping=["prompt=q", "response=r", "reference.value=value"])
+    accounted(result)
+    assert (len(result.kept), len(result.rejected)) == (1, 2)
+    assert [r["reference"] for r in strict_json_lines(out)] == [{"value": 1.0}]
+
+
+# ---- deliverable 3: one bad Parquet cell ---------------------------------------------------------------
+
+def test_one_bad_parquet_cell_rejects_just_that_row(tmp_path):
+    path = tmp_path / "t.parquet"
+    stamps = pa.array([0, 10**13, 5], pa.timestamp("s"))  # year ~318,000: Python's datetime cannot hold it
+    pq.write_table(pa.table({"instruction": ["q1", "q2", "q3"], "output": ["a1", "a2", "a3"], "at": stamps}), path)
+    result = import_files([str(path)])
+    accounted(result)
+    assert [r["messages"][0]["content"] for r in result.kept] == ["q1", "q3"]
+    assert len(result.rejected) == 1 and result.rejected[0]["source"] == f"{path}#1"
+    assert "'at'" in result.rejected[0]["reason"]
+
+
+# ---- deliverable 3: CR-only line endings and an unterminated CSV quote --------------------------------
+
+def test_cr_only_line_endings_count_each_jsonl_record_with_its_line(tmp_path):
+    path = tmp_path / "cr.jsonl"
+    path.write_bytes(b"\r".join([good_lines()[0], b'{"instruction": "x"', good_lines()[1], good_lines()[2]]) + b"\r")
+    result = import_files([str(path)])
+    accounted(result)
+    assert result.inputs == 4 and len(result.kept) == 3
+    assert [r["source"] for r in result.kept] == [f"{path}:1", f"{path}:3", f"{path}:4"]
+    assert result.rejected[0]["source"] == f"{path}:2"
+
+
+def test_cr_only_line_endings_in_the_record_reader(tmp_path):
+    path = tmp_path / "cr.jsonl"
+    recs = [{"id": str(i), "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}
+            for i in range(3)]
+    path.write_bytes(b"\r".join(json.dumps(r).encode() for r in recs) + b"\r\n")
+    assert [line for line, _, err in iter_jsonl(path) if not err] == [1, 2, 3]
+    assert [r["id"] for r in read_records(path)] == ["0", "1", "2"]
+
+
+def test_cr_only_csv_counts_each_row(tmp_path):
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b"instruction,output\rq1,a1\rq2,a2\ronly one field\rq3,a3\r")
+    result = import_files([str(path)])
+    accounted(result)
+    assert result.inputs == 4 and len(result.kept) == 3
+    assert "line 4" in result.rejected[0]["reason"]
+
+
+def test_unterminated_csv_quote_rejects_its_row_and_keeps_the_rows_after_it(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_bytes(b'instruction,output\nq1,a1\n"broken,a2\nq3,a3\nq4,a4\n')
+    result = import_files([str(path)])
+    accounted(result)
+    assert result.inputs == 4
+    assert [r["messages"][0]["content"] for r in result.kept] == ["q1", "q3", "q4"]
+    assert len(result.rejected) == 1 and "unterminated quote" in result.rejected[0]["reason"]
+    assert "line 3" in result.rejected[0]["reason"] and result.rejected[0]["raw"].startswith('"broken')
+
+
+def test_closed_many_line_csv_quote_is_still_one_row(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_bytes(b'instruction,output\n"line one\nline two",a1\nq2,a2\n')
+    result = import_files([str(path)])
+    accounted(result)
+    assert [r["messages"][0]["content"] for r in result.kept] == ["line one\nline two", "q2"]
