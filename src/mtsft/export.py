@@ -11,10 +11,13 @@ data mixture, the training config, and the per-task eval scores of the latest `m
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections import Counter
 from pathlib import Path
+
+from mtsft.runfiles import RUN_INFO, SCORES, read_run_info, read_scores, run_info_path, scores_under
 
 BUILTIN_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
@@ -22,15 +25,19 @@ BUILTIN_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 def export_run(run: str | Path, out: str | Path, *, merge: bool = True, scores: str | Path | None = None,
                card: bool = True, log=print) -> Path:
     from mtsft.model import load_model, load_tokenizer, run_weights
+    from mtsft.outputs import claim_folder, staged_into
 
     run, out = Path(run), Path(out)
     weights, base = run_weights(run)
-    out.mkdir(parents=True, exist_ok=True)
+    # the output rule, before the model loads: never the run's weights, a folder of the user's, a FIFO; a
+    # rerun replaces only the earlier export (mtsft's own list of what it wrote there)
+    claim_folder(out, [weights, scores, run_info_path(run)], selective=[run], overwrite=True)
     tokenizer = load_tokenizer(str(weights), log=log)
     if base is None:
         model = load_model(str(weights), log=log)
     elif not merge:
-        shutil.copytree(weights, out, dirs_exist_ok=True)
+        with staged_into(out) as staging:
+            shutil.copytree(weights, staging, dirs_exist_ok=True)
         log(f"copied the LoRA adapter to {out} (base model: {base})")
         if card:
             write_model_card(run, out, merged=False, scores=scores, log=log)
@@ -39,8 +46,9 @@ def export_run(run: str | Path, out: str | Path, *, merge: bool = True, scores: 
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(load_model(base, log=log), str(weights)).merge_and_unload()
-    model.save_pretrained(out, safe_serialization=True)
-    tokenizer.save_pretrained(out)
+    with staged_into(out) as staging:  # each file appears whole, under its name, when all are written
+        model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
     log(f"wrote a plain Hugging Face model to {out}" + (f" (LoRA merged into {base})" if base else ""))
     if card:
         write_model_card(run, out, merged=base is not None, scores=scores, log=log)
@@ -50,8 +58,7 @@ def export_run(run: str | Path, out: str | Path, *, merge: bool = True, scores: 
 # ---- what the card reads ----------------------------------------------------------------------------------
 
 def _run_info(run: Path) -> dict:
-    path = run / "run.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return read_run_info(run) or {}
 
 
 def _same_run(adapter: str | None, run: Path) -> bool:
@@ -70,22 +77,21 @@ def find_scores(run: str | Path, scores: str | Path | None = None) -> dict[str, 
         scores = Path(scores)
         if not scores.exists():
             raise FileNotFoundError(f"--scores: {scores} not found")
-        files = [scores] if scores.is_file() else sorted(scores.glob("**/scores.json"))
+        files = [scores] if scores.is_file() else scores_under(scores)
         if not files:
-            raise FileNotFoundError(f"--scores: no scores.json under {scores} (run `mtsft eval run` first)")
+            raise FileNotFoundError(f"--scores: no {SCORES} under {scores} (run `mtsft eval run` first)")
         trust = True
     else:
-        roots = [run, run.parent] if (run / "run.json").exists() else [run]
-        files = sorted({p for root in roots for pattern in ("*/scores.json", "*/*/scores.json", "*/*/*/scores.json")
-                        for p in root.glob(pattern)})
+        roots = [run, run.parent] if run_info_path(run).exists() else [run]
+        files = sorted({p for root in roots for p in scores_under(root, depth=3)})
         trust = False
     best: dict[str, tuple[Path, dict]] = {}
     for path in files:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = read_scores(path)
         except (OSError, ValueError):
             continue
-        if not isinstance(data, dict) or "tasks" not in data:
+        if not data or "tasks" not in data:
             continue
         info = data.get("run") or {}
         if not trust and not _same_run(info.get("adapter"), run):
@@ -228,7 +234,7 @@ def model_card(run: str | Path, *, merged: bool, scores: str | Path | None = Non
         body += [f"{data_info.get('records', '?')} records (`{data_info.get('path')}`, sha256 "
                  f"`{str(data_info.get('sha256', ''))[:16]}`); the file is no longer there to count tasks.", ""]
     else:
-        body += ["Not recorded (no run.json).", ""]
+        body += [f"Not recorded (no {RUN_INFO}).", ""]
     mixtures = [("all stages", cfg.get("mixture"))] + [(s.get("name", f"stage {i}"), s.get("mixture"))
                                                         for i, s in enumerate(cfg.get("stages") or [])]
     mixtures = [(k, v) for k, v in mixtures if v]
@@ -269,7 +275,7 @@ def model_card(run: str | Path, *, merged: bool, scores: str | Path | None = Non
         if versions:
             body += ["Software: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", ""]
     else:
-        body += ["Not recorded (no run.json next to the weights).", ""]
+        body += [f"Not recorded (no {RUN_INFO} next to the weights).", ""]
     body += ["## Limitations", "",
              f"A small model ({base_id}) answers many questions wrongly and can mix tasks up (answer a question it "
              "was asked to translate, wrap JSON in prose); the scores above say how often, per task. It was not "
@@ -279,8 +285,10 @@ def model_card(run: str | Path, *, merged: bool, scores: str | Path | None = Non
 
 def write_model_card(run: str | Path, out: str | Path, *, merged: bool, scores: str | Path | None = None,
                      log=print) -> Path:
+    from mtsft.outputs import write_text_atomic
+
     path = Path(out) / "README.md"
-    path.write_text(model_card(run, merged=merged, scores=scores, name=Path(out).resolve().name), encoding="utf-8")
+    write_text_atomic(path, model_card(run, merged=merged, scores=scores, name=Path(out).resolve().name))
     found = find_scores(run, scores)
     log(f"model card: {path} (" + (f"eval scores from {', '.join(sorted(found))}" if found
                                    else "no eval scores found for this run") + ")")
@@ -355,8 +363,11 @@ def export_gguf(model_dir: str | Path, path: str | Path | None = None, *, dtype:
     from transformers import AutoConfig
 
     from mtsft.model import load_model, load_tokenizer
+    from mtsft.outputs import check_file, claim_folder, own, tmp_name
 
     model_dir = Path(model_dir)
+    if path is not None:
+        check_file(path, [model_dir], flag="path")
     config = AutoConfig.from_pretrained(model_dir)
     archs = config.architectures or []
     arch = next((GGUF_ARCHITECTURES[a] for a in archs if a in GGUF_ARCHITECTURES), None)
@@ -373,7 +384,9 @@ def export_gguf(model_dir: str | Path, path: str | Path | None = None, *, dtype:
     if dtype not in ("f32", "f16"):
         raise ValueError(f"dtype must be f32 or f16, not {dtype!r}")
     # its own folder: transformers reads the tokenizer from a GGUF only where no tokenizer files sit beside it
-    path = Path(path) if path else model_dir / "gguf" / f"{model_dir.resolve().name}.{dtype}.gguf"
+    if path is None:
+        path = claim_folder(model_dir / "gguf") / f"{model_dir.resolve().name}.{dtype}.gguf"
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = load_model(str(model_dir), log=log)
     tokenizer = load_tokenizer(str(model_dir), log=log)
@@ -382,7 +395,7 @@ def export_gguf(model_dir: str | Path, path: str | Path | None = None, *, dtype:
     rope_theta = getattr(config, "rope_theta", None) or (getattr(config, "rope_parameters", None) or {}).get(
         "rope_theta", 10000.0)
 
-    writer = gguf.GGUFWriter(str(path), arch)
+    writer = gguf.GGUFWriter(str(tmp_name(path)), arch)  # renamed to `path` when complete
     writer.add_name(model_dir.resolve().name)
     writer.add_context_length(config.max_position_embeddings)
     writer.add_embedding_length(config.hidden_size)
@@ -429,5 +442,7 @@ def export_gguf(model_dir: str | Path, path: str | Path | None = None, *, dtype:
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
+    os.replace(tmp_name(path), path)
+    own(path.parent, path.name)
     log(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MiB, {dtype}, architecture {arch})")
     return path

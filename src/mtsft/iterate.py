@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import Field
 
 from mtsft.config import StrictConfig
+from mtsft.outputs import atomic_writer, claim_folder, write_text_atomic
 from mtsft.run import RunConfig
 
 PROBLEMS = ("uneven", "crosstalk", "format", "forgetting", "overfit")
@@ -108,10 +109,8 @@ def run_version(name: str, run_cfg: RunConfig, out: Path, log, isolate: bool = T
         summary = _run_in_child(version_cfg)
     else:
         summary = run_pipeline(version_cfg, log=log)
-    diagnosis = diagnose_run(folder, log=log)
-    write_report(diagnosis, folder / "diagnose")
-    (folder / "diagnosis.json").write_text(json.dumps(diagnosis.to_dict(), ensure_ascii=False, indent=1,
-                                                      default=str), encoding="utf-8")
+    diagnosis = diagnose_run(folder, cfg=run_cfg.diagnosis, log=log)
+    write_report(diagnosis, folder / "diagnose")   # report.html and diagnosis.json, as the run's own stage
     return Version(name, folder, summary, json.loads(json.dumps(diagnosis.to_dict(), default=str))), diagnosis
 
 
@@ -120,8 +119,7 @@ def iterate(cfg: IterateConfig, *, log=print) -> list[Version]:
     twin apart)."""
     from mtsft.diagnose.levers import apply_levers
 
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim_folder(cfg.out, [*cfg.run.data, *cfg.run.eval_data])  # the output rule, before any run
     current = cfg.run
     first, diagnosis = run_version("v0.1", current, out, log)
     twin_cfg = current.model_copy(update={"seed": current.seed + cfg.noise_seed_offset})
@@ -134,8 +132,7 @@ def iterate(cfg: IterateConfig, *, log=print) -> list[Version]:
                                                                else "no lever the config can express") + "[/]")
             break
         name = f"v0.{k}"
-        data = apply_levers(current.model_dump(mode="json", by_alias=True), diagnosis.levers, out=str(out / name))
-        current = RunConfig.model_validate(data)
+        current = apply_levers(current, diagnosis.levers, out=str(out / name))   # a validated RunConfig
         version, diagnosis = run_version(name, current, out, log)
         versions.append(version)
         _write(versions, twin, out)
@@ -241,7 +238,7 @@ def write_log(versions: list[Version], twin: Version, out: Path) -> Path:
     lines += ["", "![problems across versions](iterations.png)", ""]
     _plot(versions, out / "iterations.png")
     path = out / "MULTITASK_ITERATION_LOG.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    write_text_atomic(path, "\n".join(lines))
     return path
 
 
@@ -263,5 +260,6 @@ def _plot(versions: list[Version], path: Path) -> None:
     ax.set_xlabel("version")
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_writer(path) as f:
+        fig.savefig(f, format="png", dpi=110)
     plt.close(fig)

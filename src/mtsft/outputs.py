@@ -66,22 +66,28 @@ def _paths(inputs: Iterable[Any]) -> list[Path]:
     return [Path(p) for p in inputs if p not in (None, "") and not str(p).startswith("hf:")]
 
 
-def refuse_inputs(out: str | Path, inputs: Iterable[Any], *, folder: bool, flag: str = "--out") -> None:
-    """Refuse an output that is an input, lies inside an input folder, or (a folder output) holds an input."""
+def refuse_inputs(out: str | Path, inputs: Iterable[Any], *, folder: bool, flag: str = "--out",
+                  selective: Iterable[Any] = ()) -> None:
+    """Refuse an output that is an input, lies inside an input folder, or (a folder output) holds an input.
+
+    `selective`: input folders the command reads only known files of (a training run, an eval folder): an
+    output may lie inside one, but may not be it or hold it."""
     out = Path(out)
     resolved = out.resolve()
-    for given in _paths(inputs):
+    nested_ok = {p.resolve() for p in _paths(selective)}
+    for given in _paths([*inputs, *selective]):
         where = given.resolve()
         if _same(out, given):
             raise OutputRefused(f"{out}: {flag} is one of the command's inputs ({given}); choose another path")
-        if given.is_dir() and where in resolved.parents:
+        if given.is_dir() and where in resolved.parents and where not in nested_ok:
             raise OutputRefused(f"{out}: {flag} lies inside the input folder {given}, so a rerun would read it "
                                 "back; choose a path outside it")
         if folder and resolved in where.parents:
             raise OutputRefused(f"{out}: {flag} holds the input {given}; choose another folder")
 
 
-def check_file(out: str | Path, inputs: Iterable[Any] = (), *, flag: str = "--out") -> Path:
+def check_file(out: str | Path, inputs: Iterable[Any] = (), *, flag: str = "--out",
+               selective: Iterable[Any] = ()) -> Path:
     """Refuse (before any work) a file output that is a folder, a special file, or one of the inputs."""
     out = Path(out)
     kind = special_kind(out)
@@ -89,18 +95,19 @@ def check_file(out: str | Path, inputs: Iterable[Any] = (), *, flag: str = "--ou
         raise OutputRefused(f"{out}: is a folder; {flag} names the file to write")
     if kind:
         raise OutputRefused(f"{out}: is {kind}; {flag} writes only regular files that mtsft creates")
-    refuse_inputs(out, inputs, folder=False, flag=flag)
+    refuse_inputs(out, inputs, folder=False, flag=flag, selective=selective)
     return out
 
 
-def check_folder(out: str | Path, inputs: Iterable[Any] = (), *, flag: str = "--out") -> Path:
+def check_folder(out: str | Path, inputs: Iterable[Any] = (), *, flag: str = "--out",
+                 selective: Iterable[Any] = ()) -> Path:
     """Refuse (before any work) a folder output that is a file or special file, is or holds an input, lies
     in an input folder, or holds anything mtsft did not write."""
     out = Path(out)
     kind = special_kind(out)
     if kind != "a folder" and (kind or out.exists()):
         raise OutputRefused(f"{out}: is {kind or 'a file'}; {flag} names the folder to write into")
-    refuse_inputs(out, inputs, folder=True, flag=flag)
+    refuse_inputs(out, inputs, folder=True, flag=flag, selective=selective)
     foreign = foreign_entries(out)
     if foreign:
         shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
@@ -178,11 +185,11 @@ def _disown(folder: Path, names: Iterable[str]) -> None:
 
 
 def claim_folder(out: str | Path, inputs: Iterable[Any] = (), *, overwrite: bool = False,
-                 flag: str = "--out") -> Path:
+                 flag: str = "--out", selective: Iterable[Any] = ()) -> Path:
     """Make `out` an mtsft output folder: refuse it as `check_folder` does, create it with its OWNER list,
     add it to its parent's list when the parent is mtsft's, clear temporary files a killed run left, and
     with `overwrite` delete what the list names (and nothing else)."""
-    out = check_folder(out, inputs, flag=flag)
+    out = check_folder(out, inputs, flag=flag, selective=selective)
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     if created or owned(out) is None:   # new, or empty (check_folder refused a non-empty foreign one)
@@ -200,6 +207,8 @@ def remove_owned(folder: str | Path, name: str) -> None:
     folder = Path(folder)
     target = folder / name
     if not os.path.lexists(target):
+        if (folder / OWNER).exists():
+            _disown(folder, [name])
         return
     listed = owned(folder)
     if listed is None or name not in listed:

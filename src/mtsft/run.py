@@ -15,28 +15,83 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
-from mtsft.config import StrictConfig
+from mtsft.config import Seed, StrictConfig
 from mtsft.data.config import CurateConfig
+from mtsft.diagnose.config import DiagnoseConfig
 from mtsft.eval.evaluate import EvalRunConfig
+from mtsft.outputs import claim_folder, write_json_atomic, write_text_atomic
+from mtsft.runfiles import read_diagnosis, read_stage, stage_path, write_stage
 from mtsft.train.config import TrainConfig
 
 STAGES = ("data", "curate", "train", "eval_base", "eval_tuned", "eval_seen", "diagnose")
 
+# The stage fields `mtsft run` sets itself: path -> (the top-level key handed down as it is, or None where
+# the run derives the value from its own folders; where to set it instead). A value given under the stage
+# would be overwritten, so it is refused before any work.
+SET_BY_RUN: dict[str, tuple[str | None, str]] = {
+    "train.model": ("model", "--set model=... or --model"),
+    "train.seed": ("seed", "--set seed=N"),
+    "train.data": (None, "--set data=[FILE] or --data; the run trains on their curated copy"),
+    "train.out": (None, "--set out=DIR or --out; the run trains into OUT/train"),
+    "eval.model": ("model", "--set model=... or --model"),
+    "eval.adapter": (None, "--set model=... for the base; the run scores the model it trains, and "
+                           "`mtsft eval run --adapter RUN` scores another"),
+}
+
+
+def _refuse_set_by_run(section: str, value, info: ValidationInfo, defaults: dict):
+    """A stage field the run sets itself may only hold its default (earlier runs' config.yaml dump it)."""
+    if value != defaults[info.field_name].default:
+        path = f"{section}.{info.field_name}"
+        raise PydanticCustomError("set_by_run", "`mtsft run` sets {path} itself: set it at the top level ({hint})",
+                                  {"path": path, "hint": SET_BY_RUN[path][1]})
+    return value
+
+
+class RunTrainConfig(TrainConfig):
+    """`train` under `mtsft run`: the run trains its top-level `model` with its `seed` on the curated data,
+    into OUT/train; those four fields are the run's (SET_BY_RUN) and refused here."""
+
+    @field_validator("model", "seed", "data", "out")
+    @classmethod
+    def _set_by_run(cls, value, info: ValidationInfo):
+        return _refuse_set_by_run("train", value, info, TrainConfig.model_fields)
+
+
+class RunEvalConfig(EvalRunConfig):
+    """`eval` under `mtsft run`. The run scores the data stage's held-out files (so `suites`, `per_task`,
+    `langs`, `seed` and `out` are not read), base and tuned: `model` and `adapter` are the run's
+    (SET_BY_RUN) and refused here. Two defaults differ from `mtsft eval run`'s, to keep the loop short."""
+
+    # Capped answers keep the laptop-sized loop short; `mtsft eval run` uses each task's own cap (None).
+    max_new_tokens: int | None = Field(96, ge=1)
+    # Real eval records per shipped set (`mtsft eval run`: all of them); the data stage draws them.
+    real_per_set: int | None = Field(24, ge=1)
+
+    @field_validator("model", "adapter")
+    @classmethod
+    def _set_by_run(cls, value, info: ValidationInfo):
+        return _refuse_set_by_run("eval", value, info, EvalRunConfig.model_fields)
+
 
 class RunConfig(StrictConfig):
     """The whole loop's config: the stages' own configs, composed (`--set train.lr=1e-4`,
-    `--set curate.balance.temperature=2`). `model` and `seed` are the run's, handed to every stage."""
+    `--set curate.balance.temperature=2`, `--set diagnosis.uneven.max_spread=0.3`). `model` and `seed` are
+    the run's, handed to every stage: the stage fields the run sets itself (SET_BY_RUN) are refused."""
+
+    SET_BY_RUN: ClassVar[dict[str, tuple[str | None, str]]] = SET_BY_RUN
 
     out: str = "runs/pipeline"
     model: str = "builtin"
-    seed: int = 0
+    seed: Seed = 0
     data: list[str] = []                        # your record files; empty: the built-in synth suite
     with_synth: bool = False                    # with `data`: mix the built-in synth suite in as well
     # Your held-out record files, scored base and tuned as the suite "yours" (and kept out of training by
@@ -53,14 +108,16 @@ class RunConfig(StrictConfig):
     # what real_per_set takes: replay against forgetting; diagnosis raises it when forgetting fires.
     replay: float = Field(0.0, ge=0, lt=0.5)
     curate: CurateConfig = Field(default_factory=CurateConfig)
-    train: TrainConfig = Field(default_factory=TrainConfig)
-    # Capped answers keep the laptop-sized loop short; `mtsft eval run` uses each task's own cap.
-    eval: EvalRunConfig = Field(default_factory=lambda: EvalRunConfig(max_new_tokens=96, real_per_set=24))
+    train: RunTrainConfig = Field(default_factory=RunTrainConfig)
+    eval: RunEvalConfig = Field(default_factory=RunEvalConfig)   # its own defaults: see RunEvalConfig
     # Built-in training records per task scored again by the tuned model (eval_seen): the gap between
     # seen and held-out content is the overfitting diagnosis's memorisation check. 0: skip the stage.
     seen_per_task: int = Field(5, ge=0)
     score_base: bool = True                     # also score the untuned model, side by side
     diagnose: bool = True                       # the five problems and report.html after the evals
+    # What that diagnosis decides on (its thresholds, the levers' sizes): part of the diagnose stage's key,
+    # so changing a threshold redoes the diagnosis and nothing before it.
+    diagnosis: DiagnoseConfig = Field(default_factory=DiagnoseConfig)
     force: list[str] = []                       # stages to redo even when their marker matches
     overwrite: bool = False                     # redo every stage (an earlier run's folder is cleared)
 
@@ -85,22 +142,18 @@ def run_stage(out: Path, name: str, config: dict, inputs: list[Path], fn: Callab
               force: bool, log) -> dict:
     """Reuse `out/name` when its marker matches (config and input hashes), else clear it and run `fn(dir)`;
     the marker, holding `fn`'s result, is written last, so a stage killed midway is never reused."""
-    folder, marker = out / name, out / name / "stage.json"
+    folder = out / name
     key = stage_key(config, inputs)
-    if not force and marker.exists():
-        done = json.loads(marker.read_text(encoding="utf-8"))
+    done = None if force else read_stage(folder)
+    if done is not None:
         if done.get("key") == key:
             log(f"[dim]{name}: reusing {folder} (same config and inputs)[/]")
             return done["result"]
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    claim_folder(folder, overwrite=True)  # deletes only what mtsft wrote there (its OWNER list)
     log(f"[bold cyan]== {name}[/]")
     start = time.perf_counter()
     result = {**fn(folder), "seconds": round(time.perf_counter() - start, 1)}
-    tmp = marker.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"key": key, "result": result}, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(marker)
+    write_stage(folder, key, result)
     return result
 
 
@@ -213,11 +266,9 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
     unknown = sorted(set(cfg.force) - set(STAGES))
     if unknown:
         raise ValueError(f"--force {', '.join(unknown)}: not a stage (stages: {', '.join(STAGES)})")
-    if cfg.overwrite and out.exists():
-        shutil.rmtree(out)
-    if out.exists() and any(out.iterdir()) and not (out / "data" / "stage.json").exists() \
-            and not (out / "summary.json").exists():
-        raise FileExistsError(f"{out} holds something that is not an mtsft run: choose another --out")
+    # The output rule before any work: a folder holding files mtsft did not write, an input, a FIFO are
+    # refused; --overwrite deletes only what mtsft's list in OUT names.
+    claim_folder(out, [*cfg.data, *cfg.eval_data], overwrite=cfg.overwrite)
     dump = lambda c: c.model_dump(mode="json", by_alias=True)  # noqa: E731
     write_run_config(cfg, out)
     data, curated, trained = out / "data", out / "curate", out / "train"
@@ -249,18 +300,19 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
     if cfg.score_base:
         results["eval_base"] = stage("eval_base", eval_config, held_out,
                                      lambda d: run_eval(cfg, data, d, None, log))
-    results["eval_tuned"] = stage("eval_tuned", eval_config, [*held_out, trained / "stage.json"],
+    results["eval_tuned"] = stage("eval_tuned", eval_config, [*held_out, stage_path(trained)],
                                   lambda d: run_eval(cfg, data, d, str(trained), log))
     if cfg.seen_per_task:
         results["eval_seen"] = stage("eval_seen", eval_config | {"seen_per_task": cfg.seen_per_task},
-                                     [curated / "kept.jsonl", trained / "stage.json"],
+                                     [curated / "kept.jsonl", stage_path(trained)],
                                      lambda d: run_eval_seen(cfg, curated / "kept.jsonl", d, str(trained), log))
     if cfg.diagnose and cfg.score_base:
-        evals = [out / "eval_base" / "stage.json", out / "eval_tuned" / "stage.json",
-                 *([out / "eval_seen" / "stage.json"] if cfg.seen_per_task else [])]
-        results["diagnose"] = stage("diagnose", {}, evals, lambda d: run_diagnose(out, d, log))
+        evals = [stage_path(out / "eval_base"), stage_path(out / "eval_tuned"),
+                 *([stage_path(out / "eval_seen")] if cfg.seen_per_task else [])]
+        results["diagnose"] = stage("diagnose", dump(cfg.diagnosis), evals,
+                                    lambda d: run_diagnose(cfg, out, d, log))
     summary = build_summary(out, results)
-    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_json_atomic(out / "summary.json", summary)
     return summary
 
 
@@ -268,37 +320,34 @@ def write_run_config(cfg: RunConfig, out: Path) -> Path:
     """OUT/config.yaml: the run's whole config, so `mtsft diagnose --apply` and `iterate` change it field by field."""
     import yaml
 
-    out.mkdir(parents=True, exist_ok=True)
-    path, tmp = out / "config.yaml", out / "config.yaml.tmp"
+    path = out / "config.yaml"
     data = cfg.model_dump(mode="json", by_alias=True)
     data["force"], data["overwrite"] = [], False   # one-off switches of this invocation, not of the run
-    tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     return path
 
 
-def run_diagnose(out: Path, folder: Path, log) -> dict:
-    """The five problems on this run, the report in OUT/diagnose/."""
+def run_diagnose(cfg: RunConfig, out: Path, folder: Path, log) -> dict:
+    """The five problems on this run, decided on `cfg.diagnosis`; the report in OUT/diagnose/."""
     from mtsft.diagnose.diagnose import diagnose_run
     from mtsft.diagnose.report import write_report
 
-    diagnosis = diagnose_run(out, log=log)
+    diagnosis = diagnose_run(out, cfg=cfg.diagnosis, log=log)
     paths = write_report(diagnosis, folder)
-    (folder / "diagnosis.json").write_text(json.dumps(diagnosis.to_dict(), ensure_ascii=False, indent=1, default=str),
-                                           encoding="utf-8")
     return {"fired": diagnosis.fired(), "report": str(paths["html"]),
             "verdicts": {f.problem: f.status for f in diagnosis.findings}}
 
 
-def headline_checks(path: Path) -> list[dict]:
+def headline_checks(report: Path) -> list[dict]:
     """Per problem its verdict and the check that decided it, as report.html's summary shows them, for the
-    summary table; crosstalk and format also over every judged output."""
+    summary table; crosstalk and format also over every judged output. `report`: the diagnosis's folder."""
     from mtsft.diagnose.problems import STATUS_RANK, overall_rate
 
-    if not path.exists():
+    diagnosis = read_diagnosis(report)
+    if diagnosis is None:
         return []
     rows = []
-    for finding in json.loads(path.read_text(encoding="utf-8"))["findings"]:
+    for finding in diagnosis["findings"]:
         check = max(finding["checks"], key=lambda c: STATUS_RANK[c["status"]]) if finding["checks"] else {}
         rows.append({"problem": finding["problem"], "status": finding["status"], "check": check.get("name"),
                      "value": check.get("value"), "threshold": check.get("threshold"), "where": check.get("task"),
@@ -309,11 +358,11 @@ def headline_checks(path: Path) -> list[dict]:
 
 def build_summary(out: Path, results: dict) -> dict:
     """Per suite and task: metric, base, tuned, change, and whether the intervals separate them."""
-    from mtsft.eval.evaluate import compare
+    from mtsft.diagnose.compare import compare_runs
 
     runs = [out / "eval_base", out / "eval_tuned"] if "eval_base" in results else [out / "eval_tuned"]
-    rows = compare(runs)
+    rows = compare_runs(runs)
     return {"out": str(out), "inputs": results["curate"]["inputs"], "kept": results["curate"]["kept"],
             "train": results["train"], "runs": [r.name.removeprefix("eval_") for r in runs], "rows": rows,
-            "diagnosis": results.get("diagnose"), "problems": headline_checks(out / "diagnose" / "diagnosis.json"),
+            "diagnosis": results.get("diagnose"), "problems": headline_checks(out / "diagnose"),
             "seconds": {name: r.get("seconds") for name, r in results.items()}}

@@ -24,9 +24,11 @@ def synth_cmd(
 ) -> None:
     import time
 
+    from mtsft.outputs import check_file
     from mtsft.records import write_jsonl
     from mtsft.tasks.synth import stats_table, synth_records, synth_stats
 
+    check_file(out)
     start = time.perf_counter()
     records = synth_records(n, seed=seed, langs=[x.strip() for x in lang.split(",") if x.strip()],
                             clean=clean, eval_split=eval_split)
@@ -66,9 +68,11 @@ def classify_cmd(
     threshold: float = typer.Option(ClassifyConfig().threshold, help="Below this confidence the task is 'uncertain'."),
     relabel: bool = typer.Option(False, "--relabel", help="Classify every record, ignoring the labels it has."),
 ) -> None:
+    from mtsft.config import load_config
     from mtsft.data.classify import classify_file
 
-    summary = classify_file(inputs, str(out), ClassifyConfig(threshold=threshold, trust_labels=not relabel))
+    cfg = load_config(ClassifyConfig, values={"threshold": threshold, "trust_labels": not relabel})
+    summary = classify_file(inputs, str(out), cfg)
     console.print(f"wrote {summary['records']:,} records to {out} ({summary['unreadable']} unreadable lines skipped)")
     console.print("by task:   " + ", ".join(f"{t} {n:,}" for t, n in summary["by_task"].items()), highlight=False)
     console.print("by method: " + ", ".join(f"{m} {n:,}" for m, n in summary["by_method"].items()), highlight=False)
@@ -83,14 +87,15 @@ def analyze_cmd(
     near: bool = typer.Option(True, "--near/--no-near", help="Measure near duplicates (MinHash) too."),
     json_out: Path = typer.Option(None, "--json", help="Write the table rows as JSON here."),
 ) -> None:
-    import json
-
     from mtsft.data.analyze import analyze_files, rich_table
+    from mtsft.outputs import check_file, write_json_atomic
 
+    if json_out:
+        check_file(json_out, [*inputs, html], flag="--json")
     analysis = analyze_files(inputs, html, tokenizer, near=near)
     console.print(rich_table(analysis))
     if json_out:
-        json_out.write_text(json.dumps(analysis.rows, ensure_ascii=False, indent=2), encoding="utf-8")
+        write_json_atomic(json_out, analysis.rows)
     if html:
         console.print(f"HTML page: {html}")
 

@@ -50,14 +50,21 @@ def register(app: typer.Typer) -> None:
 
         from mtsft.config import load_config
         from mtsft.diagnose import DiagnoseConfig, diagnose_run
-        from mtsft.diagnose.levers import apply_levers, base_config
+        from mtsft.diagnose.levers import changed_config
         from mtsft.diagnose.report import write_report
+        from mtsft.outputs import check_file, check_folder, write_text_atomic
         from mtsft.run import RunConfig
 
         if run is None and tuned is None:
             raise ValueError("give RUN (a `mtsft run` folder) or --tuned EVAL_DIR [--base EVAL_DIR --train RUN]")
         if apply and out is None:
             raise ValueError("--apply needs --out NEW.yaml")
+        folder = report or (run / "diagnose" if run else Path(tuned) / "diagnose")
+        # the output rule, before any measuring: never over what diagnose reads, a FIFO, a user's folder
+        read = [run_config, run / "config.yaml" if run else None, train / "config.yaml" if train else None]
+        check_folder(folder, read, flag="--report", selective=[run, base, tuned, train])
+        if apply:
+            check_file(out, [*read, folder], selective=[run, base, tuned, train])
         cfg = load_config(DiagnoseConfig, config, set_, {"perplexity": perplexity})
         d = diagnose_run(run, base=base, tuned=tuned, train=train, config=run_config, cfg=cfg, log=console.print)
         console.print(verdict_table(d))
@@ -67,14 +74,11 @@ def register(app: typer.Typer) -> None:
                 console.print(f"   {ch.path}: {ch.old!r} -> {ch.new!r}", highlight=False)
             if lever.advice:
                 console.print(f"   by hand: {lever.advice}", highlight=False)
-        folder = report or (run / "diagnose" if run else Path(tuned) / "diagnose")
         paths = write_report(d, folder)
         console.print(f"report: {paths['html']} and {paths['md']}", highlight=False)
         if apply:
-            new = apply_levers(base_config(d.inputs), d.levers)
-            typed = RunConfig.model_validate(new)     # the whole loop's config must accept it
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(yaml.safe_dump(typed.model_dump(mode="json", by_alias=True, exclude_unset=True),
-                                          sort_keys=False, allow_unicode=True), encoding="utf-8")
+            new = changed_config(d.inputs, d.levers, RunConfig)   # validated: what `mtsft run -c` accepts
+            write_text_atomic(out, yaml.safe_dump(new.model_dump(mode="json", by_alias=True, exclude_unset=True),
+                                                  sort_keys=False, allow_unicode=True))
             changed = sum(len(lv.changes) for lv in d.levers)
             console.print(f"wrote {out} ({changed} changes; run it with `mtsft run -c {out}`)", highlight=False)

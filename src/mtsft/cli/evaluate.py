@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from mtsft.cli.common import config_option, friendly_errors, model_option, path_str, set_option
+from mtsft.runfiles import PREDICTIONS, SCORES
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -15,16 +16,16 @@ app = typer.Typer(no_args_is_help=True)
 @friendly_errors
 def score_cmd(
     predictions: Path = typer.Option(..., "--predictions", "-p", help="JSONL records with a `prediction` field."),
-    out: Path = typer.Option(None, "--out", "-o", help="JSON report (default: PREDICTIONS.scores.json)."),
+    out: Path = typer.Option(None, "--out", "-o", help=f"JSON report (default: PREDICTIONS.{SCORES})."),
 ) -> None:
-    import json
-
     from mtsft.cli.common import console
     from mtsft.eval.scoring import read_predictions, score_predictions, scores_table
+    from mtsft.outputs import check_file
+    from mtsft.runfiles import scores_beside, write_scores
 
+    out = check_file(out or scores_beside(predictions), [predictions])  # before any scoring
     result = score_predictions(read_predictions(predictions))
-    out = out or predictions.with_suffix(".scores.json")
-    out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_scores(out, result)
     console.print(scores_table(result))
     console.print(f"wrote {out}")
 
@@ -35,7 +36,7 @@ def run_cmd(
     model: str = model_option(),
     adapter: Path = typer.Option(None, "--adapter", help="A training run directory (mtsft train --out) to evaluate."),
     suite: list[str] = typer.Option(None, "--suite", help="builtin (default), real, or a record file; repeatable."),
-    out: Path = typer.Option(None, "--out", "-o", help="Output folder: SUITE/predictions.jsonl and SUITE/scores.json."),
+    out: Path = typer.Option(None, "--out", "-o", help=f"Output folder: SUITE/{PREDICTIONS} and SUITE/{SCORES}."),
     compare_dirs: list[Path] = typer.Option(None, "--compare", help="Earlier eval folders to show side by side (first = baseline)."),
     config: str = config_option("Eval config (EvalRunConfig keys)"),
     set_: list[str] = set_option("per_task=16"),
@@ -45,7 +46,8 @@ def run_cmd(
     from mtsft.cli.common import console
     from mtsft.cli.render import compare_table, eval_table
     from mtsft.config import load_config
-    from mtsft.eval.evaluate import EvalRunConfig, compare, evaluate
+    from mtsft.diagnose.compare import compare_runs
+    from mtsft.eval.evaluate import EvalRunConfig, evaluate
 
     if out is None and not compare_dirs:
         raise ValueError("give --out DIR to evaluate, or --compare DIR DIR to compare earlier runs")
@@ -55,7 +57,7 @@ def run_cmd(
                                                          "unsafe_exec": unsafe_exec or None})
         for name, result in evaluate(cfg, log=console.print).items():
             console.print(eval_table(name, result))
-        console.print(f"wrote {out}/<suite>/predictions.jsonl and scores.json", highlight=False)
+        console.print(f"wrote {out}/<suite>/{PREDICTIONS} and {SCORES}", highlight=False)
     dirs = list(compare_dirs or []) + ([out] if out is not None and compare_dirs else [])
     if dirs:
-        console.print(compare_table(compare(dirs), [str(d) for d in dirs]))
+        console.print(compare_table(compare_runs(dirs), [str(d) for d in dirs]))

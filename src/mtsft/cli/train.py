@@ -9,6 +9,7 @@ import typer
 
 from mtsft.cli.common import config_option, console, friendly_errors, model_option, path_str, set_option
 from mtsft.records import check_complete
+from mtsft.runfiles import SCORES
 
 
 def check_data_file(path: str | None, what: str) -> None:
@@ -30,7 +31,7 @@ def check_before_torch(cfg, *, resume: bool) -> None:
         raise ValueError("no training data: pass --data FILE or set data: in the config")
     check_data_file(cfg.data, "--data")
     check_data_file(cfg.eval.data, "eval.data")
-    check_run_dir(cfg.out, resume=resume)
+    check_run_dir(cfg.out, resume=resume, inputs=(cfg.data, cfg.eval.data))
 
 
 def register(app: typer.Typer) -> None:
@@ -80,7 +81,7 @@ def register(app: typer.Typer) -> None:
         run: Path = typer.Argument(..., help="Run directory (or a model/adapter directory)."),
         out: Path = typer.Option(..., "--out", help="Where to write the model."),
         merge: bool = typer.Option(True, "--merge/--no-merge", help="Merge LoRA into the base weights."),
-        scores: Path = typer.Option(None, "--scores", help="Eval scores for the model card (a scores.json or an "
+        scores: Path = typer.Option(None, "--scores", help=f"Eval scores for the model card (a {SCORES} or an "
                                                             "`eval run --out` folder; default: the run's latest)."),
         gguf: bool = typer.Option(False, "--gguf", help="Also write a GGUF file (Llama-family models) in OUT/gguf/."),
         gguf_dtype: str = typer.Option("f32", "--gguf-dtype", help="f32 (exact) or f16."),

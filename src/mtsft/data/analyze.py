@@ -141,17 +141,20 @@ def analysis_html(analysis: Analysis, title: str) -> str:
 
 
 def write_analysis_html(analysis: Analysis, path: str | Path, title: str = "Data set analysis") -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(analysis_html(analysis, title), encoding="utf-8")
-    return path
+    from mtsft.outputs import write_text_atomic
+
+    write_text_atomic(path, analysis_html(analysis, title))
+    return Path(path)
 
 
 def analyze_files(inputs: list[str], html_out: str | Path | None = None, tokenizer_spec: str | None = None,
                   near: bool = True, show: bool = True) -> Analysis:
     """`mtsft data analyze`: the analysis of the inputs, and the HTML page when `html_out` is given."""
     from mtsft.data.inputs import read_inputs
+    from mtsft.outputs import check_file
 
+    if html_out:
+        check_file(html_out, inputs, flag="--html")
     tokenizer = None
     if tokenizer_spec:
         from mtsft.model import load_tokenizer

@@ -406,8 +406,9 @@ def classify_file(inputs: list[str], out: str, cfg: ClassifyConfig | None = None
     from collections import Counter
 
     from mtsft.data.inputs import read_inputs
-    from mtsft.records import write_jsonl
+    from mtsft.outputs import check_file, write_jsonl
 
+    check_file(out, inputs)  # before any work: never over an input, a FIFO or a device
     cfg = (cfg or ClassifyConfig()).model_copy(update={"uncertain": "keep"})
     records, unreadable, _ = read_inputs(inputs)
     result = classify_round(records, cfg, show=show)

@@ -15,7 +15,6 @@ this module only chains them, keeps the books and asserts `inputs == kept + reje
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -35,7 +34,8 @@ from mtsft.data.report import write_report
 from mtsft.data.validate import Check, as_dicts, failed, validate_round
 from mtsft.data.inputs import read_inputs
 from mtsft.data.parallel import default_workers, engine_active, map_chunks
-from mtsft.records import MANIFEST, TMP_MARK, clear_stale_tmp, content_id, conversation_text, write_json_atomic, write_jsonl
+from mtsft.outputs import claim_folder, staged_into
+from mtsft.records import MANIFEST, content_id, conversation_text, write_json_atomic, write_jsonl
 
 
 @dataclass
@@ -201,17 +201,11 @@ def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer
 # ---- the edges: files in, files out -------------------------------------------------------------------
 
 def _prepare_out(out: Path, inputs: list[str]) -> None:
-    """Make `out` ready for a new run: refuse a file or an input inside it, then remove the old manifest
-    (from here on the folder reads as unfinished) and temporary files a killed run left behind."""
-    if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"{out}: is a file; --out names the folder curate writes into")
-    for given in inputs:
-        p = Path(given).resolve()
-        if out.resolve() == p or out.resolve() in p.parents:
-            raise ValueError(f"{given}: an input inside the output folder {out}; curate into another folder")
-    out.mkdir(parents=True, exist_ok=True)
+    """Make `out` ready for a new run (the output rule, mtsft.outputs: a file, a special file, an input,
+    a folder holding files mtsft did not write are refused), then remove the old manifest: from here on
+    the folder reads as unfinished."""
+    claim_folder(out, inputs)
     (out / MANIFEST).unlink(missing_ok=True)
-    clear_stale_tmp(out)
 
 
 def _nothing_kept(result: CurationResult) -> str:
@@ -251,12 +245,11 @@ def curate_files(inputs: list[str], config: CurateConfig | None = None, out_dir:
     outputs = {}
     for name, rows in (("rejected.jsonl", result.rejected), ("review.jsonl", result.review), ("kept.jsonl", result.kept)):
         outputs[name] = {"lines": write_jsonl(out / name, rows), "bytes": (out / name).stat().st_size}
-    staging = out / f".report{TMP_MARK}{os.getpid()}"
-    write_report(result, staging)
-    for f in sorted(staging.iterdir()):
-        os.replace(f, out / f.name)
-        outputs[f.name] = {"bytes": (out / f.name).stat().st_size}
-    staging.rmdir()
+    with staged_into(out) as staging:
+        write_report(result, staging)
+        names = sorted(f.name for f in staging.iterdir())
+    for name in names:
+        outputs[name] = {"bytes": (out / name).stat().st_size}
     if not result.kept:
         raise ValueError(f"{_nothing_kept(result)}; see {out / 'rejected.jsonl'} (no manifest written)")
     manifest = build_manifest(result, files, eval_paths, time.perf_counter() - start)

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import json
 import pickle
-import shutil
 from pathlib import Path
 
 from mtsft.data.config import CurateConfig
 from mtsft.data.curate import CurationResult, curate_files
 from mtsft.data.parallel import use_engine
+from mtsft.outputs import check_folder
 
 
 SHARD_RECORDS = 50_000  # kept records per output shard
@@ -111,14 +111,17 @@ def ray_groups_of(keys, min_size: int) -> list:
 
 def write_shards(records: list[dict], folder: Path, fmt: str) -> dict:
     """The kept records as Ray Data shards under `folder` (JSONL or Parquet)."""
+    from mtsft.outputs import own, remove_owned
+
     ray = _ray()
-    shutil.rmtree(folder, ignore_errors=True)  # shards of an earlier run would read as this run's
+    remove_owned(folder.parent, folder.name)  # shards of an earlier run would read as this run's
     lines = [{"id": r.get("id"), "task": r.get("task"), "record": json.dumps(r, ensure_ascii=False)} for r in records]
     ds = ray.data.from_items(lines, override_num_blocks=max(1, -(-len(lines) // SHARD_RECORDS)))
     if fmt == "parquet":
         ds.write_parquet(str(folder))
     else:
         ds.write_json(str(folder), force_ascii=False)
+    own(folder.parent, folder.name)
     files = sorted(p.name for p in folder.iterdir() if p.is_file())
     return {"format": fmt, "files": len(files), "records": len(records)}
 
@@ -130,6 +133,7 @@ def curate_ray(inputs: list[str], config: CurateConfig | None = None, out_dir: s
     local instance with `num_cpus` CPUs) unless Ray is already initialised."""
     if shards not in ("jsonl", "parquet"):
         raise ValueError(f"--shards {shards!r}: jsonl or parquet")
+    check_folder(out_dir, [*inputs, *(eval_files or [])])  # the output rule, before Ray starts
     ray = _ray()
     started = not ray.is_initialized()
     if started:

@@ -13,6 +13,7 @@ from pathlib import Path
 from mtsft.diagnose import plots
 from mtsft.diagnose.diagnose import Diagnosis
 from mtsft.diagnose.problems import STATUS_RANK, Finding
+from mtsft.runfiles import write_diagnosis
 
 CSS = """body{font-family:system-ui,"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;max-width:1150px;
 margin:2em auto;color:#222;line-height:1.45;padding:0 1em}table{border-collapse:collapse;font-size:13px;margin:.8em 0}
@@ -22,14 +23,18 @@ pre{white-space:pre-wrap;background:#f6f8fa;padding:6px;margin:2px 0;font-size:1
 code{background:#f3f3f3;padding:1px 4px}.ev td{max-width:420px}h2{border-bottom:2px solid #eee;padding-bottom:.2em}"""
 
 EXPLAIN = {
-    "uneven": "Per-task score of the tuned model (base beside it), each with a 95% bootstrap interval. Fires when "
-              "the interval of best minus worst task lies above the threshold, or a task's interval of base minus "
-              "tuned does.",
+    "uneven": "Per-task score of the tuned model (base beside it), each with a 95% bootstrap interval; the change "
+              "from base has a paired interval (both models answered the same prompts: prompts are resampled, "
+              "each with its two answers; 'unpaired' marks a task whose records differ). Fires when the interval "
+              "of best minus worst task lies above the threshold, or a task's interval of base minus tuned does.",
     "crosstalk": "Which task each output performs, judged with its prompt in view, against the task asked; an "
-                 "echo of the prompt or a degenerate loop performs no task ('none') and is not crosstalk. Fires "
-                 "when a task's crosstalk rate has its 95% (Wilson) interval above the threshold.",
-    "format": "Outputs breaking their task's format (the registry's format checks), per task and kind. Fires when "
-              "a task's violation rate has its 95% interval above the threshold.",
+                 "echo of the prompt or a degenerate loop performs no task ('none') and is not crosstalk. The judge "
+                 "errs the same way on both models' weak outputs, so a task's verdict is on the rise over base: "
+                 "its tuned rate minus its base rate on the same prompts, with a paired 95% interval. Fires when "
+                 "that interval lies above the threshold. The absolute rates stand beside it.",
+    "format": "Outputs breaking their task's format (the registry's format checks), per task and kind. Decided "
+              "like crosstalk on the rise over base (tuned minus base violation rate on the same prompts, paired "
+              "95% interval) against the threshold; the absolute rates stand beside it.",
     "forgetting": "General ability, tuned vs base: perplexity on general held-out text and scores on general "
                   "prompts, as relative changes with paired bootstrap intervals.",
     "overfit": "Per-task eval minus train loss at the end of training (task_loss.csv) and the rank correlation "
@@ -50,7 +55,17 @@ def _ci(ci, pct=False) -> str:
     return f"[{_fmt(ci[0], pct)}, {_fmt(ci[1], pct)}]" if ci else ""
 
 
-PCT_CHECKS = {"crosstalk rate", "violation rate", "perplexity increase", "general score drop"}
+PCT_CHECKS = {"crosstalk rate", "violation rate", "crosstalk rise over base", "violation rise over base",
+              "perplexity increase", "general score drop"}
+
+
+def absolute_rates(f: Finding, task: str | None) -> str:
+    """Crosstalk's or format's absolute rates for `task`, base -> tuned, to stand beside its rise."""
+    row = next((r for r in f.table if r.get("task") == task), None) if f.problem in ("crosstalk", "format") else None
+    if row is None:
+        return ""
+    tuned = _fmt(row["rate"], True)
+    return f"tuned {tuned}" if row.get("base_rate") is None else f"base {_fmt(row['base_rate'], True)} → tuned {tuned}"
 
 
 def check_line(c) -> str:
@@ -65,7 +80,9 @@ def verdict_rows(d: Diagnosis) -> list[list[str]]:
     for f in d.findings:
         main = max(f.checks, key=lambda c: STATUS_RANK[c.status])
         pct = main.name in PCT_CHECKS
-        rows.append([f.title, f.status, f"{main.name} {_fmt(main.value, pct)}", _ci(main.ci, pct),
+        rates = absolute_rates(f, main.task)
+        rows.append([f.title, f.status, f"{main.name} {_fmt(main.value, pct)}" + (f" ({rates})" if rates else ""),
+                     _ci(main.ci, pct),
                      _fmt(main.threshold, pct), main.task or "", levers[f.problem].name if f.problem in levers else ""])
     return rows
 
@@ -74,17 +91,22 @@ def _table(f: Finding) -> list[list[str]]:
     if not f.table:
         return []
     if f.problem == "uneven":
-        head = ["task", "n", "base", "base 95%", "tuned", "tuned 95%", "change", "change 95%"]
+        head = ["task", "n", "base", "base 95%", "tuned", "tuned 95%", "change", "change 95%", "interval"]
         return [head] + [[r["task"], str(r["n"]), _fmt(r.get("base")), _ci(r.get("base_ci")), _fmt(r["tuned"]),
-                          _ci(r.get("tuned_ci")), _fmt(r.get("delta")), _ci(r.get("delta_ci"))] for r in f.table]
-    if f.problem == "crosstalk":
-        return [["task", "n", "crossed", "rate", "95%", "base model's rate"]] + [
-            [r["task"], str(r["n"]), str(r["crossed"]), _fmt(r["rate"], True), _ci(r["ci"], True),
-             _fmt(r.get("base_rate"), True)] for r in f.table]
-    if f.problem == "format":
-        return [["task", "n", "violating", "rate", "95%", "kinds"]] + [
-            [r["task"], str(r["n"]), str(r["violating"]), _fmt(r["rate"], True), _ci(r["ci"], True),
-             ", ".join(f"{k} {v}" for k, v in r["kinds"].items())] for r in f.table]
+                          _ci(r.get("tuned_ci")), _fmt(r.get("delta")), _ci(r.get("delta_ci")), _pairing(r)]
+                         for r in f.table]
+    if f.problem in ("crosstalk", "format"):
+        hits = "crossed" if f.problem == "crosstalk" else "violating"
+        head = ["task", "n", f"base {hits}", "base rate", f"tuned {hits}", "tuned rate", "tuned 95%",
+                "rise over base", "rise 95%", "interval", "verdict"]
+        rows = [[r["task"], str(r["n"]), _fmt(r.get(f"base_{hits}")), _fmt(r.get("base_rate"), True), str(r[hits]),
+                 _fmt(r["rate"], True), _ci(r["ci"], True), _fmt(r.get("rise"), True), _ci(r.get("rise_ci"), True),
+                 _pairing(r), r.get("status", "too few")] for r in f.table]
+        if f.problem == "format":
+            head.append("kinds")
+            for row, r in zip(rows, f.table):
+                row.append(", ".join(f"{k} {v}" for k, v in r["kinds"].items()))
+        return [head] + rows
     if f.problem == "forgetting":
         return [["general task", "n", "base", "tuned"]] + [[r["task"], str(r["n"]), _fmt(r["base"]), _fmt(r["tuned"])]
                                                           for r in f.table]
@@ -92,6 +114,11 @@ def _table(f: Finding) -> list[list[str]]:
     return [["task", "mixture share", "train loss", "eval loss", "gap", "eval rise since its best", what]] + [
         [r["task"], _fmt(r.get("share"), True), _fmt(r.get("train")), _fmt(r.get("eval")), _fmt(r.get("gap")),
          _fmt(r.get("eval_rise")), _fmt(r.get(what))] for r in f.table]
+
+
+def _pairing(row: dict) -> str:
+    """How a row's base-vs-tuned interval was computed."""
+    return {True: "paired", False: "unpaired"}.get(row.get("paired"), "")
 
 
 def _figures(d: Diagnosis, f: Finding) -> list[tuple[str, str]]:
@@ -102,12 +129,9 @@ def _figures(d: Diagnosis, f: Finding) -> list[tuple[str, str]]:
     elif f.problem == "crosstalk" and f.extra.get("labels"):
         out.append(("crosstalk heatmap: task asked x task performed",
                     plots.heatmap(f.extra["labels"], f.extra["matrix"], f"asked vs performed ({f.extra['method']})")))
-        out.append(("crosstalk rate per task", plots.rate_bars(f.table, cfg.crosstalk.max_rate, "crosstalk rate per task",
-                                                              "share of outputs performing another task, 95% CI")))
+        out += _rate_figures(f, cfg.crosstalk.max_rate, "crosstalk", "share of outputs performing another task")
     elif f.problem == "format" and f.table:
-        out.append(("format violations per task and kind",
-                    plots.rate_bars(f.table, cfg.format.max_rate, "format violations per task and kind",
-                                    "share of outputs with a violation", stacked_kinds=True)))
+        out += _rate_figures(f, cfg.format.max_rate, "format violations", "share of outputs with a violation")
     elif f.problem == "forgetting" and ("perplexity" in f.extra or "general" in f.extra):
         out.append(("forgetting: base vs tuned on general text and prompts", plots.forgetting_bars(f.extra)))
     elif f.problem == "overfit":
@@ -115,6 +139,21 @@ def _figures(d: Diagnosis, f: Finding) -> list[tuple[str, str]]:
             out.append(("per-task loss curves", plots.loss_curves(f.extra["curves"], f.extra.get("flagged", []))))
         if len(f.extra.get("points", [])) >= 2:
             out.append(("score against mixture share", plots.share_scatter(f.extra["points"], f.extra["what"])))
+    return out
+
+
+def _rate_figures(f: Finding, threshold: float, what: str, xlabel: str) -> list[tuple[str, str]]:
+    """The rise over base per task against the threshold (what is decided), then the tuned model's absolute
+    rates (format: by kind); without a base run the absolute rates are decided and carry the threshold."""
+    rises = [{"task": r["task"], "n": r["n"], "rate": r["rise"], "ci": r.get("rise_ci")} for r in f.table
+             if r.get("rise") is not None]
+    out = []
+    if rises:
+        out.append((f"{what}: rise over base per task", plots.rate_bars(
+            rises, threshold, f"{what}: tuned minus base per task", f"{xlabel}, tuned minus base (paired 95% CI)")))
+    title = f"{what}: tuned model's rate per task" + (" and kind" if f.problem == "format" else "")
+    out.append((title, plots.rate_bars(f.table, None if rises else threshold, title, f"{xlabel}, 95% CI",
+                                       stacked_kinds=f.problem == "format")))
     return out
 
 
@@ -221,15 +260,16 @@ def render_html(d: Diagnosis, figures: dict[str, list]) -> str:
 
 def write_report(d: Diagnosis, out_dir: str | Path) -> dict[str, Path]:
     """report.md, report.html, diagnosis.json (and perplexity.json when it was computed) in `out_dir`."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    from mtsft.outputs import claim_folder, write_json_atomic, write_text_atomic
+
+    out = claim_folder(out_dir, flag="--report")  # an mtsft folder: never one holding the user's files
     figures = {f.problem: _figures(d, f) for f in d.findings}
-    paths = {"md": out / "report.md", "html": out / "report.html", "json": out / "diagnosis.json"}
-    paths["md"].write_text(render_md(d, figures), encoding="utf-8")
-    paths["html"].write_text(render_html(d, figures), encoding="utf-8")
-    paths["json"].write_text(json.dumps(d.to_dict(), ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    paths = {"md": out / "report.md", "html": out / "report.html"}
+    write_text_atomic(paths["md"], render_md(d, figures))
+    write_text_atomic(paths["html"], render_html(d, figures))
+    paths["json"] = write_diagnosis(out, d.to_dict())
     ppl = d.inputs.perplexity
     if ppl and ppl.get("base") and not (out / "perplexity.json").exists():
-        (out / "perplexity.json").write_text(json.dumps(ppl), encoding="utf-8")
+        write_json_atomic(out / "perplexity.json", ppl, indent=None)
         paths["perplexity"] = out / "perplexity.json"
     return paths

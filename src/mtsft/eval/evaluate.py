@@ -6,12 +6,12 @@
       -> scores.json (per-task scores with bootstrap confidence intervals)
 
 One path for every caller: `mtsft run`, `mtsft eval run` and a notebook all call `evaluate(cfg)` or
-`evaluate_records(...)`. `compare(dirs)` puts runs side by side (base vs tuned, v1 vs v2).
+`evaluate_records(...)`. `mtsft.diagnose.compare.compare_runs(dirs)` puts runs side by side (base vs tuned,
+v1 vs v2) on paired differences.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -21,8 +21,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from mtsft.config import StrictConfig
-from mtsft.records import read_records, write_jsonl
+from mtsft import runfiles
+from mtsft.config import Seed, StrictConfig
+from mtsft.records import read_records
 from mtsft.tags import TagMode
 
 # Generated tokens a task's answer needs at most (greedy stops earlier at the end of the turn). Labels and
@@ -38,7 +39,7 @@ class EvalRunConfig(StrictConfig):
     out: str = "runs/eval"
     per_task: int = Field(8, ge=1)         # builtin suite: records per task and language
     langs: list[str] = ["zh", "en"]
-    seed: int = 1                          # builtin suite draw (training synth uses seed 0)
+    seed: Seed = 1                         # builtin suite draw (training synth uses seed 0)
     real_per_set: int | None = Field(None, ge=1)     # real suite: at most this many records per shipped set
     batch_size: int = Field(16, ge=1)
     max_new_tokens: int | None = Field(None, ge=1)   # None: each task family's own cap
@@ -176,8 +177,9 @@ def evaluate_records(records: list[dict], cfg: EvalRunConfig, out: str | Path, *
     from mtsft.model import run_task_tags
 
     from mtsft import sandbox
+    from mtsft.outputs import claim_folder
 
-    out = Path(out)
+    out = claim_folder(out)  # an mtsft folder (the output rule): a rerun replaces only what mtsft wrote
     if cfg.unsafe_exec:  # the code verifier reads it; the user asked for it by name (--unsafe-exec)
         os.environ[sandbox.UNSAFE_ENV] = "1"
     if model is None:
@@ -190,8 +192,8 @@ def evaluate_records(records: list[dict], cfg: EvalRunConfig, out: str | Path, *
     result["run"] = {"model": cfg.model, "adapter": cfg.adapter, "suites": sorted({r["suite"] for r in rows}),
                      "tag_mode": tag_mode, "records": len(rows), "generate_seconds": round(seconds, 1),
                      "code_exec": sandbox.mode()}  # bwrap | unsafe | unavailable: which wall scored the code
-    write_jsonl(out / "predictions.jsonl", rows)
-    (out / "scores.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    runfiles.write_predictions(out, rows)
+    runfiles.write_scores(out, result)
     return result
 
 
@@ -210,6 +212,10 @@ def load_generator(cfg: EvalRunConfig, *, log=print):
 
 def evaluate(cfg: EvalRunConfig, *, log=print) -> dict:
     """`mtsft eval run`: every suite in `cfg.suites`, one predictions/scores pair per suite in `out/SUITE`."""
+    from mtsft.outputs import claim_folder
+
+    # before the model loads: never into a suite file, the adapter's run or a folder of the user's
+    claim_folder(cfg.out, [s for s in cfg.suites if s not in ("builtin", "real")], selective=[cfg.adapter])
     model, tokenizer = load_generator(cfg, log=log)
     results = {}
     for spec in cfg.suites:
@@ -218,43 +224,3 @@ def evaluate(cfg: EvalRunConfig, *, log=print) -> dict:
         log(f"suite {name}: {len(records)} records")
         results[name] = evaluate_records(records, cfg, Path(cfg.out) / name, model=model, tokenizer=tokenizer, log=log)
     return results
-
-
-# ---- comparing runs ----------------------------------------------------------------------------------
-
-def read_scores(path: str | Path) -> dict[str, dict]:
-    """{suite: scores} from an eval output folder (one scores.json per suite) or one scores.json."""
-    path = Path(path)
-    if path.is_file():
-        return {path.parent.name: json.loads(path.read_text(encoding="utf-8"))}
-    found = {p.parent.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(path.glob("*/scores.json"))}
-    if (path / "scores.json").exists():
-        found[path.name] = json.loads((path / "scores.json").read_text(encoding="utf-8"))
-    if not found:
-        raise FileNotFoundError(f"{path}: no scores.json (run `mtsft eval run --out {path}` first)")
-    return found
-
-
-def compare(paths: list[str | Path]) -> list[dict]:
-    """Rows {suite, task, metric, scores[per run], delta vs the first run, decided} for every task in any run.
-    `decided` is True where the last run's 95% interval lies wholly above or below the first run's."""
-    runs = [read_scores(p) for p in paths]
-    rows = []
-    for suite in sorted({s for run in runs for s in run}):
-        tasks = sorted({t for run in runs for t in run.get(suite, {}).get("tasks", {})})
-        for task in tasks + ["overall"]:
-            cells = [_cell(run.get(suite, {}), task) for run in runs]
-            first, last = cells[0], cells[-1]
-            delta = last["score"] - first["score"] if first and last else None
-            decided = bool(first and last and first.get("ci95") and last.get("ci95") and
-                           (last["ci95"][0] > first["ci95"][1] or last["ci95"][1] < first["ci95"][0]))
-            metric = next((c.get("metric") for c in cells if c and c.get("metric")), "")
-            rows.append({"suite": suite, "task": task, "metric": metric,
-                         "scores": [c["score"] if c else None for c in cells], "delta": delta, "decided": decided})
-    return rows
-
-
-def _cell(scores: dict, task: str) -> dict | None:
-    if not scores:
-        return None
-    return scores["overall"] if task == "overall" else scores.get("tasks", {}).get(task)

@@ -65,10 +65,13 @@ def _total_processes(spec: LaunchSpec) -> int | None:
 
 def launch(cfg: TrainConfig, spec: LaunchSpec, *, resume: bool = False, log=print) -> int:
     """Write the resolved config into the run directory and run the workers; returns their exit code."""
-    run_dir = Path(cfg.out)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    from mtsft.outputs import claim_folder, own, write_text_atomic
+    from mtsft.train.runinfo import RUN_ENTRIES
+
+    run_dir = claim_folder(cfg.out, (cfg.data, cfg.eval.data))
+    own(run_dir, *RUN_ENTRIES)
     config_path = run_dir / "launch_config.yaml"
-    config_path.write_text(yaml.safe_dump(dump_config(cfg), sort_keys=False, allow_unicode=True), encoding="utf-8")
+    write_text_atomic(config_path, yaml.safe_dump(dump_config(cfg), sort_keys=False, allow_unicode=True))
     cmd = accelerate_command(spec, config_path, resume)
     log("launching: " + " ".join(cmd))
     env = {**os.environ, "MTSFT_LAUNCHED": "1", "OMP_NUM_THREADS": os.environ.get(

@@ -93,7 +93,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, log=print, callbacks: tuple
     if not cfg.data:
         raise ValueError("no training data: pass --data FILE or set data: in the config")
     if state.is_main_process:
-        check_run_dir(cfg.out, resume=resume)  # before reading data: a wrong --out fails at once
+        check_run_dir(cfg.out, resume=resume, inputs=(cfg.data, cfg.eval.data))  # before reading data
     records = load_records(cfg.data)
     eval_file = load_records(cfg.eval.data) if cfg.eval.data else None
     run_dir = Path(cfg.out)

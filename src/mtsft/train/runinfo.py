@@ -11,7 +11,6 @@ This module imports torch only where it measures GPU memory.
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import sys
@@ -20,6 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from mtsft.config import dump_config
+from mtsft.runfiles import RUN_INFO, read_run_info, run_info_path, write_run_info
 
 PACKAGES = ("mtsft", "torch", "transformers", "trl", "peft", "accelerate", "datasets")
 
@@ -42,18 +42,15 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-# Files mtsft itself may put in a run folder before run.json exists (the multi-process launcher's config).
+# Files mtsft itself may put in a run folder before its run.json exists (the multi-process launcher's config).
 PRE_RUN_FILES = {"launch_config.yaml"}
 
 
-def _read_run(path: Path) -> dict:
+def _read_run(run_dir: Path) -> dict | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        raise ValueError(f"{path}: unreadable run.json; move the folder away or choose another --out") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: not an mtsft run.json; choose another --out")
-    return data
+        return read_run_info(run_dir)
+    except ValueError as e:
+        raise ValueError(f"{e}; move the folder away or choose another --out") from None
 
 
 def restartable(previous: dict) -> bool:
@@ -61,25 +58,32 @@ def restartable(previous: dict) -> bool:
     return previous.get("status") == "failed" and not previous.get("stages")
 
 
-def check_run_dir(run_dir: str | Path, *, resume: bool) -> None:
-    """Refuse, before any work, a run folder that cannot hold this run (one-line errors naming the path)."""
+# What a run writes at its top level (loop.py's layout): the run folder's OWNER list names them from the
+# start, so a resume after a kill finds every entry listed (mtsft.outputs, the output rule).
+RUN_ENTRIES = (RUN_INFO, "config.yaml", "metrics.jsonl", "task_loss.csv", "tb", "stages", "model",
+               "launch_config.yaml")
+
+
+def check_run_dir(run_dir: str | Path, *, resume: bool, inputs: tuple = ()) -> None:
+    """Refuse, before any work, a run folder that cannot hold this run (one-line errors naming the path):
+    the output rule first (a file or FIFO, a data file, a folder holding files mtsft did not write)."""
+    from mtsft.outputs import OWNER, check_folder
+
     run_dir = Path(run_dir)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise NotADirectoryError(f"{run_dir}: is a file; --out names the run folder")
-    run_json = run_dir / "run.json"
-    if run_json.exists():
-        previous = _read_run(run_json)
+    check_folder(run_dir, inputs)
+    previous = _read_run(run_dir)
+    if previous is not None:
         if not resume and not restartable(previous):
             raise ValueError(f"{run_dir} already holds a run ({previous.get('status')}); "
                              "pass --resume to continue it or choose another --out")
         return
     if resume:
-        raise FileNotFoundError(f"--resume: no run to resume in {run_dir} (no run.json)")
+        raise FileNotFoundError(f"--resume: no run to resume in {run_dir} (no {RUN_INFO})")
     if run_dir.is_dir():
-        other = sorted(p.name for p in run_dir.iterdir() if p.name not in PRE_RUN_FILES)
+        other = sorted(p.name for p in run_dir.iterdir() if p.name not in PRE_RUN_FILES and p.name != OWNER)
         if other:
             shown = ", ".join(other[:3]) + (", ..." if len(other) > 3 else "")
-            raise FileExistsError(f"{run_dir}: not empty ({shown}) and not an mtsft run (no run.json); "
+            raise FileExistsError(f"{run_dir}: not empty ({shown}) and not an mtsft run (no {RUN_INFO}); "
                                   "choose a new or empty --out")
     # can we write there? (a missing parent is created, a read-only one named)
     existed = run_dir.exists()
@@ -98,21 +102,25 @@ def check_run_dir(run_dir: str | Path, *, resume: bool) -> None:
 
 class RunInfo:
     def __init__(self, run_dir: Path, *, is_main: bool = True):
-        self.path = Path(run_dir) / "run.json"
+        self.path = run_info_path(run_dir)
         self.is_main = is_main
         self.data: dict = {}
 
     def begin(self, cfg, *, resume: bool) -> None:
         if self.is_main:
-            check_run_dir(self.path.parent, resume=resume)
-        if self.path.exists():
-            previous = _read_run(self.path)
+            from mtsft.outputs import claim_folder, own
+
+            check_run_dir(self.path.parent, resume=resume, inputs=(cfg.data, cfg.eval.data))
+            claim_folder(self.path.parent)
+            own(self.path.parent, *RUN_ENTRIES)
+        previous = _read_run(self.path.parent)
+        if previous is not None:
             if not resume and not restartable(previous):
                 raise ValueError(f"{self.path.parent} already holds a run ({previous.get('status')}); "
                                  "pass --resume to continue it or choose another --out")
             self.data = previous if resume else {}
         elif resume:
-            raise FileNotFoundError(f"--resume: no run to resume in {self.path.parent} (no run.json)")
+            raise FileNotFoundError(f"--resume: no run to resume in {self.path.parent} (no {RUN_INFO})")
         self.data.pop("error", None)
         self.data.pop("failed_at", None)
         self.data.update(status="running", config=dump_config(cfg), versions=versions(),
@@ -163,7 +171,4 @@ class RunInfo:
     def _write(self) -> None:
         if not self.is_main:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(self.data, indent=2, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(self.path)
+        write_run_info(self.path.parent, self.data)
