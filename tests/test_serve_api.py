@@ -280,7 +280,7 @@ def test_page_links_the_latest_diagnosis_report(loaded, tmp_path):
     (diag / "diagnosis.json").write_text("{}")
     (diag / "report.html").write_text("<h1>Diagnosis: crosstalk 12%</h1>", encoding="utf-8")
     app = create_app(replace(loaded, run=run), log=lambda *a: None)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:  # a keyless server answers only local Hosts
         assert client.get("/api/info").json()["report"] == "/report"
         r = client.get("/report")
         assert r.status_code == 200 and "crosstalk 12%" in r.text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -60,12 +59,19 @@ def register(app: typer.Typer) -> None:
                       "/health, and a web chat page at /.")
     @friendly_errors
     def serve(
+        ctx: typer.Context,
         model: str = model_option(),
         adapter: Path = typer.Option(None, "--adapter", help="A training run (or adapter/model dir) to serve."),
         host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (0.0.0.0 exposes it to the network)."),
         port: int = typer.Option(8000, "--port", min=0, max=65535),
         api_key: str = typer.Option(None, "--api-key", envvar="MTSFT_API_KEY",
-                                    help="Require `Authorization: Bearer KEY` on every route but /health."),
+                                    help="Require `Authorization: Bearer KEY` on every route but /health. On the "
+                                         "command line every local user can read it (ps): prefer "
+                                         "--api-key-file or MTSFT_API_KEY."),
+        api_key_file: Path = typer.Option(None, "--api-key-file", help="Read the API key from this file."),
+        allow_host: list[str] = typer.Option([], "--allow-host",
+                                             help="Without a key, also answer requests for this Host name "
+                                                  "(repeatable; loopback and the bound address always are)."),
         task_tags: str = _tag_option(),
         max_tokens_cap: int = typer.Option(1024, "--max-tokens-cap", min=1, help="Largest max_tokens accepted."),
         max_batch: int = typer.Option(32, "--max-batch", min=1, help="Requests generated together at most."),
@@ -77,15 +83,26 @@ def register(app: typer.Typer) -> None:
                                                             "(default: the newest one found under the run)."),
         threads: int = _threads_option(),
     ) -> None:
+        from mtsft.serve.api import local_hosts, read_api_key
         from mtsft.serve.api import serve as run_server
         from mtsft.serve.session import load
 
         _set_threads(threads)
-
-        if host not in ("127.0.0.1", "localhost", "::1") and not (api_key or os.environ.get("MTSFT_API_KEY")):
-            err_console.print(f"[yellow]warning:[/] serving on {host} without --api-key: anyone who can reach "
-                              "this port can use the model", highlight=False)
+        # by name: typer ships its own copy of click, whose ParameterSource is not click's
+        key_on_command_line = getattr(ctx.get_parameter_source("api_key"), "name", None) == "COMMANDLINE"
+        if api_key_file is not None:
+            if key_on_command_line:
+                raise ValueError("give --api-key-file or --api-key, not both")
+            api_key = read_api_key(api_key_file)
+        elif key_on_command_line:
+            err_console.print("[yellow]warning:[/] --api-key on the command line is visible to every user of this "
+                              "machine (ps, /proc); use --api-key-file or MTSFT_API_KEY", highlight=False)
+        if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
+            names = ", ".join(local_hosts(host, allow_host))
+            err_console.print(f"[yellow]warning:[/] serving on {host} without an API key: anyone who can reach "
+                              f"this port can use the model (by the Host names {names}; add more with "
+                              "--allow-host)", highlight=False)
         loaded = load(model, str(adapter) if adapter else None, tag_mode=task_tags, log=console.print)
-        run_server(loaded, host=host, port=port, api_key=api_key, max_tokens_cap=max_tokens_cap,
-                   max_batch=max_batch, batch_wait=batch_wait_ms / 1000, max_pending=max_pending, report=report,
-                   log=console.print)
+        run_server(loaded, host=host, port=port, api_key=api_key, allowed_hosts=tuple(allow_host),
+                   max_tokens_cap=max_tokens_cap, max_batch=max_batch, batch_wait=batch_wait_ms / 1000,
+                   max_pending=max_pending, report=report, log=console.print)

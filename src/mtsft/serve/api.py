@@ -9,9 +9,19 @@ for anything the client can fix: bad JSON, wrong types, empty or unknown-role me
 over the cap, an oversize body (413), a missing or wrong key (401), a full queue (429).
 
 Differences from OpenAI, on purpose: temperature defaults to 0 (greedy, the answers eval scores);
-an extra `task` field forces a task tag (the page's task selector). With `--api-key` every route but
+an extra `task` field forces a task tag (the page's task selector). With an API key every route but
 /health needs `Authorization: Bearer KEY`; the page's static files carry no data and stay open, so a
 browser can load the page and send the key it is given.
+
+Hostile clients (SECURITY.md "Serving"):
+- Without a key, the server answers only requests whose `Host` is this machine's loopback name or the
+  address it is bound to (plus `allowed_hosts`), so a web page on another site that rebinds its DNS name to
+  127.0.0.1 gets a 400; and a POST must be `Content-Type: application/json` (else 415), which a cross-site
+  page can send only after a CORS preflight this server never grants. With a key, neither is needed: the
+  browser of a cross-site page does not hold the key.
+- Every request must arrive whole, headers and body, within `request_timeout` seconds of its first byte
+  (or of the connection opening), else the connection is closed; an idle kept-alive connection is closed
+  after `KEEP_ALIVE` seconds. The answer itself may stream for as long as it takes.
 """
 
 from __future__ import annotations
@@ -24,18 +34,25 @@ import uuid
 from pathlib import Path
 from typing import Literal
 
+import h11
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from mtsft.serve.engine import Engine, Job, QueueFull
 from mtsft.serve.session import Loaded, render, task_for, task_names
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 1 << 20  # bytes
+REQUEST_TIMEOUT = 10.0  # seconds for a whole request (headers and body) to arrive
+KEEP_ALIVE = 5  # seconds an idle kept-alive connection stays open
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+WILDCARD_BINDS = ("", "0.0.0.0", "::")
 
 
 class ContentPart(BaseModel):
@@ -117,10 +134,12 @@ def find_report(run: Path | None) -> Path | None:
     """The newest diagnosis report.html beside a diagnosis.json under the run or its parent (a pipeline)."""
     if run is None:
         return None
+    from mtsft.runfiles import diagnosis_folders
+
     found = []
     for root in {run.resolve(), run.resolve().parent}:
-        for marker in root.glob("**/diagnosis.json"):
-            html = marker.with_name("report.html")
+        for folder in diagnosis_folders(root):
+            html = folder / "report.html"
             if html.exists():
                 found.append(html)
         if len(found) > 50:
@@ -128,10 +147,36 @@ def find_report(run: Path | None) -> Path | None:
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
 
+def local_hosts(bound: str = "127.0.0.1", extra: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """The Host names a keyless server answers: loopback, the address it is bound to (not a wildcard, which
+    names no host) and `extra`; IPv6 literals in brackets, as they appear in a Host header."""
+    names = list(LOOPBACK_NAMES)
+    for name in (bound, *extra):
+        if name in WILDCARD_BINDS:
+            continue
+        names.append(f"[{name}]" if ":" in name and not name.startswith("[") else name)
+    return [n.lower() for n in dict.fromkeys(names)]
+
+
+def read_api_key(path: str | Path) -> str:
+    """The API key kept in a file (one line; surrounding whitespace ignored), so it never shows in `ps`."""
+    key = Path(path).read_text(encoding="utf-8").strip()
+    if not key:
+        raise ValueError(f"{path}: the API key file is empty")
+    if any(c.isspace() for c in key):
+        raise ValueError(f"{path}: an API key is one line with no spaces")
+    return key
+
+
+def is_json(content_type: str | None) -> bool:
+    return (content_type or "").partition(";")[0].strip().lower() == "application/json"
+
+
 def create_app(loaded: Loaded, *, api_key: str | None = None, max_tokens_cap: int = 1024,
                default_max_tokens: int = 256, max_batch: int = 32, batch_wait: float = 0.05,
                max_pending: int = 128, max_body: int = MAX_BODY, report: Path | None = None, engine=None,
-               log=print):
+               allowed_hosts: list[str] | None = None, log=print):
+    """The ASGI app. Without `api_key` it answers only `allowed_hosts` (default: `local_hosts()`)."""
     from contextlib import asynccontextmanager
 
     engine = engine or Engine(loaded.model, loaded.tokenizer, max_batch=max_batch, batch_wait=batch_wait,
@@ -183,7 +228,15 @@ def create_app(loaded: Loaded, *, api_key: str | None = None, max_tokens_cap: in
                 what = "missing API key: send `Authorization: Bearer KEY`" if not given else "invalid API key"
                 return JSONResponse(APIError(401, what, code="invalid_api_key").body(), status_code=401,
                                     headers={"WWW-Authenticate": "Bearer"})
+        if not api_key and request.method == "POST" and not is_json(request.headers.get("content-type")):
+            # a cross-site page may POST text/plain or a form with no CORS preflight; JSON needs one
+            return error(415, f"POST {path}: the body must be sent as `Content-Type: application/json`",
+                         code="unsupported_media_type")
         return await call_next(request)
+
+    if not api_key:  # answers only to this machine's names: a DNS-rebinding page gets a 400
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or local_hosts(),
+                           www_redirect=False)
 
     @app.get("/health")
     async def health():
@@ -340,9 +393,64 @@ def create_app(loaded: Loaded, *, api_key: str | None = None, max_tokens_cap: in
     return app
 
 
-def serve(loaded: Loaded, *, host: str = "127.0.0.1", port: int = 8000, log=print, **kw) -> None:
+class DeadlineH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for each request to arrive whole, headers and body.
+
+    uvicorn has no such timeout (encode/uvicorn#157): its keep-alive timer covers only the idle time after
+    an answer and is reset by every byte, and an ASGI middleware runs only once the headers are in. So a
+    client that sends half a request, or one byte every few seconds, would hold its connection (and a
+    handler waiting on the body) forever. Here the clock starts when the connection opens or a request's
+    first byte arrives, is not reset by later bytes, and stops once h11 has the whole request.
+    """
+
+    request_timeout = REQUEST_TIMEOUT
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self._arm()  # a connection that never sends a byte is dropped too
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state in (h11.IDLE, h11.SEND_BODY):  # a request (or its body) is half in
+            self._arm()
+        else:
+            self._disarm()
+
+    def connection_lost(self, exc) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        if self._deadline is None:
+            self._deadline = self.loop.call_later(self.request_timeout, self._expire)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.logger.info("closed a connection whose request did not arrive within %ss", self.request_timeout)
+            self.transport.close()
+
+
+def server_config(app, *, host: str = "127.0.0.1", port: int = 8000, request_timeout: float = REQUEST_TIMEOUT,
+                  **kw):
+    """uvicorn's config for `app`: its h11 protocol with the request deadline, the keep-alive timeout."""
     import uvicorn
 
-    app = create_app(loaded, log=log, **kw)
+    protocol = type("DeadlineH11Protocol", (DeadlineH11Protocol,), {"request_timeout": request_timeout})
+    return uvicorn.Config(app, host=host, port=port, http=protocol, timeout_keep_alive=KEEP_ALIVE,
+                          **{"log_level": "warning", **kw})
+
+
+def serve(loaded: Loaded, *, host: str = "127.0.0.1", port: int = 8000, allowed_hosts: tuple[str, ...] = (),
+          log=print, **kw) -> None:
+    import uvicorn
+
+    app = create_app(loaded, log=log, allowed_hosts=local_hosts(host, allowed_hosts), **kw)
     log(f"serving {loaded.name} on http://{host}:{port}  (web chat at /, API at /v1/chat/completions)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+    uvicorn.Server(server_config(app, host=host, port=port, timeout_graceful_shutdown=5)).run()

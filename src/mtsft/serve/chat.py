@@ -9,19 +9,44 @@ On a terminal: rich output, tokens as they come, commands
 When stdin is not a terminal: one message a line in, one JSON object a line out per answer
 (`{"answer": ..., "finish_reason": ..., "task": ...}`), so multi-line answers survive and scripts can read
 it; commands work the same and report on stderr.
+
+The model's text never drives the terminal: every control character in it but newline and tab (ESC,
+CSI, OSC, BEL, CR...) is printed as its escape, `\\x1b`, so a model that writes the sequences to clear the
+screen, set the window title, fill the clipboard (OSC 52) or hide a link (OSC 8) shows them as text.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mtsft.eval import judge as crosstalk
 from mtsft.eval.generate import stream_generate
 from mtsft.serve.session import Loaded, check_task, render, task_for, task_names
 
 HELP = "/reset  /system TEXT  /task NAME|auto  /save FILE  /exit"
+
+# Unicode category Cc, C0 (U+0000-U+001F, with ESC) and DEL and C1 (U+0080-U+009F, with CSI U+009B and
+# OSC U+009D, which some terminals act on even UTF-8 encoded), less newline and tab.
+_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_JSON_RAW_CONTROLS = re.compile("[\x7f-\x9f]")  # json.dumps escapes C0 itself, but writes DEL and C1 raw
+
+
+def terminal_safe(text: str) -> str:
+    """Model text with every control character but newline and tab written as its escape (`\\x1b`).
+
+    Each control character is replaced on its own, so a sequence split across streamed pieces is as inert
+    as a whole one: what follows a neutralised ESC is plain text, whichever piece it arrives in."""
+    return _TERMINAL_CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def json_line(row: dict) -> str:
+    """One JSON object, non-ASCII text kept readable, no raw control character (the same value decoded)."""
+    text = json.dumps(row, ensure_ascii=False)
+    return _JSON_RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 @dataclass
@@ -84,25 +109,9 @@ class ChatSession:
 
 
 def judge_task(messages: list[dict], answer: str, intended: str | None) -> dict:
-    """What task the answer performs: the crosstalk judge (prompt and output together) when it is there,
-    else the output-only recogniser."""
-    try:
-        from mtsft.eval.judge import judge
-    except ImportError:
-        from mtsft.eval.evaluate import looks_like
-
-        return {"task": looks_like(answer), "confidence": None, "crossed": None, "judge": "looks_like"}
-    v = judge(messages, answer, intended)
-    return {"task": v.performed_task, "confidence": round(v.confidence, 3), "crossed": v.crossed,
-            "asked": v.intended, "judge": "crosstalk", "reason": v.reason}
-
-
-def _judge_ready() -> bool:
-    try:
-        from mtsft.eval import judge
-    except ImportError:
-        return True
-    return getattr(judge, "_DEFAULT", None) is not None
+    """What task the answer performs, by the crosstalk judge (prompt and output together), as stored in a
+    row's `performed` (`Verdict.to_record`; diagnosis reads it back with `Verdict.from_record`)."""
+    return crosstalk.judge(messages, answer, intended).to_record()
 
 
 def command(session: ChatSession, line: str, say) -> bool:
@@ -165,7 +174,7 @@ def run_script(session: ChatSession, lines, out=sys.stdout, err=sys.stderr, show
             row["tag"] = task
         if show_task:
             row["performed"] = judge_task(session.messages()[:-1], r.text, session.forced_task)
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        out.write(json_line(row) + "\n")
         out.flush()
     return 0
 
@@ -189,7 +198,7 @@ def run_terminal(session: ChatSession, console, show_task: bool = False) -> int:
         console.print("[bold cyan]model>[/] " + (f"[dim]\\[{task}][/] " if task else ""), end="")
         try:
             for piece in stream:
-                console.out(piece, end="", highlight=False)
+                console.out(terminal_safe(piece), end="", highlight=False)
                 console.file.flush()
         except KeyboardInterrupt:
             stream.close()
@@ -203,7 +212,7 @@ def run_terminal(session: ChatSession, console, show_task: bool = False) -> int:
         if r.finish_reason == "length":
             console.print(f"[dim](cut at {session.max_new_tokens} tokens)[/]")
         if show_task:
-            if not _judge_ready():
+            if not crosstalk.default_judge_ready():
                 console.print("[dim](training the crosstalk judge once; it takes a minute or two)[/]")
             v = judge_task(session.messages()[:-1], r.text, session.forced_task)
             conf = f" {v['confidence']:.2f}" if v.get("confidence") is not None else ""
