@@ -224,3 +224,66 @@ def test_flooding_every_descriptor_fails_with_bounded_memory():
 def test_judge_survives_malformed_payloads(kind, payload):
     channel = f"{'n' * 32} 0 {kind} {payload}\n".encode()
     assert judge(PLAN, channel, "n" * 32)[0] == "forged"
+
+
+# ---- verdict isolation (issue 26, item 1): the tests see the real builtins and private modules ----------
+
+AREA = cases._record("Write `area(r)`, the area of a circle of radius r.", entry_point="area",
+                     tests=["assert math.isclose(area(2), 12.566, rel_tol=1e-3)",  # MBPP: math from the solution
+                            "import math\nassert math.isclose(area(1), math.pi)",
+                            "assert abs(area(1) - 3.14159) < 1e-4",
+                            "assert sorted([area(1), area(0)]) == [0.0, math.pi]",
+                            "assert all([area(1) > 3, area(2) > 12])",
+                            "assert isinstance(area(3), float)",
+                            "from collections import Counter\nassert Counter([round(area(1))]) == Counter([3])",
+                            "import re\nassert re.findall(r'\\d', str(area(1)))[:3] == ['3', '1', '4']"])
+WRONG_AREA = "def area(r):\n    return 0\n"
+SHADOWING = {
+    "top-level abs": "def abs(x):\n    return 0\n",
+    "top-level sorted": "def sorted(*a, **k):\n    return [0.0, 3.141592653589793]\n",
+    "top-level all": "def all(xs):\n    return True\n",
+    "top-level isinstance": "def isinstance(*a):\n    return True\n",
+    "math.isclose patched": "import math\nmath.isclose = lambda *a, **k: True\n",
+    "fake math in sys.modules": ("import sys, types\nfake = types.ModuleType('math')\nfake.isclose = lambda *a, **k: True\n"
+                                 "fake.pi = 0\nsys.modules['math'] = fake\nmath = fake\n"),
+    "fake math class named math": "class math:\n    isclose = staticmethod(lambda *a, **k: True)\n    pi = 0\n",
+    "builtins module attributes patched": ("import builtins\nbuiltins.abs = lambda x: 0\nbuiltins.all = lambda x: True\n"
+                                           "builtins.__import__ = lambda *a, **k: None\n"),
+    "sys.modules['builtins'] replaced": ("import sys, types\nb = types.ModuleType('builtins')\nb.abs = lambda x: 0\n"
+                                         "sys.modules['builtins'] = b\n"),
+    "Counter patched in its module": ("import collections\ncollections.Counter.__init__ = lambda self, *a, **k: None\n"
+                                      "from collections import Counter\n"),
+    "re.findall patched": "import re\nre.findall = lambda *a, **k: ['3', '1', '4']\n",
+    "pure-Python module internals patched (re._compile)": (
+        "import re\nclass P:\n    findall = staticmethod(lambda s: ['3', '1', '4'])\n"
+        "re._compile = lambda *a, **k: P()\n"),
+    "patched inside the call": ("def area(r):\n    import math, builtins, re\n    math.isclose = lambda *a, **k: True\n"
+                                "    builtins.abs = lambda x: 0\n    re.findall = lambda *a, **k: ['3', '1', '4']\n    return 0\n"),
+}
+RIGHT_AREA = ("import math as m\nfrom math import pi\nimport collections\n\n"
+              "def sum(xs):  # a helper that shadows a built-in for its own use\n    total = 0\n"
+              "    for x in xs:\n        total += x\n    return total\n\n"
+              "def _square(x):\n    return sum([x] * int(x)) if float(x).is_integer() else x * x\n\n"
+              "def area(r):\n    return float(pi * _square(r) * m.cos(0))\n")
+
+
+def _wrong_area(name: str) -> str:
+    """The pattern, then `area` returning 0 (wrong on every test) unless the pattern defines its own."""
+    code = "import math\n" + SHADOWING[name]
+    return code if "def area" in code else code + WRONG_AREA
+
+
+@pytest.mark.parametrize("name", sorted(SHADOWING))
+def test_each_shadowing_or_patching_solution_scores_zero(name):
+    from mtsft import tasks
+
+    assert tasks.get("code").score(cases.fenced(_wrong_area(name)), AREA) == 0.0
+    # and no single test passes: the test the pattern targets fails like the others
+    result = run_tests(_wrong_area(name), AREA["reference"]["tests"], entry_point="area")
+    assert result.passed == 0, f"{name}: a wrong solution passed {result.passed} test(s)"
+
+
+def test_solution_with_helpers_imports_and_a_shadowed_builtin_scores_one():
+    from mtsft import tasks
+
+    assert tasks.get("code").score(cases.fenced(RIGHT_AREA), AREA) == 1.0

@@ -90,6 +90,46 @@ def _main(argv):
     fd = fcntl.fcntl(_fd0, fcntl.F_DUPFD_CLOEXEC, low + int.from_bytes(os.urandom(2), "little") % (top - 4 - low))
     os.close(_fd0)
     pristine = tuple(builtins.__dict__.items())
+    # The tests' own world, built before the solution runs: a copy of the original builtins whose
+    # __import__ hands out private instances of the modules the tests use, loaded afresh from their
+    # source (a solution that patches `math.isclose`, a module's helpers or sys.modules reaches only the
+    # shared instances it can name), and the solution's names the tests refer to, bound one by one.
+    ModuleType, real_import = _type(sys), builtins.__import__
+    import _frozen_importlib as boot
+    private = {}
+    for name in spec.pop("modules"):
+        try:
+            real_import(name)
+            real = sys.modules[name]
+        except _BaseException:
+            continue
+        mod = None
+        if "." not in name and name not in ("sys", "builtins"):
+            try:
+                found = boot._find_spec(name, None)
+                mod = boot.module_from_spec(found)
+                sys.modules[name] = mod  # as an import does: code that looks itself up finds this one
+                try:
+                    found.loader.exec_module(mod)
+                finally:
+                    sys.modules[name] = real
+            except _BaseException:
+                mod = None
+        if mod is None:  # a submodule, or one that cannot load twice: a copy of its namespace as it is now
+            mod = ModuleType(name)
+            mod.__dict__.update(real.__dict__)
+        private[name] = mod
+    for name, mod in _dict(private).items():
+        parent, _, leaf = name.rpartition(".")
+        if parent in private:
+            private[parent].__dict__[leaf] = mod
+    def private_import(name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0 and name in private:
+            return private[name] if fromlist else private[name.partition(".")[0]]
+        return real_import(name, globals, locals, fromlist, level)
+    test_builtins = _dict(pristine)
+    test_builtins["__import__"] = private_import
+    builtin_names = frozenset(test_builtins)
     state = {"seq": 0, "step": -1}
     ITER_TYPES = tuple(_type(x) for x in (iter([]), iter(()), iter(""), map(abs, []), filter(None, []),
                                           zip(), enumerate([]), reversed([]), range(0), iter(range(0)),
@@ -165,13 +205,26 @@ def _main(argv):
     except _BaseException as e:
         send("X", ["solution", describe(e)])
         _exit(0)
+    # the tests' namespace: a module the tests use is the private one, a built-in name is the original
+    # (unless the tests call a solution function of that name as the entry point), and any other name the
+    # tests refer to is the solution's (its functions keep their own globals, helpers and imports)
+    entry, tg = spec["entry"], {"__name__": "__test__"}
+    for name in spec["names"]:
+        if name in private:
+            tg[name] = private[name]
+        elif name in builtin_names and name != entry:
+            continue
+        else:
+            value = _dict.get(ns, name, tg)
+            if value is not tg:
+                tg[name] = value
     for i, (name, src) in _enum(spec["steps"]):
         state["step"] = i
-        ns["__builtins__"] = _dict(pristine)
-        ns[%EMIT%] = emit; ns[%STRICT%] = strict; ns[%CALL%] = call
+        tg["__builtins__"] = _dict(test_builtins)
+        tg[%EMIT%] = emit; tg[%STRICT%] = strict; tg[%CALL%] = call
         try:
-            _exec(_compile(src, name, "exec"), ns)
-            step = ns.pop(%STEP%, None)
+            _exec(_compile(src, name, "exec"), tg)
+            step = tg.pop(%STEP%, None)
             if step is not None:
                 step(emit, strict, call)
         except _BaseException as e:
@@ -384,6 +437,8 @@ class TestPlan:
     checks: list[_Check]
     first_test: int                # steps before it are set-up: failing one fails everything
     n_tests: int
+    names: list[str] = field(default_factory=list)    # every name the steps refer to (see _names_and_modules)
+    modules: list[str] = field(default_factory=list)  # modules the steps use, loaded privately for them
 
 
 def plan_tests(tests=(), *, setup: str = "", check: str = "", entry_point: str = "") -> TestPlan:
@@ -407,12 +462,34 @@ def plan_tests(tests=(), *, setup: str = "", check: str = "", entry_point: str =
                        if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))]
         elif defs:  # a check() that returns early: run it whole, its asserts still judged here
             bodies.append(("check", ast.unparse(defs[-1]) + f"\ncheck({entry_point or 'None'})\n"))
-    steps, checks = [], []
+    steps, checks, names, modules = [], [], set(), set()
     for i, (name, src) in enumerate(pre + bodies):
         tree = parse_python(src)
+        _names_and_modules(tree, names, modules)
         tree = ast.fix_missing_locations(_Asserts(checks, i, _report_bounds(tree)).visit(tree))
         steps.append((name, ast.unparse(_as_function(tree))))
-    return TestPlan(steps, checks, len(pre), len(bodies))
+    return TestPlan(steps, checks, len(pre), len(bodies), sorted(names | {entry_point} - {""}), sorted(modules))
+
+
+def _names_and_modules(tree: ast.AST, names: set[str], modules: set[str]) -> None:
+    """Add the names `tree` refers to, and the modules it imports or uses as `name.attr` where `name` is a
+    standard-library module (MBPP tests call `math.isclose` and rely on the solution's `import math`):
+    the child gives the tests private instances of these, never the solution's."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and (
+                node.value.id in sys.stdlib_module_names):
+            modules.add(node.value.id)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                modules.update(".".join(parts[:k]) for k in range(1, len(parts) + 1))
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            parts = node.module.split(".")
+            modules.update(".".join(parts[:k]) for k in range(1, len(parts) + 1))
+            # `from os import path`: the name may be a submodule (the child skips those that are not)
+            modules.update(f"{node.module}.{a.name}" for a in node.names if a.name != "*")
 
 
 _CONDITIONAL = (ast.If, ast.IfExp, ast.Try, ast.While, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
@@ -781,7 +858,8 @@ def run_tests(code: str, tests: list[str] | tuple[str, ...] = (), *, setup: str 
         return SandboxResult("error", total=len(tests), detail=f"test does not parse: {e}", mode=wall)
     total = plan.n_tests
     nonce = secrets.token_hex(16)
-    spec = marshal.dumps({"nonce": nonce, "code": code, "steps": plan.steps, "first_test": plan.first_test})
+    spec = marshal.dumps({"nonce": nonce, "code": code, "steps": plan.steps, "first_test": plan.first_test,
+                          "names": plan.names, "modules": plan.modules, "entry": entry_point})
     runner = _RUNNER.replace("%HOOK%", _HOOK)
     with tempfile.TemporaryDirectory(prefix="mtsft-sandbox-") as tmp:
         r, w = os.pipe()
