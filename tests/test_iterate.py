@@ -5,6 +5,7 @@ from __future__ import annotations
 from mtsft.config import load_config
 from mtsft.iterate import PROBLEMS, IterateConfig, iterate
 from mtsft.run import RunConfig
+from mtsft.runfiles import read_diagnosis
 
 
 def test_iterate_writes_a_log_whose_numbers_come_from_the_runs(tmp_path):
@@ -17,7 +18,7 @@ def test_iterate_writes_a_log_whose_numbers_come_from_the_runs(tmp_path):
     assert "## v0.1" in log and "## Across versions" in log and "Noise" in log and "crosstalk, all" in log
     assert (tmp_path / "iterations.png").stat().st_size > 1000
     for v in versions:
-        assert (v.folder / "diagnosis.json").exists()
+        assert read_diagnosis(v.folder / "diagnose")["findings"] == v.diagnosis["findings"]
         tuned = v.scores()[("builtin", "overall")][1]
         assert f"{tuned:.3f}" in log
         crossed = v.all_outputs("crosstalk")   # over every judged output, from the diagnosis's own table

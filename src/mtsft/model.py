@@ -32,6 +32,8 @@ class ModelLoadError(ValueError):
 
 
 def cache_dir() -> Path:
+    """mtsft's one cache root (converted models, the task classifier, the crosstalk judge): $MTSFT_CACHE,
+    else ~/.cache/mtsft, with `~` expanded."""
     return Path(os.environ.get("MTSFT_CACHE", Path.home() / ".cache" / "mtsft")).expanduser()
 
 
@@ -177,20 +179,17 @@ def run_weights(run: str | Path) -> tuple[Path, str | None]:
         raise FileNotFoundError(f"{run}: no model found (expected a run directory with model/ or a model dir)")
     if not adapter.exists():
         return weights, None
-    base = None
-    if (run / "run.json").exists():
-        base = json.loads((run / "run.json").read_text(encoding="utf-8"))["config"]["model"]
+    from mtsft.runfiles import read_run_info
+
+    base = ((read_run_info(run) or {}).get("config") or {}).get("model")
     return weights, base or json.loads(adapter.read_text(encoding="utf-8")).get("base_model_name_or_path")
 
 
 def run_task_tags(run: str | Path) -> str:
     """The task-tag mode a run was trained with ("none" for a plain model), so eval and chat match it."""
-    import json
+    from mtsft.runfiles import read_run_info
 
-    info = Path(run) / "run.json"
-    if not info.exists():
-        return "none"
-    return json.loads(info.read_text(encoding="utf-8"))["config"].get("task_tags", "none")
+    return ((read_run_info(run) or {}).get("config") or {}).get("task_tags", "none")
 
 
 def load_for_inference(model: str = BUILTIN, adapter: str | Path | None = None, *, log=print):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from mtsft import runfiles
 from mtsft.records import read_records, task_of
 
 
@@ -53,25 +54,26 @@ class RunInputs:
 
 
 def load_eval_dir(path: str | Path) -> EvalSide:
-    """One eval output folder: `scores.json` + `predictions.jsonl` in it, or one such pair per suite folder."""
+    """One eval output folder: its scores and prediction rows, or those of each suite folder in it."""
     path = Path(path)
     if not path.is_dir():
         raise FileNotFoundError(f"{path}: no such eval folder")
-    folders = [path] if (path / "scores.json").exists() or (path / "predictions.jsonl").exists() else \
-        sorted(p.parent for p in path.glob("*/scores.json"))
+    folders = runfiles.suite_folders(path)
     if not folders:
-        raise FileNotFoundError(f"{path}: no scores.json or predictions.jsonl (run `mtsft eval run --out {path}`)")
+        raise FileNotFoundError(f"{path}: no {runfiles.SCORES} or {runfiles.PREDICTIONS} "
+                                f"(run `mtsft eval run --out {path}`)")
     side = EvalSide(path)
     for folder in folders:
         suite = folder.name
-        rows = read_records(folder / "predictions.jsonl") if (folder / "predictions.jsonl").exists() else []
+        rows = runfiles.read_predictions(folder) or []
         for r in rows:
             r["suite"] = r.get("suite") or suite
         if rows and len({r["suite"] for r in rows}) == 1:
             suite = rows[0]["suite"]
         side.rows += rows
-        if (folder / "scores.json").exists():
-            side.scores[suite] = json.loads((folder / "scores.json").read_text(encoding="utf-8"))
+        scores = runfiles.read_scores(folder)
+        if scores is not None:
+            side.scores[suite] = scores
     return side
 
 
@@ -107,8 +109,8 @@ def _train_counts(run_dir: Path | None, train_dir: Path | None, train_config: di
                 return dict(Counter(task_of(r) for r in read_records(path)))
             except (ValueError, KeyError):
                 continue
-    if train_dir is not None and (train_dir / "run.json").exists():  # the tasks at least, shares unknown
-        info = json.loads((train_dir / "run.json").read_text(encoding="utf-8"))
+    info = runfiles.read_run_info(train_dir) if train_dir is not None else None
+    if info is not None:   # the tasks at least, shares unknown
         counts = (info.get("data") or {}).get("task_counts")
         if isinstance(counts, dict):
             return {t: int(n) for t, n in counts.items()}

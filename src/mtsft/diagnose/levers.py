@@ -9,8 +9,10 @@
     overfit     the overfitting / frequent tasks down-weighted (fewer epochs on them); fewer epochs when all
                 tasks overfit
 
-The config is a RunConfig as a dict (`mtsft run -c`); this layer validates its `curate` and `train`
-sections with their own classes, and the command validates the whole with `RunConfig`.
+The levers read the run's config (`mtsft run -c`) with its `curate` and `train` sections typed by their own
+classes. `changed_config` and `apply_levers` return the changed config validated by the run's own class,
+RunConfig, which the caller hands in (the run layer sits above diagnosis): anything `mtsft run` would
+refuse is refused here.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import asdict, dataclass, field
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from mtsft.data.config import CurateConfig
 from mtsft.diagnose.config import DiagnoseConfig
@@ -25,7 +30,7 @@ from mtsft.diagnose.inputs import RunInputs
 from mtsft.diagnose.problems import EMPTY, NO_TASK, Finding
 from mtsft.train.config import TrainConfig
 
-RUN_SET_TRAIN_KEYS = ("data", "out", "model", "seed")  # `mtsft run` sets these on the training config itself
+C = TypeVar("C", bound=BaseModel)
 
 
 @dataclass
@@ -48,21 +53,14 @@ class Lever:
 
 
 def base_config(inputs: RunInputs) -> dict:
-    """The run config to change: the run's own RunConfig when it saved one, else one rebuilt from the
-    training run's config (curation at its defaults)."""
+    """The run config to change, as a dict: the run's own RunConfig when it saved one, else one rebuilt
+    from the training run's config (curation as its manifest recorded, else at its defaults)."""
     if inputs.run_config is not None:
         return copy.deepcopy(inputs.run_config)
     data: dict = {}
     train = dict(inputs.train_config or {})
-    for key in ("model", "seed"):
-        if key in train:
-            data[key] = train[key]
-    for key in RUN_SET_TRAIN_KEYS:
-        train.pop(key, None)
     try:   # only what differs from the defaults, so the new file reads as the run's choices plus the levers
         train = TrainConfig.model_validate(train).model_dump(mode="json", exclude_defaults=True)
-        for key in RUN_SET_TRAIN_KEYS:
-            train.pop(key, None)
     except ValueError:
         pass
     data["train"] = train
@@ -75,6 +73,19 @@ def base_config(inputs: RunInputs) -> dict:
     if inputs.run_dir is not None:
         data["out"] = str(inputs.run_dir)
     return {k: v for k, v in data.items() if v != {}}
+
+
+def _lift_set_by_run(data: dict, set_by_run: dict[str, tuple[str | None, str]]) -> dict:
+    """`data` without the stage fields the run sets itself (`RunConfig.SET_BY_RUN`): a training run's model
+    and seed become the run's (unless the run config names its own), its data and out folders go."""
+    for path, (top, _) in set_by_run.items():
+        section, key = path.split(".", 1)
+        part = data.get(section)
+        if isinstance(part, dict) and key in part:
+            value = part.pop(key)
+            if top and top not in data:
+                data[top] = value
+    return data
 
 
 def _get(data: dict, path: str, default=None):
@@ -279,13 +290,19 @@ def _crossed_into(f: Finding) -> dict[str, list[str]]:
     return out
 
 
-def apply_levers(data: dict, levers: list[Lever], *, out: str | None = None) -> dict:
-    """A copy of the run config `data` with every lever's changes written in, `out` pointed at a new
-    folder, and the curate and train sections validated by their own classes."""
-    new = copy.deepcopy(data)
+def apply_levers(config: C, levers: list[Lever], *, out: str | None = None) -> C:
+    """`config` (a RunConfig) with every lever's changes written in and `out` pointed at a new folder,
+    validated by its own class. Only what was set in `config` and the changes are set in the result, so
+    its YAML reads as the run's choices plus the levers."""
+    new = config.model_dump(mode="json", by_alias=True, exclude_unset=True)
     for lever in levers:
         for ch in lever.changes:
             _set(new, ch.path, ch.new)
     new["out"] = out or _next_out(new.get("out"))
-    curate, train = typed_sections(new)   # raises on anything the stages would refuse
-    return new
+    return type(config).model_validate(new)
+
+
+def changed_config(inputs: RunInputs, levers: list[Lever], config_class: type[C], *, out: str | None = None) -> C:
+    """The run's config (`base_config`) with the levers pulled, validated by `config_class` (RunConfig)."""
+    data = _lift_set_by_run(base_config(inputs), config_class.SET_BY_RUN)
+    return apply_levers(config_class.model_validate(data), levers, out=out)

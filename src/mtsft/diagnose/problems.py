@@ -26,7 +26,8 @@ import numpy as np
 from mtsft.diagnose import stats
 from mtsft.diagnose.config import DiagnoseConfig
 from mtsft.diagnose.inputs import EvalSide, RunInputs
-from mtsft.eval.judge import NO_TASK
+from mtsft.eval.judge import NO_TASK, Verdict, judge_many
+from mtsft.runfiles import PREDICTIONS
 
 # How severe a check's status is; a problem's summary line shows its most severe check (the first of
 # equals): the one that decided the verdict.
@@ -270,22 +271,16 @@ def uneven(inputs: RunInputs, cfg: DiagnoseConfig) -> Finding:
 # ---- 2. crosstalk ------------------------------------------------------------------------------------
 
 def performed_tasks(rows: list[dict], cfg: DiagnoseConfig, judge=None, log=None) -> tuple[list[tuple[str, bool, str]], str]:
-    """(performed task, crossed, reason) per row and the method used. `judge` (for tests) is a callable
-    like `mtsft.eval.judge.judge_many`; else the prompt-aware judge when importable, else `looks_like`."""
+    """(performed task, crossed, reason) per row and the method used: the verdicts stored with the rows
+    (`performed`, as `Verdict.to_record` writes it), else the prompt-aware judge (`judge`, for tests: a
+    callable like `mtsft.eval.judge.judge_many`), else with `judge: looks_like` the output-only recogniser."""
     method = cfg.crosstalk.judge
-    if judge is None and method in ("auto", "judge") and not all("performed" in r for r in rows):
-        try:
-            from mtsft.eval.judge import judge_many as judge
-        except ImportError:
-            if method == "judge":
-                raise
-            judge = None
-    if rows and all("performed" in r for r in rows):       # already judged (eval run with the judge)
-        return [(r["performed"] or r["task"], bool(r["performed"]) and r["performed"] != r["task"], "stored verdict")
-                for r in rows], "stored"
-    if judge is not None and method != "looks_like":
+    if rows and all("performed" in r for r in rows):       # already judged (`mtsft chat --show-task` rows)
+        return [_as_judged(r, Verdict.from_record(r["performed"]), cfg) for r in rows], "stored"
+    if method != "looks_like":
         from mtsft import tasks
 
+        judge = judge or judge_many
         known = set(tasks.names())
         idx = [i for i, r in enumerate(rows) if r["task"] in known]
         items = [(rows[i].get("messages") or rows[i].get("prompt") or "", rows[i].get("prediction") or "") for i in idx]
@@ -295,11 +290,7 @@ def performed_tasks(rows: list[dict], cfg: DiagnoseConfig, judge=None, log=None)
         verdicts = judge(items, [rows[i]["task"] for i in idx]) if items else []
         out = [(r["task"], False, "not a registry task: not judged") for r in rows]
         for i, v in zip(idx, verdicts):
-            crossed = bool(v.crossed) and v.confidence >= cfg.crosstalk.min_confidence
-            # an output that performs no task (an echo, a loop) shows as such in the matrix, uncrossed
-            shown = v.performed_task if crossed or v.performed_task == NO_TASK else rows[i]["task"]
-            out[i] = (shown, crossed,
-                      getattr(v, "reason", "") + f" (p={v.confidence:.2f})")
+            out[i] = _as_judged(rows[i], v, cfg)
         return out, "judge"
     out = []
     for r in rows:
@@ -309,12 +300,20 @@ def performed_tasks(rows: list[dict], cfg: DiagnoseConfig, judge=None, log=None)
     return out, "looks_like"
 
 
+def _as_judged(row: dict, v, cfg: DiagnoseConfig) -> tuple[str, bool, str]:
+    """A verdict as the crosstalk matrix shows it: crossed only when confident; an output that performs no
+    task (an echo, a loop) shows as such, uncrossed."""
+    crossed = bool(v.crossed) and v.confidence >= cfg.crosstalk.min_confidence
+    shown = v.performed_task if crossed or v.performed_task == NO_TASK else row["task"]
+    return shown, crossed, getattr(v, "reason", "") + f" (p={v.confidence:.2f})"
+
+
 def crosstalk(inputs: RunInputs, cfg: DiagnoseConfig, judge=None, log=None) -> Finding:
     c = cfg.crosstalk
     rows = inputs.tuned.rows if inputs.tuned else []
     if not rows:
         return Finding("crosstalk", [Check("crosstalk rate", None, None, c.max_rate, "n/a", None,
-                                           "no predictions.jsonl")], note="needs predictions")
+                                           f"no {PREDICTIONS}")], note="needs predictions")
     verdicts, method = _crossed_verdicts(rows, cfg, judge, log)
     key = group_key_fn(inputs)
     matrix: dict[str, Counter] = defaultdict(Counter)

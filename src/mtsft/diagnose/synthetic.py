@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from mtsft import runfiles
 from mtsft.diagnose.config import DiagnoseConfig
 from mtsft.records import write_jsonl
 
@@ -106,11 +107,11 @@ def write_synthetic_run(out: str | Path, *, inject: str | list[str] | None = Non
     lift = {t: seen_gap[t] / (1 - mean[t]) for t in seen_gap}
     seen_rows = [{**r, "id": f"seen-{r['id']}", "suite": "seen", "score": r["score"] + lift[r["task"]] * (1 - r["score"])}
                  for r in tuned_rows if r["task"] in seen_gap]
-    write_jsonl(out / "eval_seen" / "seen" / "predictions.jsonl", seen_rows)
-    (out / "eval_seen" / "seen" / "scores.json").write_text(json.dumps(_scores(seen_rows), indent=1), encoding="utf-8")
+    runfiles.write_predictions(out / "eval_seen" / "seen", seen_rows)
+    runfiles.write_scores(out / "eval_seen" / "seen", _scores(seen_rows))
     for name, rows in (("base", base_rows), ("tuned", tuned_rows)):
-        write_jsonl(out / f"eval_{name}" / "predictions.jsonl", rows)
-        (out / f"eval_{name}" / "scores.json").write_text(json.dumps(_scores(rows), indent=1), encoding="utf-8")
+        runfiles.write_predictions(out / f"eval_{name}", rows)
+        runfiles.write_scores(out / f"eval_{name}", _scores(rows))
 
     # training: mixture, per-task losses, config
     counts = {t: round(share[t] * 1000) for t in tasks}
@@ -124,7 +125,7 @@ def write_synthetic_run(out: str | Path, *, inject: str | list[str] | None = Non
     (train / "config.yaml").write_text(yaml.safe_dump({"model": "tiny", "data": str(out / "curate" / "kept.jsonl"),
                                                        "out": str(train), "seed": 0, "epochs": 2.0, "lr": 2e-4},
                                                       sort_keys=False), encoding="utf-8")
-    (train / "run.json").write_text(json.dumps({"status": "completed", "tasks": sorted(tasks)}), encoding="utf-8")
+    runfiles.write_run_info(train, {"status": "completed", "tasks": sorted(tasks)})
     with open(train / "task_loss.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["step", "stage", "split", "task", "loss"])
