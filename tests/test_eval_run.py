@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mtsft.cli import app
-from mtsft.eval.evaluate import EvalRunConfig, bootstrap_ci, compare, evaluate_records, load_suite
+from mtsft.eval.evaluate import EvalRunConfig, bootstrap_ci, evaluate_records, load_suite
 from mtsft.records import write_jsonl
 
 FIELDS = {"id", "task", "lang", "suite", "prompt", "prediction", "reference", "score", "metric", "violations",
@@ -41,17 +41,20 @@ def test_eval_run_writes_predictions_and_scores_with_metric_and_intervals(tmp_pa
 
 
 def test_compare_lines_up_runs_and_reports_the_change(tmp_path):
+    from mtsft.diagnose.compare import compare_runs
+
     path, records = small_suite(tmp_path, n_per_task=1)
     cfg = EvalRunConfig(model="tiny", max_new_tokens=2, progress=False, bootstrap=20)
     for name in ("a", "b"):
         evaluate_records(load_suite(str(path), cfg), cfg, tmp_path / name / "suite", log=lambda *_: None)
-    scores = json.loads((tmp_path / "b" / "suite" / "scores.json").read_text())
-    task = next(iter(scores["tasks"]))
-    scores["tasks"][task]["score"] += 0.5
-    (tmp_path / "b" / "suite" / "scores.json").write_text(json.dumps(scores))
-    rows = {(r["suite"], r["task"]): r for r in compare([tmp_path / "a", tmp_path / "b"])}
-    assert rows[("suite", task)]["delta"] == pytest.approx(0.5)
-    assert rows[("suite", "overall")]["delta"] == pytest.approx(0.0)
+    pred = tmp_path / "b" / "suite" / "predictions.jsonl"
+    rows = [json.loads(x) for x in pred.read_text().splitlines()]
+    task = rows[0]["task"]
+    rows[0]["score"] = (rows[0]["score"] or 0.0) + 0.5       # one prompt answered better in run b
+    pred.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    table = {(r["suite"], r["task"]): r for r in compare_runs([tmp_path / "a", tmp_path / "b"])}
+    assert table[("suite", task)]["delta"] == pytest.approx(0.5) and table[("suite", task)]["paired"]
+    assert table[("suite", "overall")]["delta"] == pytest.approx(0.5 / len(rows))
     out = CliRunner().invoke(app, ["eval", "run", "--compare", str(tmp_path / "a"), "--compare", str(tmp_path / "b")])
     assert out.exit_code == 0 and "+0.500" in out.output, out.output
 

@@ -23,7 +23,8 @@ def run_table(summary: dict) -> Table:
     table = compare_table(summary["rows"], summary["runs"])
     train = summary["train"]
     table.title = (f"held-out scores per task (kept {summary['kept']} of {summary['inputs']} records; "
-                   f"final train loss {train.get('final_loss')}; change * = 95% intervals apart)")
+                   f"final train loss {train.get('final_loss')}; change: tuned - base with its paired 95% "
+                   "interval, * = excludes 0, u = unpaired: per-record scores missing on a side)")
     return table
 
 
@@ -59,13 +60,17 @@ def eval_table(suite: str, result: dict) -> Table:
 
 
 def compare_table(rows: list[dict], names: list[str]) -> Table:
-    """Runs side by side per suite and task; the change is marked * where the 95% intervals do not overlap."""
-    table = Table(title="side by side (change = last - first; * = intervals do not overlap)")
-    for col in ["suite", "task", "metric", *names, "change"]:
+    """Runs side by side per suite and task: the change (last - first) with its 95% interval, paired on the
+    prompts both runs answered; marked * where the interval excludes 0, u where it is unpaired."""
+    table = Table(title="side by side (change = last - first with its paired 95% interval; * = excludes 0; "
+                        "u = unpaired: per-record scores missing on a side or different records)")
+    for col in ["suite", "task", "metric", *names, "change", "95% interval"]:
         table.add_column(col, justify="left" if col in ("suite", "task", "metric") else "right")
     for r in rows:
         cells = [f"{v:.3f}" if v is not None else "" for v in r["scores"]]
         change = f"{r['delta']:+.3f}{'*' if r['decided'] else ''}" if r["delta"] is not None else ""
-        table.add_row(r["suite"], f"[bold]{r['task']}" if r["task"] == "overall" else r["task"], r["metric"],
-                      *cells, change)
+        ci = r.get("delta_ci")
+        interval = (f"[{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else "n/a") + ("" if r.get("paired") is not False else " u")
+        table.add_row(r["suite"], f"[bold]{r['task']}" if r["task"] in ("overall", "macro") else r["task"],
+                      r["metric"], *cells, change, interval if r["delta"] is not None else "")
     return table

@@ -105,7 +105,9 @@ def heatmap(labels: list[str], matrix: list[list[int]], title: str) -> str:
     return to_base64(fig)
 
 
-def rate_bars(table: list[dict], threshold: float, title: str, xlabel: str, stacked_kinds: bool = False) -> str:
+def rate_bars(table: list[dict], threshold: float | None, title: str, xlabel: str, stacked_kinds: bool = False) -> str:
+    """Per-task rates with their intervals; `threshold` draws the verdict's line (None: the verdict is not on
+    these rates)."""
     cjk_font()
     tasks = [r["task"] for r in table]
     fig, ax = plt.subplots(figsize=(7.5, 0.36 * len(tasks) + 1.4))
@@ -124,11 +126,13 @@ def rate_bars(table: list[dict], threshold: float, title: str, xlabel: str, stac
         ax.barh(y, [r["rate"] for r in table], color=COLORS["tuned"],
                 xerr=_rate_err(table),
                 error_kw={"ecolor": "#333", "capsize": 2, "lw": 0.8})
-    ax.axvline(threshold, color=COLORS["threshold"], ls="--", lw=1, label=f"threshold {threshold:g}")
+    if threshold is not None:
+        ax.axvline(threshold, color=COLORS["threshold"], ls="--", lw=1, label=f"threshold {threshold:g}")
     ax.set_yticks(y, tasks)
     ax.set_xlabel(xlabel)
     ax.set_title(title)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return to_base64(fig)
 
 
