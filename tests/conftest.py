@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+# The test run's own cache (converted models, the task classifier, the crosstalk judge), kept in the
+# checkout (.test-cache/, git-ignored): built by the first run, reused by later ones, and the user's
+# ~/.cache/mtsft is never read or written. Set before anything imports mtsft; subprocesses inherit it.
+TEST_CACHE = Path(__file__).resolve().parent.parent / ".test-cache"
+os.environ["MTSFT_CACHE"] = str(TEST_CACHE)
+os.environ["HF_DATASETS_CACHE"] = str(TEST_CACHE / "hf-datasets")
 
 import pytest  # noqa: E402
 
