@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from mtsft.eval.judge import Verdict, default_judge, judge, judge_many, material_of, read_prompt
+import mtsft.tasks as registry
+from mtsft.eval.judge import Verdict, default_judge, judge, judge_many, make_pairs, material_of, read_prompt
+from mtsft.eval.judge.model import cache_file
+from mtsft.tasks.plugins import load_yaml_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 FROZEN = ROOT / "bench" / "data" / "crosstalk_test.jsonl"
@@ -231,3 +234,91 @@ def test_a_quoted_answer_or_a_framed_restatement_is_still_read_by_the_model(trai
     problem = "A class has 72 students and 1/4 of them walk to school. How many students do not walk?"
     v = trained.judge(problem, "In short, a class has 72 students and 1/4 of them walk to school.", intended="math")
     assert v.performed_task != NO_TASK
+
+
+# ---- task knowledge lives in the tasks: a YAML plug-in is judged like any task ----------------------
+
+PLUGIN_YAML = """
+tasks:
+  - name: haiku_judge_task
+    description: {en: "Write a haiku.", zh: "写一首俳句。"}
+    signals: {en: ["\\\\bhaiku\\\\b"], zh: ["俳句"]}
+    examples:
+      - {lang: en, prompt: "Write a haiku about the autumn moon over the harbour.",
+         answer: "Pale moon on the tide\\nfishing boats asleep in rows\\nthe harbour breathes slow"}
+      - {lang: zh, prompt: "写一首关于港口秋月的俳句。", answer: "秋月照港湾\\n渔船静静排成行\\n潮水轻呼吸"}
+  - name: sql_judge_task
+    description: {en: "Write an SQL query.", zh: "写一条SQL查询。"}
+    signals: {en: ["\\\\bSQL\\\\b"], zh: ["SQL"]}
+    output_shape: code
+    examples:
+      - {lang: en, prompt: "Write an SQL query that counts the rows of table orders.", answer: "SELECT COUNT(*) FROM orders;"}
+      - {lang: zh, prompt: "写一条SQL查询，统计orders表的行数。", answer: "SELECT COUNT(*) FROM orders;"}
+"""
+
+
+@pytest.fixture()
+def plugin_file(tmp_path, monkeypatch):
+    """A YAML task file, its tasks registered for this test only."""
+    registry.names()  # the built-in tasks first, so the copy below holds them
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    path = tmp_path / "tasks.yaml"
+    path.write_text(PLUGIN_YAML, encoding="utf-8")
+    load_yaml_tasks(path, replace=True)
+    return path
+
+
+def test_a_yaml_plugin_task_gets_crossed_examples_without_an_edit_under_eval(plugin_file):
+    rows = make_pairs(seed=0, per_task_lang=8, held_out=False, task_names=["haiku_judge_task", "sql_judge_task"])
+    assert {(r["intended"], r["lang"]) for r in rows} == {(t, lang) for t in ("haiku_judge_task", "sql_judge_task")
+                                                          for lang in ("en", "zh")}
+    crossed = [r for r in rows if r["crossed"]]
+    assert len(crossed) == len(rows) // 2
+    assert {r["performed"] for r in crossed} >= {"chitchat", "summarization"}
+    assert all(r["performed"] in registry.names() and r["performed"] != r["intended"] for r in crossed)
+    # the content is kept: the request restated, the answer reshaped
+    for r in crossed:
+        if r["kind"] == "restated_request":
+            assert read_prompt(r["prompt"])[2] in r["output"]
+        if r["kind"] in ("answer_as_code", "answer_as_json"):
+            assert "harbour" in r["output"] or "港" in r["output"] or "orders" in r["output"]
+    # a code-shaped task's answer wrapped as code is still its own answer, not crossed
+    assert not [r for r in crossed if r["intended"] == "sql_judge_task" and r["performed"] == "code"]
+
+
+def test_the_judge_cache_lives_under_mtsft_cache_with_tilde_expanded(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("MTSFT_CACHE", "~/judge-cache")
+    monkeypatch.delenv("MTSFT_JUDGE_CACHE", raising=False)
+    assert cache_file().parent == tmp_path / "judge-cache"
+
+
+def test_an_edited_yaml_plugin_gives_the_judge_another_cache_key(plugin_file, tmp_path, monkeypatch):
+    monkeypatch.setenv("MTSFT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("MTSFT_JUDGE_CACHE", raising=False)
+    monkeypatch.setenv("MTSFT_TASKS", str(plugin_file))
+    before = cache_file()
+    plugin_file.write_text(PLUGIN_YAML.replace("autumn moon", "spring rain"), encoding="utf-8")
+    assert cache_file() != before
+    plugin_file.write_text(PLUGIN_YAML, encoding="utf-8")
+    assert cache_file() == before
+
+
+# ---- one type for a stored verdict --------------------------------------------------------------------
+
+
+def test_a_verdict_chat_stores_is_read_back_by_diagnosis(monkeypatch):
+    import mtsft.eval.judge as judge_mod
+    from mtsft.diagnose.config import DiagnoseConfig
+    from mtsft.diagnose.problems import performed_tasks
+    from mtsft.serve.chat import judge_task
+
+    verdict = Verdict("open_qa", 0.9, True, "asked translation; performs open_qa", intended="translation")
+    monkeypatch.setattr(judge_mod, "judge", lambda prompt, output, intended=None: verdict)
+    prompt = [{"role": "user", "content": "Translate into Chinese: What is the capital of France?"}]
+    stored = json.loads(json.dumps(judge_task(prompt, "Paris.", "translation")))  # as a JSONL row holds it
+    assert Verdict.from_record(stored) == verdict
+    rows = [{"task": "translation", "messages": prompt, "prediction": "Paris.", "performed": stored}]
+    [(performed, crossed, reason)], method = performed_tasks(rows, DiagnoseConfig())
+    assert (performed, crossed, method) == ("open_qa", True, "stored") and "performs open_qa" in reason
+

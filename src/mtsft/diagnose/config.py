@@ -2,7 +2,8 @@
 
 A check *fires* when the whole 95% interval of its number lies above its threshold, is *ok* when the whole
 interval lies at or below it, and is *undecided* in between (more eval records would decide it). Numbers
-without an interval (loss gaps, a rank correlation) are decided on the point value.
+without an interval (loss gaps, a rank correlation) are decided on the point value. Scores lie in [0, 1], so
+a threshold on a score or its difference is at most 1 (a larger one could never fire).
 """
 
 from __future__ import annotations
@@ -11,19 +12,19 @@ from typing import Literal
 
 from pydantic import Field
 
-from mtsft.config import StrictConfig
+from mtsft.config import Seed, StrictConfig
 
 
 class UnevenConfig(StrictConfig):
-    max_spread: float = Field(0.40, gt=0)    # best minus worst tuned task score
-    max_drop: float = Field(0.10, gt=0)      # a trained task's score, base minus tuned (tuning made it worse)
-    max_gain_spread: float = Field(0.25, gt=0)  # largest minus smallest gain over base (tuning helped some tasks only)
+    max_spread: float = Field(0.40, gt=0, le=1)    # best minus worst tuned task score
+    max_drop: float = Field(0.10, gt=0, le=1)      # a trained task's score, base minus tuned (tuning made it worse)
+    max_gain_spread: float = Field(0.25, gt=0, le=1)  # largest minus smallest gain over base (tuning helped some tasks only)
 
 
 class CrosstalkConfig(StrictConfig):
     max_rate: float = Field(0.10, gt=0, lt=1)  # share of a task's outputs that perform another task
     # judge: the prompt-aware crosstalk judge (mtsft.eval.judge); looks_like: the output-only recogniser
-    # stored in predictions.jsonl (mislabels translations; a fallback); auto: the judge when importable
+    # stored in predictions.jsonl (mislabels translations); auto: the judge
     judge: Literal["auto", "judge", "looks_like"] = "auto"
     min_confidence: float = Field(0.5, ge=0, le=1)  # judge verdicts below this confidence count as not crossed
 
@@ -34,7 +35,7 @@ class FormatConfig(StrictConfig):
 
 class ForgettingConfig(StrictConfig):
     max_ppl_increase: float = Field(0.10, gt=0)  # general held-out perplexity, tuned / base - 1
-    max_score_drop: float = Field(0.10, gt=0)    # general prompts' score, 1 - tuned / base
+    max_score_drop: float = Field(0.10, gt=0, le=1)  # general prompts' score, 1 - tuned / base
     # Which eval rows are "general prompts": rows of suite `general`, else tasks the run did not train on,
     # else these tasks.
     general_tasks: list[str] = ["open_qa", "chitchat"]
@@ -45,7 +46,7 @@ class ForgettingConfig(StrictConfig):
 
 class OverfitConfig(StrictConfig):
     max_loss_gap: float = Field(0.50, gt=0)      # a task's final eval loss minus its final train loss (nats)
-    max_seen_gap: float = Field(0.25, gt=0)      # a task's score on training content minus on held-out content
+    max_seen_gap: float = Field(0.25, gt=0, le=1)  # a task's score on training content minus on held-out content
     max_share_corr: float = Field(0.60, gt=0, le=1)  # Spearman rank correlation of mixture share and gain
     min_share_ratio: float = Field(2.0, ge=1)    # the correlation is only read when shares differ this much
     min_tasks: int = Field(4, ge=3)              # ... and at least this many tasks were trained
@@ -69,6 +70,6 @@ class DiagnoseConfig(StrictConfig):
     levers: LeverConfig = Field(default_factory=LeverConfig)
     min_n: int = Field(5, ge=1)                  # tasks with fewer eval records are shown, not judged
     bootstrap: int = Field(1000, ge=100)         # resamples for intervals computed here
-    seed: int = 0
+    seed: Seed = 0
     worst: int = Field(5, ge=1)                  # evidence records per problem
     perplexity: bool = True                      # compute general perplexity when the models can be loaded

@@ -123,9 +123,11 @@ def generic_crossed(task: Task, draw: CrossingDraw) -> list[Crossed]:
     names the task itself, or looks like its own answers (`output_likeness` >= 0.5: a code-shaped task's
     answer wrapped as code is still its answer), is left out."""
     answer = records.response(draw.record)
+    lead = draw.pick("summary_lead")
     options = [Crossed(draw.pick("chat"), "chitchat", "chatted"),
-               Crossed(draw.pick("summary_lead") + draw.material, "summarization", "restated_request"),
                Crossed(f"```python\nanswer = {json.dumps(answer, ensure_ascii=False)}\nprint(answer)\n```", "code",
                        "answer_as_code"),
                Crossed(json.dumps({"answer": answer}, ensure_ascii=False), "extraction", "answer_as_json")]
+    if lead:  # unframed, the request repeated is an echo, which performs no task at all
+        options.append(Crossed(lead + draw.material, "summarization", "restated_request"))
     return [c for c in options if c.performed != task.name and task.output_likeness(c.output) < 0.5]
