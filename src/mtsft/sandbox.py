@@ -39,6 +39,7 @@ import secrets
 import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -746,7 +747,11 @@ def _bwrap_args(python: str) -> list[str]:
     kernel kills every other process of the PID namespace."""
     args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--unshare-user", "--disable-userns",
             "--die-with-parent", "--new-session", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
-            "--cap-drop", "ALL", "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev"]
+            "--cap-drop", "ALL", "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev",
+            # bubblewrap's /dev (and the /dev/shm in it) is a tmpfs as large as the host's, and `--size` caps
+            # only `--tmpfs`: read-only, so that the capped work dir is the one place the code can write to
+            # (the device nodes are mounts of their own and stay usable)
+            "--remount-ro", "/dev"]
     for d in ("/usr/lib", "/usr/lib64", "/usr/lib32"):
         if os.path.isdir(d) and not os.path.islink(d):
             args += ["--ro-bind", d, d]
@@ -764,7 +769,7 @@ def _bwrap_args(python: str) -> list[str]:
         version = f"python{sys.version_info.major}.{sys.version_info.minor}"
         for site in (os.path.join(prefix, "lib", version, "site-packages"),):
             if os.path.isdir(site):
-                args += ["--tmpfs", site]  # third-party packages stay out of view
+                args += ["--tmpfs", site, "--remount-ro", site]  # third-party packages stay out of view
     args += ["--size", str(WORK_MB << 20), "--tmpfs", "/sandbox", "--remount-ro", "/", "--chdir", "/sandbox", "--"]
     return args
 
@@ -778,16 +783,71 @@ def _bwrap_identity() -> dict:
     return {"user": uid, "group": uid, "extra_groups": []}
 
 
+# ---- the seccomp filter bubblewrap installs (`--seccomp FD`) ----
+# Anonymous memory-backed files are refused: `memfd_create` (33 memfds of 16 MB each held 528 MB under a
+# 512 MB address-space limit, as writing to a file maps nothing), `memfd_secret`, System V shared memory and
+# message queues and POSIX message queues (segments and queues outlive every mapping and descriptor), and
+# io_uring (kernel attack surface no test needs). The program is assembled by hand: it is eight
+# instructions plus one per syscall, and no seccomp binding is in the venv (libseccomp's Python bindings
+# are a Debian system package, python3-seccomp, that a virtual environment does not see).
+_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+_REFUSED_SYSCALLS = {  # name: (x86_64, aarch64) numbers
+    "memfd_create": (319, 279), "memfd_secret": (447, 447), "shmget": (29, 194), "msgget": (68, 186),
+    "mq_open": (240, 180), "io_uring_setup": (425, 425)}
+_X32_BIT = 0x40000000  # x86_64's x32 ABI: the same calls under other numbers, refused as a whole
+_BPF_LD_ABS, _BPF_JEQ, _BPF_JGE, _BPF_RET = 0x20, 0x15, 0x35, 0x06
+_RET_ALLOW, _RET_EPERM = 0x7FFF0000, 0x00050000 | 1
+
+
+def seccomp_program(machine: str | None = None) -> bytes:
+    """The classic-BPF seccomp program (struct sock_filter[]) bubblewrap loads: refuse the calls above with
+    EPERM, and every call of another architecture (an i386 `int 0x80` from the x86_64 interpreter); b""
+    on a machine it has no syscall numbers for."""
+    machine = machine or os.uname().machine
+    if machine not in _AUDIT_ARCH:
+        return b""
+    column = list(_AUDIT_ARCH).index(machine)
+    numbers = [nrs[column] for nrs in _REFUSED_SYSCALLS.values()]
+
+    def op(code, k, jt=0, jf=0):
+        return struct.pack("=HBBI", code, jt, jf, k)
+
+    body = [op(_BPF_LD_ABS, 4),                                  # seccomp_data.arch
+            op(_BPF_JEQ, _AUDIT_ARCH[machine], 1, 0), op(_BPF_RET, _RET_EPERM),
+            op(_BPF_LD_ABS, 0)]                                  # seccomp_data.nr
+    if machine == "x86_64":
+        body += [op(_BPF_JGE, _X32_BIT, len(numbers) + 1, 0)]
+    body += [op(_BPF_JEQ, nr, len(numbers) - i, 0) for i, nr in enumerate(numbers)]
+    return b"".join(body + [op(_BPF_RET, _RET_ALLOW), op(_BPF_RET, _RET_EPERM)])
+
+
+def _with_seccomp(prefix: list[str]) -> tuple[list[str], int | None]:
+    """The bubblewrap command with `--seccomp FD` added, and FD (a pipe holding the program, to pass to
+    the child and close after starting it); unchanged where this machine has no program."""
+    program = seccomp_program()
+    if not program:
+        return prefix, None
+    r, w = os.pipe()
+    try:
+        os.write(w, program)  # a few hundred bytes: far below a pipe's buffer
+    finally:
+        os.close(w)
+    return [prefix[0], "--seccomp", str(r), *prefix[1:]], r
+
+
 @lru_cache(maxsize=4)
 def _bwrap_works(python: str, as_other_uid: bool) -> bool:
     if not python or not shutil.which("bwrap"):
         return False
-    cmd = _bwrap_args(python) + [python, "-I", "-S", "-c", "import os; open('probe', 'w').write('x')"]
+    cmd, fd = _with_seccomp(_bwrap_args(python) + [python, "-I", "-S", "-c", "import os; open('probe', 'w').write('x')"])
     try:
-        return subprocess.run(cmd, capture_output=True, timeout=20, cwd="/",
+        return subprocess.run(cmd, capture_output=True, timeout=20, cwd="/", pass_fds=(fd,) if fd is not None else (),
                               **(_bwrap_identity() if as_other_uid else {})).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def _wall(allow_unsafe: bool | None) -> tuple[str, list[str], dict]:
@@ -863,16 +923,19 @@ def run_tests(code: str, tests: list[str] | tuple[str, ...] = (), *, setup: str 
     runner = _RUNNER.replace("%HOOK%", _HOOK)
     with tempfile.TemporaryDirectory(prefix="mtsft-sandbox-") as tmp:
         r, w = os.pipe()
+        prefix, filter_fd = _with_seccomp(prefix) if wall == "bwrap" else (prefix, None)
         home = "/sandbox" if wall == "bwrap" else tmp
         env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "PYTHONDONTWRITEBYTECODE": "1",
                "PYTHONHASHSEED": "0", "LANG": "C.UTF-8"}
         try:
             proc = subprocess.Popen([*prefix, "-I", "-S", "-c", runner, str(w)], cwd=tmp if wall != "bwrap" else "/",
                                     env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    start_new_session=True, pass_fds=(w,),
+                                    start_new_session=True, pass_fds=(w,) if filter_fd is None else (w, filter_fd),
                                     preexec_fn=_limits(memory_mb, int(timeout) + 1, bool(identity)), **identity)
         finally:
             os.close(w)
+            if filter_fd is not None:
+                os.close(filter_fd)
         out, err, channel, timed_out, flooded = _communicate(proc, r, spec, timeout)
     seconds = time.perf_counter() - start
     stdout = out.decode("utf-8", "replace")

@@ -415,3 +415,84 @@ def solve():
 def test_a_well_behaved_solution_passes_behind_the_wall():
     result = sandbox.run_tests("def solve():\n    return 1\n", TESTS)
     assert (result.status, result.mode) == ("passed", "bwrap")
+
+
+# ---- memory held outside the address space (issue 26, item 2), with the audit hook off --------------------
+
+FILL_FILES = '''
+held = 0
+def fill(folder, mb):
+    """`mb` MB in files of 8 MB (each under the 16 MB file-size limit)."""
+    global held
+    chunk = b"x" * (1 << 20)
+    try:
+        for i in range(mb // 8):
+            with open("%s/fill%d" % (folder, i), "wb") as f:
+                for _ in range(8):
+                    f.write(chunk)
+                    f.flush()
+                    held += 1
+    except OSError as e:
+        print("stopped:", e, flush=True)
+'''
+
+
+@pytest.mark.parametrize("folder", ["/dev/shm", "/dev"])
+def test_64_mb_into_dev_or_dev_shm_with_the_hook_off_is_refused(folder):
+    code = NEUTER_CODE + FILL_FILES + f"fill({folder!r}, 64)\ndef solve():\n    return int(held >= 64)\n"
+    result = run(code, timeout=10)
+    contained(result, neutered=True)
+    assert "stopped:" in result.stdout
+
+
+def test_memfd_create_of_528_mb_is_refused():
+    code = NEUTER_CODE + '''
+held, fds = 0, []
+try:
+    for i in range(33):  # 33 x 16 MB: each under the file-size limit, none of it mapped
+        fd = os.memfd_create("m%d" % i)
+        fds.append(fd)
+        for _ in range(16):
+            os.write(fd, b"x" * (1 << 20))
+            held += 1
+except OSError as e:
+    print("stopped:", e, flush=True)
+def solve():
+    return int(held >= 528)
+'''
+    result = run(code, timeout=10)
+    contained(result, neutered=True)
+    assert "Operation not permitted" in result.stdout
+
+
+def test_system_v_shared_memory_is_refused():
+    code = NEUTER_CODE + '''
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmget.restype = ctypes.c_int
+segment = libc.shmget(0, 64 << 20, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
+print("shmget:", segment, ctypes.get_errno(), flush=True)
+def solve():
+    return int(segment >= 0)
+'''
+    result = run(code)
+    contained(result, neutered=True)
+    assert "shmget: -1 1" in result.stdout  # EPERM
+
+
+def test_every_writable_mount_is_size_capped():
+    """What the code can write to: each read-write mount other than the device nodes, /proc and devpts
+    is a tmpfs with a size no larger than the work dir's."""
+    result = sandbox.run_tests("print(open('/proc/self/mountinfo').read(), flush=True)\ndef solve():\n    return 1\n",
+                               TESTS)
+    assert result.status == "passed", result
+    writable = []
+    for line in filter(None, result.stdout.splitlines()):
+        fields = line.split()
+        point, options, fstype, super_options = fields[4], fields[5], fields[-3], fields[-1]
+        if "rw" in options.split(",") and fstype not in ("proc", "devpts", "devtmpfs"):
+            writable.append((point, fstype, super_options))
+    assert writable, result.stdout
+    for point, fstype, super_options in writable:
+        size = dict(o.partition("=")[::2] for o in super_options.split(",")).get("size", "")
+        assert fstype == "tmpfs" and size.endswith("k") and int(size[:-1]) <= sandbox.WORK_MB * 1024, (point, super_options)
