@@ -4,14 +4,23 @@
     verdict passes or the rounds are spent
 
 Every version is a full `mtsft run` folder under OUT (`v0.1`, `v0.1-seed1`, `v0.2`, ...), so each number
-in `MULTITASK_ITERATION_LOG.md` can be traced to its predictions. A lever is credited only where the
-problem it targets moved by more than the noise: the difference between the two seeds of v0.1 on the
-same measurement, or the sampling error of v0.1's number (half its 95% interval) where that is larger.
+in `MULTITASK_ITERATION_LOG.md` can be traced to its predictions. Every version, the seed twin included,
+answers the very same eval records (the twin keeps v0.1's eval draw), and the base model is scored once
+for all of them (`mtsft.run`'s base-eval cache). A lever is credited only where the problem it targets
+moved by more than the noise, which has two independent sources added in quadrature:
+
+    noise = sqrt(seed_diff^2 + half_width^2)
+
+seed_diff, |v0.1 - its seed twin| on the problem's headline number, is training noise alone (same records);
+half_width, half the 95% interval of v0.1's headline number (paired over prompts where it compares base
+and tuned), is the sampling error of the eval records. Either alone under-counts: two seeds often agree
+exactly on 24 outputs, and the interval says nothing of how much a retrained model moves.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,11 +57,18 @@ class Version:
         checks = self._finding(problem).get("checks")
         return checks[0] if checks else {}
 
-    def all_outputs(self, problem: str) -> float | None:
-        """Crosstalk's or format's rate over every judged output (the headline is the worst task's)."""
+    def all_outputs(self, problem: str, side: str = "tuned") -> float | None:
+        """Crosstalk's or format's absolute rate over every judged output of `side` (tuned or base); the
+        headline is the worst task's rise over base."""
         from mtsft.diagnose.problems import overall_rate
 
-        return overall_rate(self._finding(problem).get("table") or [])
+        return overall_rate(self._finding(problem).get("table") or [], side)
+
+    def rates(self, problem: str) -> tuple[float | None, float | None]:
+        """Crosstalk's or format's absolute rates (base, tuned) on the headline's task, beside its rise."""
+        task = self._headline(problem).get("task")
+        row = next((r for r in self._finding(problem).get("table") or [] if r.get("task") == task and "rate" in r), {})
+        return row.get("base_rate"), row.get("rate")
 
     def value(self, problem: str) -> float | None:
         """The headline number of a problem: its first check's value."""
@@ -122,8 +138,7 @@ def iterate(cfg: IterateConfig, *, log=print) -> list[Version]:
     out = claim_folder(cfg.out, [*cfg.run.data, *cfg.run.eval_data])  # the output rule, before any run
     current = cfg.run
     first, diagnosis = run_version("v0.1", current, out, log)
-    twin_cfg = current.model_copy(update={"seed": current.seed + cfg.noise_seed_offset})
-    twin, _ = run_version("v0.1-seed1", twin_cfg, out, log)
+    twin, _ = run_version("v0.1-seed1", twin_config(current, cfg.noise_seed_offset), out, log)
     versions = [first]
     _write(versions, twin, out)
     for k in range(2, cfg.rounds + 2):
@@ -137,6 +152,13 @@ def iterate(cfg: IterateConfig, *, log=print) -> list[Version]:
         versions.append(version)
         _write(versions, twin, out)
     return versions
+
+
+def twin_config(run_cfg: RunConfig, offset: int) -> RunConfig:
+    """v0.1 trained with another seed, answering the very same eval records (v0.1's eval draw)."""
+    from mtsft.run import eval_draw_seed
+
+    return run_cfg.model_copy(update={"seed": run_cfg.seed + offset, "eval_seed": eval_draw_seed(run_cfg)})
 
 
 def _write(versions: list[Version], twin: Version, out: Path) -> None:
@@ -166,11 +188,10 @@ def seed_noise(first: Version, twin: Version) -> dict[str, float]:
 
 
 def noise(first: Version, twin: Version) -> dict[str, float]:
-    """Per problem, what a lever must beat: the larger of the seed difference on v0.1 and the sampling error
-    of v0.1's number (half its 95% interval). Two seeds scored on the same 24 outputs often agree exactly;
-    a noise of 0 would credit a lever for one output changing."""
+    """Per problem, what a lever must beat: the seed difference on v0.1 and the sampling error of v0.1's
+    number (half its 95% interval, paired over prompts) added in quadrature (see the module docstring)."""
     sampling = {p: first.half_width(p) for p in PROBLEMS}
-    return {p: max(n, sampling[p] or 0.0) for p, n in seed_noise(first, twin).items()}
+    return {p: math.hypot(n, sampling[p] or 0.0) for p, n in seed_noise(first, twin).items()}
 
 
 def credits(versions: list[Version], noise_by_problem: dict[str, float]) -> list[dict]:
@@ -195,13 +216,20 @@ def _fmt(x) -> str:
     return "" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
 
 
+def _arrow(base, tuned) -> str:
+    """Absolute rates, base -> tuned ('' where the problem has none)."""
+    return "" if tuned is None else f"{_fmt(base) or '–'} -> {_fmt(tuned)}"
+
+
 def write_log(versions: list[Version], twin: Version, out: Path) -> Path:
     """MULTITASK_ITERATION_LOG.md and iterations.png: every number from the runs in `out`."""
     noise_by_problem = noise(versions[0], twin)
     lines = ["# Multi-task iteration log", "",
              f"Written by `mtsft iterate` from the runs in `{out}`. Each version is a full `mtsft run` folder; "
-             "v0.1 was trained twice (seeds differ); the difference between the two, or the sampling error of "
-             "v0.1's number where that is larger, is the noise a lever must beat to be credited.", ""]
+             "v0.1 was trained twice (seeds differ, eval records the same); the difference between the two and "
+             "the sampling error of v0.1's number, added in quadrature, is the noise a lever must beat to be "
+             "credited. Crosstalk and format are decided on the rise over base (tuned minus base on the same "
+             "prompts); their absolute rates stand beside it.", ""]
     for v in versions:
         lines += [f"## {v.name}", ""]
         if v.changes:
@@ -212,24 +240,29 @@ def write_log(versions: list[Version], twin: Version, out: Path) -> Path:
             lines += ["The starting configuration.", ""]
         lines += ["| suite | task | base | tuned |", "|---|---|---|---|"]
         lines += [f"| {s} | {t} | {_fmt(b)} | {_fmt(tu)} |" for (s, t), (b, tu) in sorted(v.scores().items())]
-        lines += ["", "| problem | number | verdict |", "|---|---|---|"]
-        lines += [f"| {p} | {_fmt(v.value(p))} | {v.status(p)} |" for p in PROBLEMS]
+        lines += ["", "| problem | number | verdict | rates there, base -> tuned | all outputs, base -> tuned |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {p} | {_fmt(v.value(p))} | {v.status(p)} | {_arrow(*v.rates(p))} | "
+                  f"{_arrow(v.all_outputs(p, 'base'), v.all_outputs(p))} |" for p in PROBLEMS]
         lines += [""]
-    lines += ["## Across versions", "", "Each problem's headline number (crosstalk and format: the worst rate "
-              "among tasks with enough outputs to decide), then crosstalk and format over every judged output "
-              "(tasks with few outputs count there), then the tuned model's macro scores.", "",
-              "| version | " + " | ".join(PROBLEMS) + " | crosstalk, all | format, all | builtin overall | real overall |",
+    lines += ["## Across versions", "", "Each problem's headline number (crosstalk and format: the largest rise "
+              "over base among tasks with enough outputs to decide), then crosstalk's and format's absolute rates "
+              "over every judged output, base -> tuned (tasks with few outputs count there), then the tuned "
+              "model's macro scores.", "",
+              "| version | " + " | ".join(PROBLEMS) + " | crosstalk, all (base -> tuned) | format, all (base -> tuned) | builtin overall | real overall |",
               "|---" * (len(PROBLEMS) + 5) + "|"]
     for v in versions:
         s = v.scores()
         lines.append(f"| {v.name} | " + " | ".join(_fmt(v.value(p)) for p in PROBLEMS) +
-                     f" | {_fmt(v.all_outputs('crosstalk'))} | {_fmt(v.all_outputs('format'))}"
+                     f" | {_arrow(v.all_outputs('crosstalk', 'base'), v.all_outputs('crosstalk'))}"
+                     f" | {_arrow(v.all_outputs('format', 'base'), v.all_outputs('format'))}"
                      f" | {_fmt(s.get(('builtin', 'overall'), (None, None))[1])}"
                      f" | {_fmt(s.get(('real', 'overall'), (None, None))[1])} |")
     sampling = {p: versions[0].half_width(p) for p in PROBLEMS}
-    lines += ["", "Noise on v0.1, per problem: |seed 0 - seed 1| / sampling error (half the 95% interval); a lever "
-              "is credited only when its own number moves by more than the larger: " +
-              ", ".join(f"{p} {n:.3f} / {_fmt(sampling[p]) or 'n/a'}" for p, n in seed_noise(versions[0], twin).items()),
+    lines += ["", "Noise on v0.1, per problem: |seed 0 - seed 1| / sampling error (half the 95% interval) -> "
+              "noise, sqrt(seed^2 + sampling^2); a lever is credited only when its own number moves by more: " +
+              ", ".join(f"{p} {n:.3f} / {_fmt(sampling[p]) or 'n/a'} -> {noise_by_problem[p]:.3f}"
+                        for p, n in seed_noise(versions[0], twin).items()),
               "",
               "| version | lever | problem | before | after | noise | credited |", "|---|---|---|---|---|---|---|"]
     for c in credits(versions, noise_by_problem):

@@ -99,6 +99,9 @@ class RunConfig(StrictConfig):
     eval_data: list[str] = []
     n: int = Field(500, ge=12)                  # synth training records before curation (when `data` is empty)
     eval_n: int = Field(48, ge=12)              # built-in held-out eval records (content held out of training)
+    # The built-in eval set's draw; None: seed + 1. `iterate`'s seed twin sets v0.1's, so that both answer
+    # the very same eval records and their difference is training noise alone.
+    eval_seed: Seed | None = None
     langs: list[str] = ["zh", "en"]
     real: bool = True                           # mix the shipped real train slices in, score the real eval slices
     # Train records taken from each shipped real set. The demo is sized for ~20 minutes on 2 CPU cores: its
@@ -177,13 +180,18 @@ def make_data(cfg: RunConfig, folder: Path) -> dict:
     write_jsonl(folder / "train.jsonl", train + real_train + replay)
     if cfg.eval_data:
         write_jsonl(folder / YOURS, [r for path in cfg.eval_data for r in read_records(path)])
-    write_jsonl(folder / "eval.jsonl", synth_records(cfg.eval_n, seed=cfg.seed + 1, langs=tuple(cfg.langs),
+    write_jsonl(folder / "eval.jsonl", synth_records(cfg.eval_n, seed=eval_draw_seed(cfg), langs=tuple(cfg.langs),
                                                      clean=True, eval_split=True))
     return {"train": len(train) + len(real_train) + len(replay), "real_train": len(real_train), "replay": len(replay)}
 
 
+def eval_draw_seed(cfg: RunConfig) -> int:
+    """The seed of the built-in eval set's draw (training synth uses `seed` itself)."""
+    return cfg.seed + 1 if cfg.eval_seed is None else cfg.eval_seed
+
+
 GENERAL_SETS = ("alpaca_en_demo", "alpaca_zh_demo")
-OPTIONAL_DATA_KEYS = ("with_synth", "eval_data")
+OPTIONAL_DATA_KEYS = ("with_synth", "eval_data", "eval_seed")
 YOURS = "yours_eval.jsonl"   # the data stage's copy of `eval_data`, scored as the suite "yours"
 
 
@@ -232,6 +240,81 @@ def run_eval(cfg: RunConfig, data: Path, folder: Path, adapter: str | None, log)
     return results
 
 
+# ---- the base model's eval, scored once ---------------------------------------------------------------
+# The untuned model's answers depend only on the model, the eval records and the eval config, so a rerun,
+# `iterate`'s later versions and every point of a sweep share one scoring of it, kept under $MTSFT_CACHE.
+# The key also holds the scoring code (verifiers, prompt rendering), so a changed verifier never serves
+# stale scores. `force=[eval_base]` scores it again and refreshes the cache.
+
+SCORING_CODE = ("eval", "tasks", "tags.py", "text.py", "sandbox.py", "records.py")   # under src/mtsft
+
+
+def base_eval_cache() -> Path:
+    from mtsft.model import cache_dir
+
+    return cache_dir() / "eval_base"
+
+
+def model_identity(spec: str) -> str:
+    """What fixes a model's answers: its folder's files (names, sizes, times) when it is one here (the
+    built-in and tiny models are cached folders), else its name (a hub id)."""
+    from mtsft.model import resolve_model_path
+
+    path = Path(resolve_model_path(spec, log=lambda *_: None))
+    if not path.is_dir():
+        return spec
+    h = hashlib.sha256(spec.encode())
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        st = f.stat()
+        h.update(f"{f.relative_to(path)}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
+    return f"{spec}@{h.hexdigest()[:16]}"
+
+
+def _scoring_code_digest() -> str:
+    import mtsft
+
+    root = Path(mtsft.__file__).parent
+    h = hashlib.sha256()
+    for name in SCORING_CODE:
+        for f in [root / name] if name.endswith(".py") else sorted((root / name).rglob("*.py")):
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def base_eval_key(cfg: RunConfig, held_out: list[Path]) -> str:
+    """(model identity, the eval records, the eval config, the scoring code) as one hash."""
+    blob = {"model": model_identity(cfg.model), "records": {p.name: file_digest(p) for p in held_out},
+            "eval": cfg.eval.model_dump(mode="json"), "code": _scoring_code_digest()}
+    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def run_eval_base(cfg: RunConfig, data: Path, folder: Path, held_out: list[Path], log, *, refresh: bool) -> dict:
+    """The base model's eval into `folder`: copied from the cache when it holds this key, else scored and
+    cached."""
+    from mtsft import runfiles
+    from mtsft.outputs import claim_folder
+
+    cached = base_eval_cache() / f"{base_eval_key(cfg, held_out)}.json"
+    entry = None
+    if not refresh and cached.is_file():
+        try:
+            entry = json.loads(cached.read_text(encoding="utf-8"))
+        except ValueError:   # a damaged cache file: score again and replace it
+            entry = None
+    if entry is not None:
+        log(f"[dim]eval_base: the base model's answers to these records were scored before: reusing {cached}[/]")
+        for name, suite in entry["suites"].items():
+            runfiles.write_predictions(claim_folder(folder / name), suite["rows"])
+            runfiles.write_scores(folder / name, suite["scores"])
+        return entry["result"]
+    result = run_eval(cfg, data, folder, None, log)
+    suites = {name: {"rows": runfiles.read_predictions(folder / name), "scores": runfiles.read_scores(folder / name)}
+              for name in result}
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(cached, {"model": cfg.model, "suites": suites, "result": result}, indent=None)
+    return result
+
+
 def seen_records(kept: Path, per_task: int, seed: int) -> list[dict]:
     """`per_task` curated training records of each built-in task (synth content the model trained on),
     drawn with `seed`, as the `seen` suite."""
@@ -275,9 +358,11 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
     stage = lambda name, config, inputs, fn: run_stage(  # noqa: E731
         out, name, config, inputs, fn, force=name in cfg.force, log=log)
 
-    # with_synth and eval_data join the key only when set, so runs made before they existed are still reused
+    # with_synth, eval_data and eval_seed join the key only when set, so runs made before they existed are
+    # still reused
     data_key = {k: v for k, v in dump(cfg).items() if k in (
-        "data", "n", "eval_n", "langs", "real", "real_per_set", "replay", "seed") or (k in OPTIONAL_DATA_KEYS and v)}
+        "data", "n", "eval_n", "langs", "real", "real_per_set", "replay", "seed") or
+        (k in OPTIONAL_DATA_KEYS and v not in (None, False, []))}
     results = {"data": stage("data", data_key | {"eval_real": cfg.eval.real_per_set},
                              [Path(p) for p in [*cfg.data, *cfg.eval_data]], lambda d: make_data(cfg, d))}
     held_out = eval_files(cfg, data)
@@ -299,7 +384,8 @@ def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
     eval_config = dump(cfg.eval) | {"model": cfg.model}
     if cfg.score_base:
         results["eval_base"] = stage("eval_base", eval_config, held_out,
-                                     lambda d: run_eval(cfg, data, d, None, log))
+                                     lambda d: run_eval_base(cfg, data, d, held_out, log,
+                                                             refresh="eval_base" in cfg.force))
     results["eval_tuned"] = stage("eval_tuned", eval_config, [*held_out, stage_path(trained)],
                                   lambda d: run_eval(cfg, data, d, str(trained), log))
     if cfg.seen_per_task:
@@ -340,7 +426,8 @@ def run_diagnose(cfg: RunConfig, out: Path, folder: Path, log) -> dict:
 
 def headline_checks(report: Path) -> list[dict]:
     """Per problem its verdict and the check that decided it, as report.html's summary shows them, for the
-    summary table; crosstalk and format also over every judged output. `report`: the diagnosis's folder."""
+    summary table; crosstalk and format (decided on the rise over base) also their absolute rates, base and
+    tuned, where the check was decided and over every judged output. `report`: the diagnosis's folder."""
     from mtsft.diagnose.problems import STATUS_RANK, overall_rate
 
     diagnosis = read_diagnosis(report)
@@ -349,9 +436,12 @@ def headline_checks(report: Path) -> list[dict]:
     rows = []
     for finding in diagnosis["findings"]:
         check = max(finding["checks"], key=lambda c: STATUS_RANK[c["status"]]) if finding["checks"] else {}
+        table = finding.get("table") or []
+        where = next((r for r in table if r.get("task") == check.get("task") and "rate" in r), {})
         rows.append({"problem": finding["problem"], "status": finding["status"], "check": check.get("name"),
                      "value": check.get("value"), "threshold": check.get("threshold"), "where": check.get("task"),
-                     "overall": overall_rate(finding.get("table") or [])})
+                     "base_rate": where.get("base_rate"), "tuned_rate": where.get("rate"),
+                     "overall": overall_rate(table), "base_overall": overall_rate(table, "base")})
     return rows
 
 

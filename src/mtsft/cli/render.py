@@ -29,14 +29,19 @@ def run_table(summary: dict) -> Table:
 
 
 def problems_table(rows: list[dict]) -> Table:
-    """The five problems of `mtsft run`'s diagnosis: verdict and headline number against its threshold."""
-    table = Table(title="the five problems (tuned model; report.html has every check)")
-    for col in ("problem", "verdict", "check", "value", "threshold", "where", "all outputs"):
-        table.add_column(col, justify="right" if col in ("value", "threshold", "all outputs") else "left")
+    """The five problems of `mtsft run`'s diagnosis: verdict and headline number against its threshold;
+    crosstalk and format are decided on the rise over base, their absolute rates (base -> tuned) beside it."""
+    table = Table(title="the five problems (crosstalk, format: rise over base on the same prompts; "
+                        "report.html has every check)")
+    for col in ("problem", "verdict", "check", "value", "threshold", "where", "rates there (base -> tuned)",
+                "all outputs (base -> tuned)"):
+        table.add_column(col, justify="left" if col in ("problem", "verdict", "check", "where") else "right")
     number = lambda x: f"{x:.3f}" if x is not None else ""  # noqa: E731
+    pair = lambda b, t: f"{number(b) or '–'} -> {number(t)}" if t is not None else ""  # noqa: E731
     for r in rows:
         table.add_row(r["problem"], r["status"], r["check"] or "", number(r["value"]) or "n/a",
-                      number(r["threshold"]), r["where"] or "", number(r.get("overall")))
+                      number(r["threshold"]), r["where"] or "", pair(r.get("base_rate"), r.get("tuned_rate")),
+                      pair(r.get("base_overall"), r.get("overall")))
     return table
 
 

@@ -38,7 +38,7 @@ def compare_runs(paths: list[str | Path], samples: int = 1000, seed: int = 0) ->
         rows.append(_macro_row(suite, [{t: v["tasks"].get(t) for t in tasks} for v in views], samples, seed))
         every_task += [[v["tasks"].get(t) for v in views] for t in tasks]
     if len(suites) > 1:
-        cells = [{i: group[k] for i, group in enumerate(every_task)} for k in range(len(sides))]
+        cells = [{i: group[k] for i, group in enumerate(every_task)} for k in range(len(runs))]
         rows.append(_macro_row("all", cells, samples, seed))
     return rows
 
