@@ -173,3 +173,146 @@ def test_closed_many_line_csv_quote_is_still_one_row(tmp_path):
     result = import_files([str(path)])
     accounted(result)
     assert [r["messages"][0]["content"] for r in result.kept] == ["line one\nline two", "q2"]
+
+
+# ---- deliverable 2: malformed references in `eval score` ----------------------------------------------
+
+MATH = [{"role": "user", "content": "What is 2+2?"}, {"role": "assistant", "content": "4"}]
+CODE = [{"role": "user", "content": "Write `double(x)`."}, {"role": "assistant", "content": "def double(x): ..."}]
+SOLUTION = "```python\ndef double(x):\n    return 2 * x\n```"
+
+
+def prediction_file(tmp_path, bad: list[dict], name: str = "preds.jsonl"):
+    """The bad records between two good ones (a math and a code record that score 1.0)."""
+    good = [{"id": "good-math", "task": "math", "messages": MATH, "reference": {"value": 4}, "prediction": "It is 4."},
+            {"id": "good-code", "task": "code", "messages": CODE, "reference": {"tests": ["assert double(2) == 4"]},
+             "prediction": SOLUTION}]
+    path = tmp_path / name
+    rows = [good[0], *bad, good[1]]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def score_cli(path, *extra):
+    out = path.with_name("scores.json")
+    result = CliRunner().invoke(app, ["eval", "score", "--predictions", str(path), "--out", str(out), *extra])
+    return result, (json.loads(out.read_text()) if out.exists() else None)
+
+
+def assert_rejected_and_rest_scored(result, report, path, bad_line: int, reason: str):
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert report["overall"]["n"] == 2 and report["overall"]["score"] == 1.0  # the good ones, scored
+    [rejected] = report["rejected"]
+    assert rejected["where"] == f"{path}:{bad_line}" and reason in rejected["reason"]
+    assert f"{path}:{bad_line}" in result.output
+
+
+@pytest.mark.parametrize("task, reference, reason", [
+    ("math", None, "reference is missing"),
+    ("code", None, "reference is missing"),
+    ("classification", None, "reference is missing"),
+], ids=["math", "code", "classification"])
+def test_null_reference_is_rejected_and_the_rest_scored(tmp_path, task, reference, reason):
+    path = prediction_file(tmp_path, [{"id": "bad", "task": task, "messages": MATH, "reference": reference,
+                                       "prediction": "4"}])
+    assert_rejected_and_rest_scored(*score_cli(path), path, 2, reason)
+
+
+def test_non_string_test_is_rejected_and_the_rest_scored(tmp_path):
+    path = prediction_file(tmp_path, [{"id": "bad", "task": "code", "messages": CODE, "reference": {"tests": [1, 2]},
+                                       "prediction": SOLUTION}])
+    assert_rejected_and_rest_scored(*score_cli(path), path, 2, "reference.tests is list")
+
+
+def test_math_reference_without_value_is_rejected_and_the_rest_scored(tmp_path):
+    path = prediction_file(tmp_path, [{"id": "bad", "task": "math", "messages": MATH, "reference": {"answer": "4"},
+                                       "prediction": "4"}])
+    assert_rejected_and_rest_scored(*score_cli(path), path, 2, "reference.value is missing")
+
+
+# one malformed reference per verifier: the class, not only the three examples
+MALFORMED = {
+    "open_qa": {"short": "Paris"}, "reading_comprehension": {"answers": "Paris"},
+    "translation": {"answer": 7}, "code": {"tests": []}, "math": {"value": float("nan")},
+    "classification": {"label": ["pos"]}, "extraction": {"json": "name=Li"}, "summarization": {"answer": "x"},
+    "rewriting": {"answer": None}, "brainstorming": {"n": "five"}, "creative_writing": {"form": "poem"},
+    "chitchat": {"min_len": 1},
+}
+
+
+def test_every_tasks_verifier_rejects_a_malformed_reference_with_a_reason():
+    from mtsft import tasks
+    from mtsft.eval.scoring import score_predictions
+
+    assert set(MALFORMED) == set(tasks.names())  # a new task gets a case here
+    records = [{"id": name, "task": name, "messages": MATH, "reference": ref, "prediction": "4"}
+               for name, ref in MALFORMED.items()]
+    records += [{"id": f"{name}-list", "task": name, "messages": MATH, "reference": ["not", "an", "object"],
+                 "prediction": "4"} for name in MALFORMED if name != "brainstorming"]  # it scores without one
+    result = score_predictions(records, workers=1)
+    assert {r["id"] for r in result["rejected"]} == {r["id"] for r in records}
+    assert all(r["reason"].startswith("reference") for r in result["rejected"]), result["rejected"]
+
+
+def test_a_verifier_failing_on_an_unforeseen_shape_rejects_the_record_only(monkeypatch):
+    from mtsft import tasks
+    from mtsft.eval.scoring import score_predictions
+
+    math_task = tasks.get("math")
+    monkeypatch.setattr(type(math_task), "score", lambda self, output, record: record["reference"]["missing"])
+    records = [{"id": "a", "task": "math", "messages": MATH, "reference": {"value": 4}, "prediction": "4"},
+               {"id": "b", "task": "classification", "messages": MATH, "prediction": "pos",
+                "reference": {"label": "pos", "labels": ["pos", "neg"]}}]
+    result = score_predictions(records, workers=1)
+    assert [r["id"] for r in result["rejected"]] == ["a"] and "KeyError" in result["rejected"][0]["reason"]
+    assert result["tasks"]["classification"]["score"] == 1.0
+
+
+def test_unknown_or_missing_task_is_rejected_not_an_error(tmp_path):
+    path = prediction_file(tmp_path, [{"id": "bad", "task": "poetry", "messages": MATH, "reference": {"value": 4},
+                                       "prediction": "4"}])
+    assert_rejected_and_rest_scored(*score_cli(path), path, 2, "unknown task 'poetry'")
+
+
+# ---- deliverable 2: no bubblewrap ----------------------------------------------------------------------
+
+def test_no_bubblewrap_is_one_line_naming_a_flag_eval_score_accepts(tmp_path, monkeypatch):
+    from mtsft import sandbox
+
+    monkeypatch.setattr(sandbox, "_bwrap_works", lambda python, as_other_uid: False)  # as on a host without bwrap
+    monkeypatch.setenv(sandbox.UNSAFE_ENV, "0")  # restored after the test (the flag below sets it)
+    path = prediction_file(tmp_path, [])
+    result, report = score_cli(path)
+    assert result.exit_code == 2 and "Traceback" not in result.output and report is None
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines[0].startswith("error: refusing to run generated code") and "bubblewrap" in lines[0]
+    assert "mtsft eval score --unsafe-exec" in result.output.replace("\n", " ")
+    result, report = score_cli(path, "--unsafe-exec")  # the advised flag exists and does what it says
+    assert result.exit_code == 0, result.output
+    assert report["overall"]["score"] == 1.0 and report["tasks"]["code"]["n"] == 1
+
+
+# ---- deliverable 2: a low open-files limit -------------------------------------------------------------
+
+def test_low_open_files_limit_scores_code_or_fails_in_one_line(tmp_path):
+    """`ulimit -n 48`: each code record used to fail with a traceback (the sandbox's own limit of 64 could
+    not be set under a hard limit of 48). Now they are scored, or the job stops with one clear line."""
+    path = prediction_file(tmp_path, [{"id": f"code-{i}", "task": "code", "messages": CODE, "prediction": SOLUTION,
+                                       "reference": {"tests": ["assert double(3) == 6"]}} for i in range(6)])
+    out = tmp_path / "scores.json"
+    script = textwrap.dedent(f"""
+        import resource, sys
+        resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48))
+        from mtsft.cli import app
+        sys.argv = ["mtsft", "eval", "score", "--predictions", {str(path)!r}, "--out", {str(out)!r}]
+        app()
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    output = proc.stdout + proc.stderr
+    assert "Traceback" not in output, output[-3000:]
+    if proc.returncode == 0:
+        report = json.loads(out.read_text())
+        assert report["tasks"]["code"]["n"] == 7 and report["tasks"]["code"]["score"] == 1.0, report["tasks"]
+    else:
+        assert proc.returncode == 2 and "error: too many open files" in output, output

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import json
 import marshal
 import operator
 import os
@@ -52,6 +53,8 @@ from mtsft.text import parse_python
 STATUSES = ("passed", "failed", "error", "timeout", "memory", "refused", "forged")
 OUTPUT_CAP = 1 << 20          # bytes of stdout/stderr kept; beyond it the pipe is closed on the child
 RESULT_CAP = 8 << 20          # bytes of result channel accepted; beyond it the run fails
+RESULT_LINE_CAP = 1 << 20     # bytes of one result line (one reported value) the evaluator parses; beyond it
+                              # the child reports the value as too large, and a longer line is never parsed
 EMIT, STRICT, CALL, STEP = "__mtsft_emit__", "__mtsft_strict__", "__mtsft_call__", "__mtsft_step__"
 
 # ---- the child's side ---------------------------------------------------------------------------------
@@ -138,8 +141,22 @@ def _main(argv):
                                           {}.items()))
     class StrictError(_BaseException):
         """BaseException so that `except Exception` in test code cannot swallow it."""
+    from _json import encode_basestring_ascii as quote
+    line_cap = spec["line_cap"]
+    def dump(v):
+        # JSON, which the evaluator parses with bounded memory (a Python literal's AST costs it hundreds of
+        # bytes per byte); payloads hold only lists, ints and strings
+        t = _type(v)
+        if t is int:
+            return int.__repr__(v)
+        if t is str:
+            return quote(v)
+        return "[" + ",".join([dump(x) for x in list.__iter__(v)]) + "]"
     def send(kind, payload):
-        line = ("%s %d %s %s\n" % (nonce, state["seq"], kind, _repr(payload))).encode("utf-8", "backslashreplace")
+        body = dump(payload)
+        if kind == "C" and len(body) > line_cap - 200:
+            body = dump([payload[0], payload[1], "bad value: over the %d-byte result line cap" % line_cap])
+        line = ("%s %d %s %s\n" % (nonce, state["seq"], kind, body)).encode("ascii")
         state["seq"] += 1
         view = memoryview(line)
         while view:
@@ -638,12 +655,14 @@ def judge(plan: TestPlan, channel: bytes, nonce: str) -> tuple[str, int, str]:
     if lines[-1] == b"":
         lines.pop()  # else a partial last line (the child killed mid-write): it fails to parse below
     for raw in lines:
+        if len(raw) > RESULT_LINE_CAP:  # never parsed: its parse alone would grow the evaluator
+            return "failed", 0, f"a result line over the {RESULT_LINE_CAP >> 20} MB cap (RESULT_LINE_CAP)"
         try:
             got_nonce, seq, kind, payload = raw.decode("utf-8").split(" ", 3)
             if not secrets.compare_digest(got_nonce, nonce) or int(seq) != expect or ended:
                 raise ValueError("bad nonce or sequence")
             expect += 1
-            value = ast.literal_eval(payload)
+            value = json.loads(payload)
             if kind == "Z":
                 ended = True
             elif kind == "D" and type(value) is int:
@@ -864,7 +883,8 @@ def _wall(allow_unsafe: bool | None) -> tuple[str, list[str], dict]:
     if not allow_unsafe:
         raise SandboxUnavailable(
             "refusing to run generated code: bubblewrap (bwrap) is missing or cannot create namespaces here. "
-            f"Install bubblewrap, or allow running it without isolation with --unsafe-exec ({UNSAFE_ENV}=1).")
+            "Install bubblewrap, or allow running it without isolation: `mtsft eval score --unsafe-exec`, "
+            f"`mtsft eval run --unsafe-exec`, or {UNSAFE_ENV}=1 for any command.")
     return "unsafe", [*_network_isolation_prefix(), sys.executable], {}
 
 
@@ -890,16 +910,25 @@ def _network_isolation_prefix() -> tuple[str, ...]:
     return (exe, "-rn") if ok else ()
 
 
+def _lower(which: int, soft: int, hard: int) -> None:
+    """Set a limit no higher than the one already in force: raising a hard limit fails (a user's
+    `ulimit -n 48` made every child die in preexec_fn), and a lower limit is only stricter."""
+    now_soft, now_hard = resource.getrlimit(which)
+    if now_hard != resource.RLIM_INFINITY:
+        hard = min(hard, now_hard)
+    resource.setrlimit(which, (min(soft, hard), hard))
+
+
 def _limits(memory_mb: int, cpu_seconds: int, nproc: bool):
     def apply() -> None:  # runs in the child between fork and exec; bubblewrap and the code inherit them
         mem = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (WORK_MB << 20, WORK_MB << 20))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (MAX_OPEN_FILES, MAX_OPEN_FILES))
+        _lower(resource.RLIMIT_AS, mem, mem)
+        _lower(resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 1)
+        _lower(resource.RLIMIT_FSIZE, WORK_MB << 20, WORK_MB << 20)
+        _lower(resource.RLIMIT_CORE, 0, 0)
+        _lower(resource.RLIMIT_NOFILE, MAX_OPEN_FILES, MAX_OPEN_FILES)
         if nproc:  # only where the sandbox has a uid of its own: the count is per uid, host-wide
-            resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCS, MAX_PROCS))
+            _lower(resource.RLIMIT_NPROC, MAX_PROCS, MAX_PROCS)
     return apply
 
 
@@ -919,7 +948,8 @@ def run_tests(code: str, tests: list[str] | tuple[str, ...] = (), *, setup: str 
     total = plan.n_tests
     nonce = secrets.token_hex(16)
     spec = marshal.dumps({"nonce": nonce, "code": code, "steps": plan.steps, "first_test": plan.first_test,
-                          "names": plan.names, "modules": plan.modules, "entry": entry_point})
+                          "names": plan.names, "modules": plan.modules, "entry": entry_point,
+                          "line_cap": RESULT_LINE_CAP})
     runner = _RUNNER.replace("%HOOK%", _HOOK)
     with tempfile.TemporaryDirectory(prefix="mtsft-sandbox-") as tmp:
         r, w = os.pipe()

@@ -8,16 +8,25 @@ import os
 import typer
 from rich.console import Console
 
+from mtsft.sandbox import SandboxUnavailable
+
 console = Console()
 err_console = Console(stderr=True)
 
 # Errors a user can fix from the message alone; anything else is a bug and keeps its traceback.
 # OSError covers the file system's answers (a file where a folder is needed, permissions, a full disk):
 # they are reported in one line that names the path.
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError, KeyError, MemoryError)
+# SandboxUnavailable: no bubblewrap here and no --unsafe-exec; its message says what to install or pass.
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError, KeyError, MemoryError, SandboxUnavailable)
 
 
 def _message(e: BaseException) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(e, ValidationError):  # a typed object built in code: one line naming the key, not pydantic's dump
+        from mtsft.config import explain
+
+        return explain(e, lambda loc: e.title)
     if isinstance(e, MemoryError):
         return "out of memory: lower the batch size or max length, or use LoRA/QLoRA"
     if isinstance(e, KeyError) and e.args:

@@ -17,16 +17,30 @@ app = typer.Typer(no_args_is_help=True)
 def score_cmd(
     predictions: Path = typer.Option(..., "--predictions", "-p", help="JSONL records with a `prediction` field."),
     out: Path = typer.Option(None, "--out", "-o", help=f"JSON report (default: PREDICTIONS.{SCORES})."),
+    unsafe_exec: bool = typer.Option(False, "--unsafe-exec", help="Run the predictions' code without the OS wall "
+                                     "(bubblewrap) when none is available. Only for code you trust."),
 ) -> None:
+    import os
+
+    from mtsft import sandbox
     from mtsft.cli.common import console
-    from mtsft.eval.scoring import read_predictions, score_predictions, scores_table
+    from mtsft.eval.scoring import read_predictions_at, score_predictions, scores_table
     from mtsft.outputs import check_file
     from mtsft.runfiles import scores_beside, write_scores
 
     out = check_file(out or scores_beside(predictions), [predictions])  # before any scoring
-    result = score_predictions(read_predictions(predictions))
+    if unsafe_exec:  # the code verifier reads it; the user asked for it by name
+        os.environ[sandbox.UNSAFE_ENV] = "1"
+    records, places = read_predictions_at(predictions)
+    result = score_predictions(records, places=places)
     write_scores(out, result)
     console.print(scores_table(result))
+    for row in result["rejected"]:
+        console.print(f"rejected {row['where']} ({row['id']}): {row['reason']}", markup=False, highlight=False,
+                      soft_wrap=True)
+    if result["rejected"]:
+        console.print(f"{len(result['rejected'])} of {len(records)} records rejected (not scored; listed under "
+                      "\"rejected\" in the report)", highlight=False)
     console.print(f"wrote {out}")
 
 

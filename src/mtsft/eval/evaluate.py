@@ -33,6 +33,10 @@ DEFAULT_MAX_NEW_TOKENS = 192
 
 
 class EvalRunConfig(StrictConfig):
+    """`mtsft eval run`'s config. Under `mtsft run` it is `RunEvalConfig` (run.py): the run sets `model` and
+    `adapter` itself, scores its own held-out files (`suites`, `out`, `per_task`, `langs`, `seed` unread) and
+    re-defaults `max_new_tokens` (96) and `real_per_set` (24)."""
+
     model: str = "builtin"                 # base model spec (builtin, tiny, a hub id, a directory)
     adapter: str | None = None             # a training run directory (its weights and its task-tag mode)
     suites: list[str] = ["builtin"]        # builtin | real | a record file (JSONL) with references
@@ -122,7 +126,10 @@ def generate_answers(model, tokenizer, records: list[dict], cfg: EvalRunConfig, 
 def looks_like(output: str) -> str | None:
     """The task an output looks like from the output alone (the crosstalk judge reads the prompt too)."""
     from mtsft import tasks
+    from mtsft.tasks import formats
 
+    if len(output) > formats.MAX_ANSWER_CHARS:  # not read: scoring gives it 0 unread too
+        return None
     scores = {name: tasks.get(name).output_likeness(output) for name in tasks.names()}
     best = max(scores, key=scores.get) if scores else None
     return best if best is not None and scores[best] > 0 else None
@@ -150,12 +157,14 @@ def score_answers(records: list[dict], answers: list[str], cfg: EvalRunConfig) -
         rows.append({"id": r.get("id"), "task": r["task"], "lang": r.get("lang"), "suite": r["meta"].get("suite"),
                      "prompt": last_prompt(r)[-1]["content"], "prediction": a, "reference": r.get("reference"),
                      "score": per["score"], "metric": _metric(r["task"]), "violations": per["violations"],
-                     "looks_like": looks_like(a), "messages": r["messages"]})
+                     "looks_like": looks_like(a), "messages": r["messages"],
+                     **({"rejected": per["rejected"]} if "rejected" in per else {})})  # not scored: why
+    kept = [row for row in rows if "rejected" not in row]
     for task, summary in result["tasks"].items():
-        values = [row["score"] for row in rows if row["task"] == task]
+        values = [row["score"] for row in kept if row["task"] == task]
         summary["ci95"] = bootstrap_ci(values, cfg.bootstrap)
         summary["metric"] = _metric(task)
-    result["overall"]["ci95"] = bootstrap_ci([row["score"] for row in rows], cfg.bootstrap)
+    result["overall"]["ci95"] = bootstrap_ci([row["score"] for row in kept], cfg.bootstrap)
     del result["per_record"]
     known = set(tasks.names())
     result["unknown_tasks"] = sorted({r["task"] for r in records} - known)

@@ -7,19 +7,63 @@ task by name: the record's `task` field picks the verifier.
 
 from __future__ import annotations
 
+import errno
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from mtsft.records import read_records, response
+from mtsft.records import read_records, read_records_at, response
+
+
+# What a malformed record makes a verifier raise that its task's reference check did not foresee: that
+# record is rejected with the error as its reason. Anything else (no sandbox here, the machine out of file
+# descriptors) is about the machine, not the record, and stops the job with one line.
+RECORD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
+
+
+class TooManyOpenFiles(ValueError):
+    """The open-files limit is too low to start the code sandbox (one line for the whole job)."""
+
+
+def score_record(record: dict, prediction: str) -> tuple[float, list[str], str | None]:
+    """(score, format violations, None), or (0.0, [], reason) for a record its task cannot score: no task,
+    an unknown task, a reference that does not fit the task's `reference_model`, or a verifier that fails
+    on it. The one guard between a bad record and the whole job."""
+    from mtsft.tasks import formats, get
+
+    name = record.get("task")
+    if not isinstance(name, str) or not name:
+        return 0.0, [], "no `task`; classify it first (mtsft data classify)"
+    try:
+        task = get(name)
+    except KeyError as e:
+        return 0.0, [], str(e.args[0])
+    problem = task.reference_problem(record)
+    if problem:
+        return 0.0, [], problem
+    if len(prediction) > formats.MAX_ANSWER_CHARS:  # scored 0 unread: no verifier parses an unbounded answer
+        return 0.0, [formats.ANSWER_OVER_CAP], None
+    try:
+        return task.score(prediction, record), task.format_violations(prediction, record), None
+    except RECORD_ERRORS as e:
+        return 0.0, [], f"the {name} verifier cannot read this record: {e.__class__.__name__}: {str(e)[:160]}"
+    except OSError as e:
+        if e.errno in (errno.EMFILE, errno.ENFILE):
+            import resource
+
+            soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            raise TooManyOpenFiles(f"too many open files to run code tests (the open-files limit is {soft}): "
+                                   "raise it, e.g. `ulimit -n 4096`, and score again") from None
+        raise
 
 
 def score_one(record: dict, prediction: str) -> tuple[float, list[str]]:
-    from mtsft.tasks import get
-
-    task = get(record["task"])
-    return task.score(prediction, record), task.format_violations(prediction, record)
+    """(score, format violations) of one record; a record that cannot be scored raises ValueError."""
+    score, violations, reason = score_record(record, prediction)
+    if reason:
+        raise ValueError(f"record {record.get('id', 'no id')}: {reason}")
+    return score, violations
 
 
 def metric_of(task: str) -> str:
@@ -29,31 +73,35 @@ def metric_of(task: str) -> str:
     return getattr(get(task), "metric", None) or "verifier"
 
 
-def score_predictions(records: Iterable[dict], *, workers: int = 4) -> dict:
+def score_predictions(records: Iterable[dict], *, workers: int = 4, places: list[str] | None = None) -> dict:
     """Per-task table {task: {metric, n, score, format_ok, violations{kind: n}, by_lang{lang: score}}} plus
     "overall" (a mean over records scored by different metrics: read it with the per-task metric names).
 
+    A record that cannot be scored (see `score_record`) is left out of every table and listed under
+    "rejected" with its reason and `places[i]` (file:line) where given; the rest are scored.
     Threads because code verifiers spend their time waiting on sandbox subprocesses.
     """
     records = list(records)
     for i, r in enumerate(records):
         if not isinstance(r.get("prediction"), str):
             raise ValueError(f"record {i} ({r.get('id', 'no id')}) has no string `prediction` field")
-        if not r.get("task"):
-            raise ValueError(f"record {i} ({r.get('id', 'no id')}) has no `task`; classify it first (mtsft data classify)")
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(lambda r: score_one(r, r["prediction"]), records))
+        results = list(pool.map(lambda r: score_record(r, r["prediction"]), records))
+    scored = [i for i, (_, _, reason) in enumerate(results) if reason is None]
     per_task: dict[str, dict] = {}
     groups: dict[str, list[int]] = defaultdict(list)
-    for i, r in enumerate(records):
-        groups[r["task"]].append(i)
+    for i in scored:
+        groups[records[i]["task"]].append(i)
     for task, idx in sorted(groups.items()):
-        per_task[task] = {"metric": metric_of(task), **_summary([records[i] for i in idx], [results[i] for i in idx])}
-    overall = _summary(records, results)
+        per_task[task] = {"metric": metric_of(task), **_summary([records[i] for i in idx], [results[i][:2] for i in idx])}
+    overall = _summary([records[i] for i in scored], [results[i][:2] for i in scored])
     overall["task_mean"] = sum(t["score"] for t in per_task.values()) / len(per_task) if per_task else 0.0
-    return {"tasks": per_task, "overall": overall,
-            "per_record": [{"id": r.get("id"), "task": r["task"], "score": s, "violations": v}
-                           for r, (s, v) in zip(records, results)]}
+    rejected = [{"id": r.get("id"), "task": r.get("task"), **({"where": places[i]} if places else {}), "reason": reason}
+                for i, (r, (_, _, reason)) in enumerate(zip(records, results)) if reason is not None]
+    return {"tasks": per_task, "overall": overall, "rejected": rejected,
+            "per_record": [{"id": r.get("id"), "task": r.get("task"), "score": s, "violations": v,
+                            **({"rejected": reason} if reason else {})}
+                           for r, (s, v, reason) in zip(records, results)]}
 
 
 def _summary(records: list[dict], results: list[tuple[float, list[str]]]) -> dict:
@@ -71,6 +119,12 @@ def _summary(records: list[dict], results: list[tuple[float, list[str]]]) -> dic
 def read_predictions(path) -> list[dict]:
     """Records with a `prediction` field; a bad line is an error naming file and line."""
     return read_records(path, require=("prediction",))
+
+
+def read_predictions_at(path) -> tuple[list[dict], list[str]]:
+    """`read_predictions`, with each record's place ("file:line") for the rejections of `score_predictions`."""
+    located = read_records_at(path, require=("prediction",))
+    return [r for _, r in located], [f"{path}:{line}" for line, _ in located]
 
 
 def scores_table(result: dict):

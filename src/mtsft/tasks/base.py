@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from mtsft.records import response
 from mtsft.tasks.crossing import Crossed, CrossingDraw, generic_crossed
@@ -27,6 +28,9 @@ class Task(ABC):
     metric:       the name of what `score` measures, shown beside each task's score in every scores table
                   (e.g. "gsm8k-flexible", "chrF", or a constraint verifier's checks).
     """
+
+    # The pydantic model of the `reference` the verifier reads (mtsft.tasks.references); None: any.
+    reference_model: ClassVar[type | None] = None
 
     name: str
     description: dict[str, str]
@@ -55,6 +59,14 @@ class Task(ABC):
         (no prompt). Crosstalk detection and the answer-shape conflict check compare these across tasks."""
 
     # ---- helpers with a default (additive: tasks may override) ------------------------------------
+
+    def reference_problem(self, record: dict) -> str | None:
+        """Why `score` cannot read `record`'s reference (it does not fit `reference_model`), or None.
+        Scoring asks first, so a malformed reference rejects its record with this reason instead of
+        raising out of the whole job."""
+        from mtsft.tasks.references import problem
+
+        return problem(self.reference_model, record.get("reference"))
 
     def user_prompts(self, lang: str) -> list[str]:
         """Prompts of this task written by hand the way people word them (never generated into records): the

@@ -99,6 +99,11 @@ class YamlTask(Task):
         expected = ref.get("value", ref.get("answer")) if isinstance(ref, dict) else ref
         return float(scorers.SCORERS[self.scorer](output, expected))
 
+    def reference_problem(self, record: dict) -> str | None:
+        ref = record.get("reference")
+        expected = ref.get("value", ref.get("answer")) if isinstance(ref, dict) else ref
+        return "reference has no `value` or `answer` to compare with" if expected is None else None
+
     def format_violations(self, output: str, record: dict) -> list[str]:
         problems = formats.check_not_empty(output)
         if problems:

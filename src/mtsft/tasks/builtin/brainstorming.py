@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from mtsft.tasks import formats, lists, relevance, scorers
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask, numbered
+from mtsft.tasks.references import ListReference
 from mtsft.tasks.builtin.content_brainstorm import MORE_IDEAS
 from mtsft.tasks.crossing import Crossed, CrossingDraw
 
@@ -122,6 +123,7 @@ def _distinct(items: list[str]) -> float:
 @dataclass
 class Brainstorming(BuiltinTask):
     templates = TEMPLATES
+    reference_model = ListReference  # the fields score() reads
 
     def generate(self, rng, lang, *, held_out=False):
         template_id, template = self.pick_template(rng, lang, held_out)

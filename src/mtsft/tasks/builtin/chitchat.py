@@ -10,6 +10,7 @@ from mtsft.tasks import formats, relevance, scorers
 from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.references import ReplyReference
 from mtsft.tasks.builtin.content_chitchat import MORE_TOPICS
 from mtsft.tasks.crossing import Crossed, CrossingDraw
 
@@ -62,6 +63,7 @@ OPENERS = {"en": ["Hi! {s}.", "Hey, guess what? {s}!", "Hello there. {s}.", "{s}
 @dataclass
 class Chitchat(BuiltinTask):
     templates = OPENERS
+    reference_model = ReplyReference  # the fields score() reads
 
     def generate(self, rng, lang, *, held_out=False):
         template_id, template = self.pick_template(rng, lang, held_out)

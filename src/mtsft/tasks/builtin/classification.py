@@ -14,6 +14,7 @@ from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content_classification as CC
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.references import LabelReference
 from mtsft.tasks.crossing import Crossed, CrossingDraw
 from mtsft.tasks.metrics import accuracy
 
@@ -103,6 +104,7 @@ def _options(labels: list[str], lang: str) -> str:
 @dataclass
 class Classification(BuiltinTask):
     templates = TEMPLATES
+    reference_model = LabelReference  # the fields score() reads
     metric: str = "accuracy"  # metrics.accuracy: the one label named, from the set the prompt lists
 
     def generate(self, rng, lang, *, held_out=False):
@@ -122,7 +124,8 @@ class Classification(BuiltinTask):
         return accuracy.accuracy(output, ref["label"], ref.get("labels"))
 
     def format_violations(self, output, record):
-        return formats.check_not_empty(output) or formats.check_label(output, record["reference"]["labels"])
+        ref = record["reference"]
+        return formats.check_not_empty(output) or formats.check_label(output, ref.get("labels") or [ref["label"]])
 
     def output_likeness(self, output):
         # A bare label: one known label word, or one or two words with nothing else.

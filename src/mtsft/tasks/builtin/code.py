@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from mtsft.tasks import formats
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.references import CodeReference
 from mtsft.tasks.builtin.code_specs import SPECS
 from mtsft.tasks.crossing import Crossed, CrossingDraw, clauses
 
@@ -30,6 +31,7 @@ def fenced(code: str) -> str:
 @dataclass
 class Code(BuiltinTask):
     templates = TEMPLATES
+    reference_model = CodeReference  # the fields score() reads
     timeout: float = 5.0
     executes_code = True  # its score runs unit tests in the sandbox: curation batches these apart
 

@@ -9,6 +9,7 @@ from mtsft.tasks import formats, relevance, scorers
 from mtsft.tasks.builtin import content_creative as CW
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.references import WritingReference
 from mtsft.tasks.crossing import Crossed, CrossingDraw, clauses
 
 # topic -> keywords, parallel (en, zh)
@@ -79,6 +80,7 @@ def keyword_coverage(text: str, keywords: list[str]) -> float:
 @dataclass
 class CreativeWriting(BuiltinTask):
     templates = TEMPLATES
+    reference_model = WritingReference  # the fields score() reads
 
     def generate(self, rng, lang, *, held_out=False):
         template_id, template = self.pick_template(rng, lang, held_out)

@@ -10,6 +10,7 @@ from mtsft.tasks import formats, scorers
 from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.references import ExtractionReference
 from mtsft.tasks.crossing import Crossed, CrossingDraw
 
 FIELD_NAMES = {"name": ("the person", "人名"), "organization": ("the organization", "机构"),
@@ -64,6 +65,7 @@ def _sentence(rng: random.Random, lang: str, held_out: bool = False) -> tuple[st
 @dataclass
 class Extraction(BuiltinTask):
     templates = TEMPLATES
+    reference_model = ExtractionReference  # the fields score() reads
     metric: str = "entity micro-F1"  # metrics.ner: micro-F1 over (field or entity type, value)
 
     def generate(self, rng, lang, *, held_out=False):
@@ -82,7 +84,7 @@ class Extraction(BuiltinTask):
         return scorers.json_field_f1(output, record["reference"]["json"])
 
     def format_violations(self, output, record):
-        return formats.check_not_empty(output) or formats.check_json_object(output, record["reference"]["fields"])
+        return formats.check_not_empty(output) or formats.check_json_object(output, record["reference"].get("fields"))
 
     def output_likeness(self, output):
         return formats.json_likeness(output)

@@ -10,6 +10,7 @@ from mtsft.tasks import formats, scorers
 from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content_math
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.references import MathReference
 from mtsft.tasks.crossing import NUMBER, Crossed, CrossingDraw, joiner, sentences
 
 TEMPLATES = {
@@ -86,6 +87,7 @@ def _problem(rng: random.Random, lang: str, kind: int | None = None) -> tuple[tu
 @dataclass
 class Math(BuiltinTask):
     templates = TEMPLATES
+    reference_model = MathReference  # the fields score() reads
     metric: str = "gsm8k exact match"  # metrics.gsm8k: #### strict, then the marked answer, then flexible
 
     def generate(self, rng, lang, *, held_out=False):

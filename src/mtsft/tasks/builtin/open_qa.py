@@ -11,6 +11,7 @@ from mtsft.tasks import formats, scorers
 from mtsft.tasks.builtin import content_facts as C
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.references import ShortAnswerReference
 from mtsft.tasks.crossing import Crossed, CrossingDraw
 from mtsft.tasks.metrics.answers import last_user_turn
 
@@ -122,6 +123,7 @@ def draw_fact(rng: random.Random, lang: str, held_out: bool = False) -> tuple[st
 @dataclass
 class OpenQA(BuiltinTask):
     templates = TEMPLATES
+    reference_model = ShortAnswerReference  # the fields score() reads
     metric: str = "SQuAD F1 (en) / CMRC2018 F1 (zh)"  # metrics.squad / metrics.cmrc2018, extracted span
 
     def generate(self, rng, lang, *, held_out=False):

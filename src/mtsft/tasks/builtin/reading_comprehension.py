@@ -11,6 +11,7 @@ from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content_passages as CP
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.references import ShortAnswerReference
 from mtsft.tasks.crossing import Crossed, CrossingDraw, joiner, sentences
 from mtsft.tasks.metrics.answers import copies_passage, last_user_turn
 
@@ -102,6 +103,7 @@ ALL_STORIES = STORIES + CP.RC_STORIES  # 12 more skeletons (content_passages.py)
 @dataclass
 class ReadingComprehension(BuiltinTask):
     templates = TEMPLATES
+    reference_model = ShortAnswerReference  # the fields score() reads
     metric: str = "SQuAD F1 (en) / CMRC2018 F1 (zh)"  # metrics.squad / metrics.cmrc2018, extracted span
 
     def generate(self, rng, lang, *, held_out=False):

@@ -10,6 +10,7 @@ from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content_rewriting as R
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
+from mtsft.tasks.references import SourcedAnswerReference
 from mtsft.tasks.crossing import Crossed, CrossingDraw
 
 # (casual, formal, short) in English and in Chinese, parallel
@@ -62,6 +63,7 @@ def _slot_row(rng: random.Random, held_out: bool = False) -> tuple[tuple[str, st
 @dataclass
 class Rewriting(BuiltinTask):
     templates = TEMPLATES
+    reference_model = SourcedAnswerReference  # the fields score() reads
 
     def generate(self, rng, lang, *, held_out=False):
         template_id, template = self.pick_template(rng, lang, held_out)

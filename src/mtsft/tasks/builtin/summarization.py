@@ -14,6 +14,7 @@ from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content_passages as CP
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask, numbered
+from mtsft.tasks.references import SummaryReference
 from mtsft.tasks.crossing import NUMBER, Crossed, CrossingDraw
 
 TEMPLATES = {
@@ -91,6 +92,7 @@ TEXT_KINDS = [_news, _festival, _study, *CP.SUM_TEXTS]  # 17 more skeletons (con
 @dataclass
 class Summarization(BuiltinTask):
     templates = TEMPLATES
+    reference_model = SummaryReference  # the fields score() reads
 
     def generate(self, rng, lang, *, held_out=False):
         template_id, template = self.pick_template(rng, lang, held_out)

@@ -16,6 +16,7 @@ from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content_sentences as S
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask, other_lang
+from mtsft.tasks.references import TranslationReference
 from mtsft.tasks.crossing import Crossed, CrossingDraw, prompt_messages
 
 SENTENCES = [
@@ -121,6 +122,7 @@ def _pair(rng: random.Random, held_out: bool = False) -> tuple[tuple[str, str], 
 @dataclass
 class Translation(BuiltinTask):
     templates = TEMPLATES
+    reference_model = TranslationReference  # the fields score() reads
     metric: str = "chrF (sacrebleu)"  # sacrebleu sentence chrF per record; corpus chrF and BLEU via corpus_scores
 
     def generate(self, rng, lang, *, held_out=False):
