@@ -7,7 +7,9 @@ import json
 import pytest
 
 from mtsft.config import load_config
+from mtsft.outputs import OutputRefused
 from mtsft.run import STAGES, RunConfig, run_pipeline
+from mtsft.runfiles import read_diagnosis
 
 QUIET = lambda *_: None  # noqa: E731
 
@@ -59,6 +61,14 @@ def test_a_rerun_reuses_finished_stages_and_redoes_what_changed(tmp_path):
     logged = []
     run_pipeline(tiny_run_config(out), log=logged.append)
     assert markers(out) == before and sum("reusing" in str(m) for m in logged) == len(STAGES)
+    # a diagnosis threshold is part of the diagnose stage's key only: every earlier stage is reused
+    logged = []
+    run_pipeline(tiny_run_config(out, "diagnosis.uneven.max_spread=0.3"), log=logged.append)
+    changed = markers(out)
+    assert changed["diagnose"] != before["diagnose"]
+    assert {s: k for s, k in changed.items() if s != "diagnose"} == {s: k for s, k in before.items() if s != "diagnose"}
+    assert sum("reusing" in str(m) for m in logged) == len(STAGES) - 1
+    assert read_diagnosis(out / "diagnose")["config"]["uneven"]["max_spread"] == 0.3
     # a training change redoes training and the tuned eval, nothing upstream
     run_pipeline(tiny_run_config(out, "train.lr=1e-3"), log=QUIET)
     after = markers(out)
@@ -82,7 +92,7 @@ def test_a_stage_without_its_marker_is_redone_and_force_redoes_one(tmp_path):
 def test_run_refuses_a_folder_that_is_not_a_run_and_an_unknown_stage(tmp_path):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "old.txt").write_text("x")
-    with pytest.raises(FileExistsError, match="not an mtsft run"):
+    with pytest.raises(OutputRefused, match="mtsft did not write"):
         run_pipeline(tiny_run_config(tmp_path / "run"), log=QUIET)
     with pytest.raises(ValueError, match="not a stage"):
         run_pipeline(tiny_run_config(tmp_path / "other", "force=[evaluate]"), log=QUIET)
@@ -97,6 +107,39 @@ def test_run_config_composes_the_stage_configs_as_types():
     assert isinstance(cfg.curate, CurateConfig) and isinstance(cfg.train, TrainConfig)
     assert isinstance(cfg.eval, EvalRunConfig)
     assert (cfg.train.lr, cfg.curate.balance.temperature, cfg.eval.per_task) == (1e-4, 2.0, 3)
+
+
+@pytest.mark.parametrize("item, top", [("train.model=tiny", "model"), ("train.seed=3", "seed"),
+                                       ("train.data=mine.jsonl", "data"), ("train.out=elsewhere", "out"),
+                                       ("eval.model=tiny", "model"), ("eval.adapter=runs/other", "model")])
+def test_run_refuses_a_stage_field_it_sets_itself_before_any_work(tmp_path, item, top):
+    """`--set train.model=...` and the like passed validation, then the run overwrote them silently."""
+    from typer.testing import CliRunner
+
+    from mtsft.cli import app
+
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["run", "--profile", "tiny", "--out", str(out), "--set", item],
+                                terminal_width=400)
+    assert result.exit_code == 2
+    message = " ".join(result.output.split())
+    assert "set it at the top level" in message and f"--set {top}=" in message and item.split("=")[0] in message
+    assert not out.exists()                                          # refused before any work
+
+
+def test_a_saved_run_config_still_loads_with_the_stage_fields_at_their_defaults(tmp_path):
+    from mtsft.run import write_run_config
+
+    cfg = tiny_run_config(tmp_path / "run", "model=tiny", "seed=4")
+    saved = load_config(RunConfig, write_run_config(cfg, tmp_path))   # holds train.model, eval.adapter, ...
+    assert saved.model_dump() == cfg.model_dump()
+
+
+def test_the_runs_eval_defaults_hold_when_the_eval_section_is_partly_set():
+    """The run re-defaults two eval fields (RunEvalConfig); setting another eval key must not undo them."""
+    cfg = load_config(RunConfig, "run-demo", ["eval.batch_size=4"])
+    assert (cfg.eval.batch_size, cfg.eval.max_new_tokens, cfg.eval.real_per_set) == (4, 96, 24)
+    assert load_config(RunConfig, "run-demo", ["eval.max_new_tokens=null"]).eval.max_new_tokens is None
 
 
 def test_replay_adds_general_records_at_its_share_of_the_training_set(tmp_path):
