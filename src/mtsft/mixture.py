@@ -17,9 +17,9 @@ import math
 import random
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
-from mtsft.config import StrictConfig
+from mtsft.config import StrictConfig, Weight
 
 Strategy = Literal["proportional", "temperature", "uniform", "weights"]
 STRATEGIES = ("proportional", "temperature", "uniform", "weights")
@@ -30,10 +30,24 @@ class MixtureConfig(StrictConfig):
     """How many records of each task a mixture draws. `total` defaults to the records available."""
 
     strategy: Strategy = "temperature"
-    temperature: float = Field(DEFAULT_TEMPERATURE, gt=0)
+    # at least 0.1: counts are raised to 1/T, and a smaller T overflows a float (n ** 1000) for any real task
+    temperature: float = Field(DEFAULT_TEMPERATURE, ge=0.1)
     cap: int | None = Field(None, gt=0)          # per-task cap before mixing (T5/FLAN)
     total: int | None = Field(None, ge=1)
-    weights: dict[str, float] | None = None      # {task: weight} for strategy "weights"
+    weights: dict[str, Weight] | None = None     # {task: weight} for strategy "weights"
+
+    @field_validator("weights")
+    @classmethod
+    def _not_all_zero(cls, weights: dict[str, float] | None) -> dict[str, float] | None:
+        if weights and not any(w > 0 for w in weights.values()):
+            raise ValueError("every weight is 0: the mixture would be empty")
+        return weights
+
+    @model_validator(mode="after")
+    def _weights_given(self) -> MixtureConfig:
+        if self.strategy == "weights" and not self.weights:
+            raise ValueError("strategy 'weights' needs weights, e.g. --weights code=2,math=1")
+        return self
 
     def counts(self, available: dict[str, int]) -> dict[str, int]:
         return mixture_counts(available, self.strategy, total=self.total, cap=self.cap,

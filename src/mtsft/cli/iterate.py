@@ -27,5 +27,6 @@ def register(app: typer.Typer) -> None:
         if profile and config:
             raise ValueError("give --profile or -c, not both")
         run_cfg = load_config(RunConfig, config or f"run-{profile or 'demo'}", set_)
-        versions = run_iterations(IterateConfig(run=run_cfg, rounds=rounds, out=str(out)), log=console.print)
+        cfg = load_config(IterateConfig, values={"run": run_cfg, "rounds": rounds, "out": str(out)})
+        versions = run_iterations(cfg, log=console.print)
         console.print(f"{len(versions)} versions; log: {out / 'MULTITASK_ITERATION_LOG.md'}", highlight=False)

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from mtsft.config import StrictConfig
+from mtsft.config import Seed, StrictConfig
 from mtsft.mixture import MixtureConfig
 
 Policy = Literal["keep_best", "majority", "relabel", "drop", "review", "keep"]
@@ -94,7 +94,7 @@ class ValidateConfig(StrictConfig):
 
 
 class CurateConfig(StrictConfig):
-    seed: int = Field(0, ge=0)
+    seed: Seed = 0
     workers: int | None = Field(None, ge=1)  # processes for per-record rounds; None: every core this process may use.
                                        # The result is the same whatever the count (fixed chunks, input order kept)
     tokenizer: str | None = None       # model spec for token lengths; None = chars-per-token estimate

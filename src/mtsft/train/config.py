@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from mtsft.config import StrictConfig, load_config
+from mtsft.config import Epochs, LearningRate, Seed, StrictConfig, load_config
 from mtsft.mixture import MixtureConfig
 from mtsft.tags import TagMode
 
@@ -29,8 +29,8 @@ class TrainStage(StrictConfig):
     """One stage of a staged schedule; it starts from the previous stage's weights."""
 
     name: str
-    epochs: float | None = Field(None, gt=0)
-    lr: float | None = Field(None, gt=0)
+    epochs: Epochs | None = None
+    lr: LearningRate | None = None
     mixture: MixtureConfig | None = None
     tasks: list[str] | None = None          # train only these tasks (plus replay of the others)
     families: list[str] | None = None       # ... or only tasks of these registry families
@@ -52,15 +52,15 @@ class TrainConfig(StrictConfig):
     out: str = "runs/latest"
     method: Method = "lora"
     precision: Precision = "auto"
-    seed: int = 0
+    seed: Seed = 0
 
-    epochs: float = Field(1.0, gt=0)
-    lr: float = Field(2e-4, gt=0)
+    epochs: Epochs = 1.0
+    lr: LearningRate = 2e-4
     batch_size: int = Field(8, ge=1)        # rows per device per step (packed: a row holds several examples)
     grad_accum: int = Field(1, ge=1)
     max_steps: int | None = Field(None, ge=1)  # caps each stage (smoke runs, benchmarks)
     warmup_ratio: float = Field(0.03, ge=0, lt=1)
-    weight_decay: float = Field(0.0, ge=0)
+    weight_decay: float = Field(0.0, ge=0, le=1)  # decoupled (AdamW): the share of a weight lost per unit of lr
     scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "cosine"
     max_grad_norm: float = Field(1.0, gt=0)
 
@@ -78,7 +78,7 @@ class TrainConfig(StrictConfig):
     pack_length: int | None = Field(None, ge=8)  # row length when packed (default: max_length)
     gradient_checkpointing: bool = False    # a 135M model does not need it; it costs 20-30% speed
     lm_head_trained_only: bool = True       # logits only where the loss needs them (49k vocab)
-    threads: int | None = Field(None, ge=1)
+    threads: int | None = Field(None, ge=1, le=4096)  # None: mtsft's default (MTSFT_THREADS, else the usable cores)
 
     task_tags: TagMode = "none"
     mixture: MixtureConfig | None = None    # None: train on the data as curated
