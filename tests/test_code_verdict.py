@@ -113,7 +113,7 @@ def test_humaneval_check_candidate():
 # ---- the judge on hand-made channels: anything but the exact conversation fails ------------------------
 
 def _channel(nonce: str, lines: list[tuple[str, object]]) -> bytes:
-    return b"".join(f"{nonce} {i} {kind} {payload!r}\n".encode() for i, (kind, payload) in enumerate(lines))
+    return b"".join(f"{nonce} {i} {kind} {json.dumps(payload)}\n".encode() for i, (kind, payload) in enumerate(lines))
 
 
 PLAN = plan_tests(["assert f(1) == 2"])
@@ -287,3 +287,54 @@ def test_solution_with_helpers_imports_and_a_shadowed_builtin_scores_one():
     from mtsft import tasks
 
     assert tasks.get("code").score(cases.fenced(RIGHT_AREA), AREA) == 1.0
+
+
+# ---- the evaluator cannot be inflated by what it reads (issue 26, item 3) --------------------------------
+
+def _measured(fn):
+    """(fn(), the evaluator's peak allocation during it in MB, seconds)."""
+    import time
+    import tracemalloc
+
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        value = fn()
+        return value, tracemalloc.get_traced_memory()[1] / 2**20, time.perf_counter() - start
+    finally:
+        tracemalloc.stop()
+
+
+def test_1_mb_answer_scores_zero_unread_with_the_cap_named():
+    from mtsft.eval.scoring import score_predictions
+
+    answer = "```python\nx = [" + "1, " * 350_000 + "]\n" + cases.SOLUTION + "```"  # 1 MB of valid Python
+    result, peak_mb, _ = _measured(lambda: score_predictions([{**cases.EN, "prediction": answer}], workers=1))
+    row = result["per_record"][0]
+    assert (row["score"], row["violations"]) == (0.0, [formats.ANSWER_OVER_CAP])
+    assert f"{formats.MAX_ANSWER_CHARS // 1024}k" in formats.ANSWER_OVER_CAP
+    assert peak_mb < 50, f"scoring a 1 MB answer allocated {peak_mb:.0f} MB"
+
+
+def test_700_kb_unfenced_answer_is_not_parsed_for_code():
+    from mtsft import tasks
+
+    answer = "Here it is:\n" + cases.SOLUTION + "x = 1\n" * 120_000
+    (code, _), peak_mb, seconds = _measured(lambda: formats.extract_code(answer))
+    assert code == "" and seconds < 2 and peak_mb < 50
+    assert tasks.get("code").score(answer, cases.EN) == 0.0
+
+
+def test_huge_result_is_reported_too_large_not_parsed():
+    result, peak_mb, _ = _measured(lambda: run_tests("def f():\n    return list(range(190_000))\n", ["assert f() == [0]"]))
+    assert result.status == "failed" and "result line cap" in result.detail, result
+    assert peak_mb < 50, f"a 190k-item result allocated {peak_mb:.0f} MB in the evaluator"
+
+
+def test_result_line_over_the_cap_is_refused_without_parsing():
+    from mtsft import sandbox
+
+    line = ("n" * 32 + " 0 C [0,0,[" + "[]," * (sandbox.RESULT_LINE_CAP // 3) + "[]]]\n").encode()
+    (status, _, detail), peak_mb, _ = _measured(lambda: judge(PLAN, line, "n" * 32))
+    assert status != "passed" and "RESULT_LINE_CAP" in detail
+    assert peak_mb < 10

@@ -14,6 +14,12 @@ from mtsft.tasks import lists
 from mtsft.tasks.scorers import list_items, normalize_label, parse_json_object
 from mtsft.text import cjk_ratio, parse_python
 
+# The longest answer any verifier reads (characters). Scoring gives a longer one 0 with ANSWER_OVER_CAP as
+# its violation, before any verifier parses it (a 1 MB answer's AST grew the evaluator by about 475 MB;
+# 700 kB of unfenced text cost seconds of trial parses in `extract_code`), and no code is extracted from it.
+MAX_ANSWER_CHARS = 64 * 1024
+ANSWER_OVER_CAP = f"answer_over_{MAX_ANSWER_CHARS // 1024}k_char_cap"
+
 _CODE_FENCE = re.compile(r"```[ \t]*([\w+-]*)[ \t]*\n(.*?)```", re.S)
 _MARKDOWN = re.compile(r"^\s{0,3}#{1,6}\s|\*\*[^*\n]+\*\*|^\s*[-*]\s+\S|^\s*\|.*\|\s*$|```", re.M)
 _CODE_LINE = re.compile(r"^\s*(?:def |class |return\b|import |from \w+ import|for .+:$|if .+:$|while .+:$|print\()", re.M)
@@ -26,7 +32,10 @@ _CHATTY = re.compile(r"\b(?:sure|certainly|here is|here's|hope this helps|let me
 
 def extract_code(output: str) -> tuple[str, str]:
     """(code, prose outside the code). Fenced blocks win; unfenced text counts as code if it parses as
-    Python and has a code line (ast.parse only parses: nothing is run here)."""
+    Python and has a code line (ast.parse only parses: nothing is run here). Nothing from an answer over
+    MAX_ANSWER_CHARS."""
+    if len(output) > MAX_ANSWER_CHARS:
+        return "", output
     blocks = _CODE_FENCE.findall(output)
     if blocks:
         code = "\n".join(body for _, body in blocks)
