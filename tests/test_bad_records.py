@@ -316,3 +316,50 @@ def test_low_open_files_limit_scores_code_or_fails_in_one_line(tmp_path):
         assert report["tasks"]["code"]["n"] == 7 and report["tasks"]["code"]["score"] == 1.0, report["tasks"]
     else:
         assert proc.returncode == 2 and "error: too many open files" in output, output
+
+
+# ---- deliverable 4: decontamination compares content, not a shared template ---------------------------
+
+TEMPLATE = ("Which product category does this review belong to? Pick one of these categories: books, tablets, "
+            "phones, fruit, shampoo, water heaters, dairy, clothes, computers, hotels. Answer with the category "
+            "name only, and nothing else.\n")
+REVIEWS = ["The battery lasts two full days and the screen is sharp.", "Arrived bruised and half of them were sour.",
+           "The plot drags in the middle but the ending is worth it.", "Leaves my hair soft without any greasy feel.",
+           "Heats up in a minute, but the knob feels cheap.", "The sleeves were too short after one wash.",
+           "Boots fast and the keyboard is comfortable for long work.", "The room was clean and the staff were kind.",
+           "Tastes fresh, my kids drink a bottle every morning.", "Pages arrived torn and the cover was bent."]
+
+
+def review_record(i: int, text: str, label: str = "phones") -> dict:
+    return {"id": f"r{i}", "task": "classification", "lang": "en", "source": f"synthetic:{i}", "meta": {},
+            "reference": {"label": label, "labels": ["phones", "fruit", "books"]},
+            "messages": [{"role": "user", "content": TEMPLATE + text}, {"role": "assistant", "content": label}]}
+
+
+def test_records_sharing_only_a_long_template_with_eval_are_not_contaminated():
+    from mtsft.data.config import DedupConfig
+    from mtsft.data.dedup import drop_contaminated
+
+    eval_records = [review_record(100 + i, text) for i, text in enumerate(REVIEWS[:6])]
+    train = [review_record(i, f"{text} Bought it for my brother.") for i, text in enumerate(REVIEWS[6:])]
+    train += [review_record(200 + i, text) for i, text in enumerate(["Great value.", "Would not buy again, sadly."])]
+    copy = review_record(300, REVIEWS[2])  # an eval record verbatim
+    near_copy = review_record(301, REVIEWS[3].replace("soft", "silky"))  # its content, one word changed
+    kept, rejected = drop_contaminated([*train, copy, near_copy], eval_records, DedupConfig())
+    assert [r["id"] for r in kept] == [r["id"] for r in train]
+    assert {r["id"] for r in rejected} == {"r300", "r301"}
+    assert all(r["meta"]["rejected"]["reason"] == "contaminated" for r in rejected)
+
+
+def test_curate_keeps_template_sharing_records_and_drops_a_verbatim_eval_copy(tmp_path):
+    evals = [review_record(100 + i, text) for i, text in enumerate(REVIEWS[:6])]
+    train = [review_record(i, text) for i, text in enumerate(REVIEWS[6:])] + [review_record(300, REVIEWS[0])]
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in train))
+    (tmp_path / "eval.jsonl").write_text("".join(json.dumps(r) + "\n" for r in evals))
+    out = tmp_path / "curated"
+    result = CliRunner().invoke(app, ["data", "curate", str(tmp_path / "train.jsonl"), "--eval",
+                                      str(tmp_path / "eval.jsonl"), "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    contaminated = [json.loads(line)["id"] for line in (out / "rejected.jsonl").read_text().splitlines()
+                    if json.loads(line)["meta"]["rejected"]["reason"] == "contaminated"]
+    assert contaminated == ["r300"]

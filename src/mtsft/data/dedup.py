@@ -8,6 +8,7 @@ is linear in the number of records.
 
 from __future__ import annotations
 
+from typing import NamedTuple
 
 import numpy as np
 
@@ -99,27 +100,56 @@ def near_dedup(records: list[dict], cfg: DedupConfig, workers: int = 1) -> tuple
 
 
 # ---- contamination ------------------------------------------------------------------------------------
+# A training record leaks an eval item when it carries that item's content. Eval sets built from one task
+# share a long instruction (the label list, the JSON spec): a training record of the same task repeats it
+# whatever its own text, so the overlap is measured on content only. An n-gram found in many eval prompts
+# (`contamination_template_min`) is that shared instruction, not any one item's text, and is left out on
+# both sides; a record whose prompt is an eval prompt verbatim is caught whatever it holds.
 
-def eval_ngrams(eval_records: list[dict], n: int) -> np.ndarray:
-    hashes, _ = shingle_hashes([normalize(prompt(r)) for r in eval_records], n)
-    return np.unique(hashes)
+class EvalIndex(NamedTuple):
+    content: np.ndarray    # sorted unique n-gram hashes of the eval prompts, shared instruction left out
+    template: np.ndarray   # sorted unique n-gram hashes found in `contamination_template_min`+ eval prompts
+    prompts: set[str]      # the normalised eval prompts (verbatim copies)
 
 
-def contamination_share(records: list[dict], eval_hashes: np.ndarray, n: int, batch: int = 10_000) -> np.ndarray:
-    """Per record, the share of its prompt's character n-grams that also occur in an evaluation prompt."""
+def eval_ngrams(eval_records: list[dict], n: int, template_min: int | None = None) -> EvalIndex:
+    """The eval prompts' n-grams, split into content and the instruction they share (see above)."""
+    template_min = template_min or DedupConfig().contamination_template_min
+    prompts = [normalize(prompt(r)) for r in eval_records]
+    hashes, offsets = shingle_hashes(prompts, n)
+    rows = np.repeat(np.arange(len(prompts)), np.diff(offsets.astype(np.int64)))
+    order = np.lexsort((rows, hashes))
+    h, r = hashes[order], rows[order]
+    first = np.ones(len(h), dtype=bool)
+    first[1:] = (h[1:] != h[:-1]) | (r[1:] != r[:-1])  # each n-gram once per prompt
+    unique, in_prompts = np.unique(h[first], return_counts=True)
+    shared = in_prompts >= template_min
+    return EvalIndex(unique[~shared], unique[shared], set(prompts))
+
+
+def contamination_share(records: list[dict], index: EvalIndex, n: int, batch: int = 10_000) -> np.ndarray:
+    """Per record, the share of its prompt's content n-grams (the eval set's shared instruction left out)
+    that occur in an eval prompt; 1.0 for a prompt equal to an eval prompt."""
     out = np.zeros(len(records))
     for start in range(0, len(records), batch):
-        hashes, offsets = shingle_hashes([normalize(prompt(r)) for r in records[start:start + batch]], n)
-        hit = np.isin(hashes, eval_hashes).astype(np.float64)
-        counts = np.diff(offsets.astype(np.int64))
-        out[start:start + len(counts)] = np.add.reduceat(hit, offsets[:-1].astype(np.int64)) / counts
+        texts = [normalize(prompt(r)) for r in records[start:start + batch]]
+        hashes, offsets = shingle_hashes(texts, n)
+        own = (~np.isin(hashes, index.template)).astype(np.float64)
+        hit = np.isin(hashes, index.content).astype(np.float64)
+        starts = offsets[:-1].astype(np.int64)
+        counts = np.add.reduceat(own, starts) if len(hashes) else np.zeros(len(texts))
+        hits = np.add.reduceat(hit, starts) if len(hashes) else np.zeros(len(texts))
+        share = np.divide(hits, counts, out=np.zeros(len(texts)), where=counts > 0)
+        share[[t in index.prompts for t in texts]] = 1.0
+        out[start:start + len(texts)] = share
     return out
 
 
 def drop_contaminated(records: list[dict], eval_records: list[dict], cfg: DedupConfig):
     if not eval_records:
         return records, []
-    share = contamination_share(records, eval_ngrams(eval_records, cfg.contamination_ngram), cfg.contamination_ngram)
+    index = eval_ngrams(eval_records, cfg.contamination_ngram, cfg.contamination_template_min)
+    share = contamination_share(records, index, cfg.contamination_ngram)
     kept, rejected = [], []
     for r, s in zip(records, share):
         if s >= cfg.contamination_threshold:

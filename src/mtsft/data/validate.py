@@ -62,8 +62,8 @@ def validate_round(kept: list[dict], targets: dict[str, int], cfg: CurateConfig,
 
     leaked = 0
     if eval_records:
-        share = contamination_share(originals, eval_ngrams(eval_records, cfg.dedup.contamination_ngram),
-                                    cfg.dedup.contamination_ngram)
+        index = eval_ngrams(eval_records, cfg.dedup.contamination_ngram, cfg.dedup.contamination_template_min)
+        share = contamination_share(originals, index, cfg.dedup.contamination_ngram)
         leaked = int((share >= cfg.dedup.contamination_threshold).sum())
     checks.append(Check("no_contamination", leaked == 0,
                         f"{leaked} records overlap the evaluation files" if eval_records else "no --eval files given",
