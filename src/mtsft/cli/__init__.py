@@ -9,7 +9,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import typer  # noqa: E402
 
-from mtsft import __version__  # noqa: E402
+from mtsft import __version__, threads_error  # noqa: E402
 from mtsft.cli import data, diagnose, evaluate, iterate, run, serve, train  # noqa: E402
 
 app = typer.Typer(
@@ -38,3 +38,9 @@ def _version(value: bool) -> None:
 def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                       help="Print the version and exit.")) -> None:
     """mtsft: one assistant model for many task types, with the tasks kept apart."""
+    problem = threads_error()  # `import mtsft` set the OpenMP defaults already; a bad MTSFT_THREADS stops here
+    if problem:
+        from mtsft.cli.common import err_console
+
+        err_console.print(f"[bold red]error:[/] {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from mtsft import threads_per_process
 from mtsft.config import dump_config
 from mtsft.train.config import TrainConfig
 
@@ -74,6 +75,6 @@ def launch(cfg: TrainConfig, spec: LaunchSpec, *, resume: bool = False, log=prin
     write_text_atomic(config_path, yaml.safe_dump(dump_config(cfg), sort_keys=False, allow_unicode=True))
     cmd = accelerate_command(spec, config_path, resume)
     log("launching: " + " ".join(cmd))
-    env = {**os.environ, "MTSFT_LAUNCHED": "1", "OMP_NUM_THREADS": os.environ.get(
-        "OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // max(1, spec.nproc or 1))))}
+    # each worker gets its share of the cores (or the user's own count); the wait policy is inherited
+    env = {**os.environ, "MTSFT_LAUNCHED": "1", "OMP_NUM_THREADS": str(threads_per_process(spec.nproc or 1))}
     return subprocess.run(cmd, env=env).returncode

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from accelerate import PartialState
 
+from mtsft import threads_per_process
 from mtsft.records import task_of
 from mtsft.train.build import build_model, parameter_counts
 from mtsft.train.callbacks import MetricsFiles, ProgressBar
@@ -34,7 +35,7 @@ from mtsft.train.trainer import MultiTaskSFTTrainer
 
 def _set_threads(cfg: TrainConfig, world: int) -> None:
     if not torch.cuda.is_available():
-        torch.set_num_threads(cfg.threads or max(1, (os.cpu_count() or 1) // world))
+        torch.set_num_threads(cfg.threads or threads_per_process(world))  # MTSFT_THREADS, else the cores shared out
 
 
 def _stage_dir(run_dir: Path, i: int, stage: TrainStage) -> Path:
