@@ -275,6 +275,22 @@ def test_unknown_or_missing_task_is_rejected_not_an_error(tmp_path):
     assert_rejected_and_rest_scored(*score_cli(path), path, 2, "unknown task 'poetry'")
 
 
+def test_unreadable_prediction_lines_are_rejected_and_the_rest_scored(tmp_path):
+    """A 5,000-digit integer, NaN, broken JSON, a line without `prediction`: each rejected with its line."""
+    path = prediction_file(tmp_path, [])
+    good = path.read_text().splitlines()
+    bad = ['{"id": "big", "task": "math", "messages": [], "prediction": "4", "n": ' + "9" * 5000 + "}",
+           '{"id": "nan", "task": "math", "reference": {"value": NaN}, "messages": [], "prediction": "4"}',
+           '{"id": "broken", ', json.dumps({"id": "nopred", "task": "math", "messages": MATH, "reference": {"value": 4}})]
+    path.write_text("\n".join([good[0], *bad, good[1]]) + "\n")
+    result, report = score_cli(path)
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    assert report["overall"]["n"] == 2 and report["overall"]["score"] == 1.0
+    assert [r["where"] for r in report["rejected"]] == [f"{path}:{i}" for i in (2, 3, 4, 5)]
+    reasons = [r["reason"] for r in report["rejected"]]
+    assert "4300 digits" in reasons[0] and "NaN" in reasons[1] and "prediction" in reasons[3]
+
+
 # ---- deliverable 2: no bubblewrap ----------------------------------------------------------------------
 
 def test_no_bubblewrap_is_one_line_naming_a_flag_eval_score_accepts(tmp_path, monkeypatch):

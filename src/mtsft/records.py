@@ -253,11 +253,6 @@ def read_records(path: str | Path, *, require: tuple[str, ...] = ()) -> list[dic
     `require` names extra string fields every record must carry (e.g. "prediction" for scoring).
     A file that belongs to an unfinished output (see `check_complete`) is refused.
     """
-    return [record for _, record in read_records_at(path, require=require)]
-
-
-def read_records_at(path: str | Path, *, require: tuple[str, ...] = ()) -> list[tuple[int, dict]]:
-    """`read_records` with each record's line number: (line, record) pairs."""
     check_complete(path)
     out = []
     for lineno, obj, err in iter_jsonl(path):
@@ -268,7 +263,7 @@ def read_records_at(path: str | Path, *, require: tuple[str, ...] = ()) -> list[
         for key in require:
             if not isinstance(obj.get(key), str):
                 raise RecordError(f"{path}:{lineno}: no string `{key}` field")
-        out.append((lineno, obj))
+        out.append(obj)
     return out
 
 

@@ -20,26 +20,21 @@ def score_cmd(
     unsafe_exec: bool = typer.Option(False, "--unsafe-exec", help="Run the predictions' code without the OS wall "
                                      "(bubblewrap) when none is available. Only for code you trust."),
 ) -> None:
-    import os
-
-    from mtsft import sandbox
     from mtsft.cli.common import console
-    from mtsft.eval.scoring import read_predictions_at, score_predictions, scores_table
+    from mtsft.eval.scoring import score_file, scores_table
     from mtsft.outputs import check_file
     from mtsft.runfiles import scores_beside, write_scores
 
     out = check_file(out or scores_beside(predictions), [predictions])  # before any scoring
-    if unsafe_exec:  # the code verifier reads it; the user asked for it by name
-        os.environ[sandbox.UNSAFE_ENV] = "1"
-    records, places = read_predictions_at(predictions)
-    result = score_predictions(records, places=places)
+    result = score_file(predictions, allow_unsafe=unsafe_exec or None)  # asked for by name
     write_scores(out, result)
     console.print(scores_table(result))
     for row in result["rejected"]:
         console.print(f"rejected {row['where']} ({row['id']}): {row['reason']}", markup=False, highlight=False,
                       soft_wrap=True)
     if result["rejected"]:
-        console.print(f"{len(result['rejected'])} of {len(records)} records rejected (not scored; listed under "
+        console.print(f"{len(result['rejected'])} of {len(result['rejected']) + result['overall']['n']} records "
+                      "rejected (not scored; listed under "
                       "\"rejected\" in the report)", highlight=False)
     console.print(f"wrote {out}")
 

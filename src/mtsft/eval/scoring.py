@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from mtsft.records import read_records, read_records_at, response
+from mtsft.records import check_complete, iter_jsonl, read_records, response
 
 
 # What a malformed record makes a verifier raise that its task's reference check did not foresee: that
@@ -26,10 +26,11 @@ class TooManyOpenFiles(ValueError):
     """The open-files limit is too low to start the code sandbox (one line for the whole job)."""
 
 
-def score_record(record: dict, prediction: str) -> tuple[float, list[str], str | None]:
+def score_record(record: dict, prediction: str, *, allow_unsafe: bool | None = None) -> tuple[float, list[str], str | None]:
     """(score, format violations, None), or (0.0, [], reason) for a record its task cannot score: no task,
     an unknown task, a reference that does not fit the task's `reference_model`, or a verifier that fails
-    on it. The one guard between a bad record and the whole job."""
+    on it. The one guard between a bad record and the whole job. `allow_unsafe` reaches the verifiers that
+    run code (`executes_code`; see `mtsft.sandbox.run_tests`), for this call only."""
     from mtsft.tasks import formats, get
 
     name = record.get("task")
@@ -45,7 +46,8 @@ def score_record(record: dict, prediction: str) -> tuple[float, list[str], str |
     if len(prediction) > formats.MAX_ANSWER_CHARS:  # scored 0 unread: no verifier parses an unbounded answer
         return 0.0, [formats.ANSWER_OVER_CAP], None
     try:
-        return task.score(prediction, record), task.format_violations(prediction, record), None
+        permission = {"allow_unsafe": allow_unsafe} if allow_unsafe is not None and getattr(task, "executes_code", False) else {}
+        return task.score(prediction, record, **permission), task.format_violations(prediction, record), None
     except RECORD_ERRORS as e:
         return 0.0, [], f"the {name} verifier cannot read this record: {e.__class__.__name__}: {str(e)[:160]}"
     except OSError as e:
@@ -73,20 +75,22 @@ def metric_of(task: str) -> str:
     return getattr(get(task), "metric", None) or "verifier"
 
 
-def score_predictions(records: Iterable[dict], *, workers: int = 4, places: list[str] | None = None) -> dict:
+def score_predictions(records: Iterable[dict], *, workers: int = 4, places: list[str] | None = None,
+                      allow_unsafe: bool | None = None) -> dict:
     """Per-task table {task: {metric, n, score, format_ok, violations{kind: n}, by_lang{lang: score}}} plus
     "overall" (a mean over records scored by different metrics: read it with the per-task metric names).
 
     A record that cannot be scored (see `score_record`) is left out of every table and listed under
     "rejected" with its reason and `places[i]` (file:line) where given; the rest are scored.
-    Threads because code verifiers spend their time waiting on sandbox subprocesses.
+    Threads because code verifiers spend their time waiting on sandbox subprocesses. `allow_unsafe`: see
+    `score_record` (passed, never put in the environment: it holds for these records only).
     """
     records = list(records)
     for i, r in enumerate(records):
         if not isinstance(r.get("prediction"), str):
             raise ValueError(f"record {i} ({r.get('id', 'no id')}) has no string `prediction` field")
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(lambda r: score_record(r, r["prediction"]), records))
+        results = list(pool.map(lambda r: score_record(r, r["prediction"], allow_unsafe=allow_unsafe), records))
     scored = [i for i, (_, _, reason) in enumerate(results) if reason is None]
     per_task: dict[str, dict] = {}
     groups: dict[str, list[int]] = defaultdict(list)
@@ -121,10 +125,37 @@ def read_predictions(path) -> list[dict]:
     return read_records(path, require=("prediction",))
 
 
-def read_predictions_at(path) -> tuple[list[dict], list[str]]:
-    """`read_predictions`, with each record's place ("file:line") for the rejections of `score_predictions`."""
-    located = read_records_at(path, require=("prediction",))
-    return [r for _, r in located], [f"{path}:{line}" for line, _ in located]
+def read_predictions_at(path) -> tuple[list[dict], list[str], list[dict]]:
+    """(records, each one's place "file:line", rejected lines): a line that cannot be read, or is not a record
+    with a string `prediction`, is rejected on its own ({"id", "task", "where", "reason"}); the rest are
+    scored. A file of an unfinished output is refused (`check_complete`)."""
+    check_complete(path)
+    records, places, rejected = [], [], []
+    for line, obj, err in iter_jsonl(path):
+        if err is None and not (isinstance(obj, dict) and "messages" in obj):
+            err = "not an mtsft record (no 'messages'); import it with `mtsft data import`"
+        elif err is None and not isinstance(obj.get("prediction"), str):
+            err = "no string `prediction` field"
+        if err:
+            known = obj if isinstance(obj, dict) else {}
+            rejected.append({"id": known.get("id"), "task": known.get("task"), "where": f"{path}:{line}", "reason": err})
+        else:
+            records.append(obj)
+            places.append(f"{path}:{line}")
+    return records, places, rejected
+
+
+def score_file(path, *, workers: int = 4, allow_unsafe: bool | None = None) -> dict:
+    """`mtsft eval score`: `score_predictions` of a file, its unreadable lines listed under "rejected"
+    beside the records no verifier could score. A file with nothing to score is an error naming its first
+    bad line."""
+    records, places, unreadable = read_predictions_at(path)
+    if not records and unreadable:
+        first = unreadable[0]
+        raise ValueError(f"{first['where']}: {first['reason']} (no record to score; {len(unreadable)} rejected)")
+    result = score_predictions(records, workers=workers, places=places, allow_unsafe=allow_unsafe)
+    result["rejected"] = sorted(unreadable + result["rejected"], key=lambda r: int(r["where"].rsplit(":", 1)[1]))
+    return result
 
 
 def scores_table(result: dict):
