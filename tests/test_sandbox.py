@@ -93,3 +93,24 @@ def test_seccomp_program_refuses_anonymous_files_on_known_machines():
     assert len(sandbox.seccomp_program("aarch64")) == 8 * (6 + n)
     assert len(sandbox.seccomp_program("x86_64")) == 8 * (7 + n)
     assert sandbox.seccomp_program("riscv64") == b""
+
+
+def test_an_unsafe_eval_leaves_no_unsafe_state_for_the_next_eval(tmp_path, monkeypatch):
+    """Issue 26, item 5: `--unsafe-exec` holds for its own eval only. On a machine without a wall, an
+    unsafe eval scores its code (mode "unsafe"); a later safe eval in the same process refuses."""
+    import os
+
+    from mtsft.eval import evaluate as ev
+    from verifier_cases import code as cases
+
+    monkeypatch.delenv(sandbox.UNSAFE_ENV, raising=False)
+    monkeypatch.setattr(sandbox, "_bwrap_works", lambda *a: False)  # no bubblewrap here
+    monkeypatch.setattr(ev, "generate_answers", lambda *a, **k: [cases.fenced(cases.SOLUTION)])
+    records = [cases.EN]
+    unsafe = ev.evaluate_records(records, ev.EvalRunConfig(unsafe_exec=True), tmp_path / "unsafe", model=object(),
+                                 tokenizer=object(), log=lambda *_: None)
+    assert unsafe["run"]["code_exec"] == "unsafe" and unsafe["tasks"]["code"]["score"] == 1.0
+    assert sandbox.UNSAFE_ENV not in os.environ and sandbox.mode() == "unavailable"
+    with pytest.raises(sandbox.SandboxUnavailable):
+        ev.evaluate_records(records, ev.EvalRunConfig(), tmp_path / "safe", model=object(), tokenizer=object(),
+                            log=lambda *_: None)

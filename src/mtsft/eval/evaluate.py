@@ -12,7 +12,6 @@ v1 vs v2) on paired differences.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -151,7 +150,7 @@ def score_answers(records: list[dict], answers: list[str], cfg: EvalRunConfig) -
     from mtsft.eval.scoring import score_predictions
 
     scored = [{**r, "prediction": a} for r, a in zip(records, answers)]
-    result = score_predictions(scored)
+    result = score_predictions(scored, allow_unsafe=cfg.unsafe_exec or None)  # for this eval only, never process-wide
     rows = []
     for r, a, per in zip(records, answers, result["per_record"]):
         rows.append({"id": r.get("id"), "task": r["task"], "lang": r.get("lang"), "suite": r["meta"].get("suite"),
@@ -189,8 +188,6 @@ def evaluate_records(records: list[dict], cfg: EvalRunConfig, out: str | Path, *
     from mtsft.outputs import claim_folder
 
     out = claim_folder(out)  # an mtsft folder (the output rule): a rerun replaces only what mtsft wrote
-    if cfg.unsafe_exec:  # the code verifier reads it; the user asked for it by name (--unsafe-exec)
-        os.environ[sandbox.UNSAFE_ENV] = "1"
     if model is None:
         model, tokenizer = load_generator(cfg, log=log)
     tag_mode = cfg.tag_mode or (run_task_tags(cfg.adapter) if cfg.adapter else "none")
@@ -200,7 +197,7 @@ def evaluate_records(records: list[dict], cfg: EvalRunConfig, out: str | Path, *
     rows, result = score_answers(records, answers, cfg)
     result["run"] = {"model": cfg.model, "adapter": cfg.adapter, "suites": sorted({r["suite"] for r in rows}),
                      "tag_mode": tag_mode, "records": len(rows), "generate_seconds": round(seconds, 1),
-                     "code_exec": sandbox.mode()}  # bwrap | unsafe | unavailable: which wall scored the code
+                     "code_exec": sandbox.mode(cfg.unsafe_exec or None)}  # bwrap | unsafe | unavailable: which wall
     runfiles.write_predictions(out, rows)
     runfiles.write_scores(out, result)
     return result

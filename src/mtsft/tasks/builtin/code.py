@@ -43,9 +43,10 @@ class Code(BuiltinTask):
                           held_out=held_out, reference={"answer": answer, "entry_point": spec["name"],
                                                         "tests": spec["tests"]})
 
-    def score(self, output, record):
+    def score(self, output, record, *, allow_unsafe: bool | None = None):
         """pass@1 of this one sample: 1.0 only when every test passes (MBPP `setup` code and
-        HumanEval-style `check` + `entry_point` references included), else 0."""
+        HumanEval-style `check` + `entry_point` references included), else 0. `allow_unsafe`: run it without
+        the OS wall where none exists (`mtsft.sandbox.run_tests`; None: MTSFT_UNSAFE_EXEC decides)."""
         from mtsft.sandbox import run_tests
 
         ref = record["reference"]
@@ -60,7 +61,7 @@ class Code(BuiltinTask):
         if not code.strip() or not formats._parses(code):
             return 0.0  # nothing runnable: no need to start a process
         result = run_tests(code, tests, setup=setup, check=check, entry_point=ref.get("entry_point") or "",
-                           timeout=self.timeout)
+                           timeout=self.timeout, allow_unsafe=allow_unsafe)
         return 1.0 if result.all_passed else 0.0
 
     def format_violations(self, output, record):
