@@ -60,7 +60,7 @@ class DedupConfig(StrictConfig):
     contamination_ngram: int = Field(13, ge=1)  # characters per n-gram for the eval overlap check
     contamination_threshold: float = Field(0.5, ge=0, le=1)  # share of a prompt's n-grams found in eval prompts
     # an n-gram in at least this many eval prompts is their shared instruction (label list, JSON spec), not
-    # any one item's content: the overlap check leaves it out on both sides (dedup.eval_index)
+    # any one item's content: the overlap check leaves it out on both sides (dedup.eval_ngrams)
     contamination_template_min: int = Field(4, ge=2)
 
     @model_validator(mode="after")
