@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -23,9 +24,28 @@ def markers(out):
     return {s: json.loads((out / s / "stage.json").read_text())["key"] for s in STAGES if (out / s / "stage.json").exists()}
 
 
-def test_run_writes_every_stage_and_a_summary_with_base_and_tuned_scores(tmp_path):
-    out = tmp_path / "run"
-    summary = run_pipeline(tiny_run_config(out), log=QUIET)
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """One tiny run made once for the tests that read or rerun a finished run (a run is the slow part),
+    with a pristine copy beside it."""
+    root = tmp_path_factory.mktemp("shared-run")
+    summary = run_pipeline(tiny_run_config(root / "run"), log=QUIET)
+    shutil.copytree(root / "run", root / "pristine", symlinks=True)
+    return root / "run", summary
+
+
+@pytest.fixture
+def run_dir(finished_run):
+    """The shared run as it was when it finished, put back at its own path (stage keys hold absolute
+    paths: a copy elsewhere would not be reused) for a test to rerun and change."""
+    out = finished_run[0]
+    shutil.rmtree(out)
+    shutil.copytree(out.parent / "pristine", out, symlinks=True)
+    return out
+
+
+def test_run_writes_every_stage_and_a_summary_with_base_and_tuned_scores(run_dir, finished_run):
+    out, summary = run_dir, finished_run[1]
     assert json.loads((out / "summary.json").read_text()) == summary
     for path in ("data/train.jsonl", "data/eval.jsonl", "curate/kept.jsonl", "curate/report.html",
                  "train/run.json", "eval_tuned/builtin/predictions.jsonl", "eval_base/builtin/scores.json"):
@@ -54,9 +74,8 @@ def test_run_writes_every_stage_and_a_summary_with_base_and_tuned_scores(tmp_pat
     assert "crosstalk" in printed and "all outputs" in printed
 
 
-def test_a_rerun_reuses_finished_stages_and_redoes_what_changed(tmp_path):
-    out = tmp_path / "run"
-    run_pipeline(tiny_run_config(out), log=QUIET)
+def test_a_rerun_reuses_finished_stages_and_redoes_what_changed(run_dir):
+    out = run_dir
     before = markers(out)
     logged = []
     run_pipeline(tiny_run_config(out), log=logged.append)
@@ -77,9 +96,8 @@ def test_a_rerun_reuses_finished_stages_and_redoes_what_changed(tmp_path):
     assert after["eval_base"] == before["eval_base"] and after["eval_tuned"] != before["eval_tuned"]
 
 
-def test_a_stage_without_its_marker_is_redone_and_force_redoes_one(tmp_path):
-    out = tmp_path / "run"
-    run_pipeline(tiny_run_config(out), log=QUIET)
+def test_a_stage_without_its_marker_is_redone_and_force_redoes_one(run_dir):
+    out = run_dir
     (out / "curate" / "stage.json").unlink()          # as if killed before it finished
     (out / "curate" / "kept.jsonl").write_text("half a line")
     logged = []

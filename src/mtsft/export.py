@@ -442,7 +442,7 @@ def export_gguf(model_dir: str | Path, path: str | Path | None = None, *, dtype:
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-    os.replace(tmp_name(path), path)
     own(path.parent, path.name)
+    os.replace(tmp_name(path), path)
     log(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MiB, {dtype}, architecture {arch})")
     return path

@@ -8,8 +8,8 @@
       there. A rerun into it, and `--overwrite`, delete only those entries; a folder without the list is
       never emptied, and a non-empty one is refused.
     - Every file is written under a temporary name in the same folder and renamed over the target when
-      complete (`atomic_writer`), so a reader sees the old file or the new one, never a part; the rename
-      also adds the name to the folder's list when the folder is mtsft's.
+      complete (`atomic_writer`), so a reader sees the old file or the new one, never a part; in an
+      mtsft folder the name joins the folder's list just before the rename.
 
 Written by hand: no library keeps "which files did this tool write" for a folder it shares with a user.
 """
@@ -190,12 +190,11 @@ def claim_folder(out: str | Path, inputs: Iterable[Any] = (), *, overwrite: bool
     add it to its parent's list when the parent is mtsft's, clear temporary files a killed run left, and
     with `overwrite` delete what the list names (and nothing else)."""
     out = check_folder(out, inputs, flag=flag, selective=selective)
-    created = not out.exists()
+    own(out.parent, out.name)           # listed before it exists: a kill in between leaves nothing unlisted
     out.mkdir(parents=True, exist_ok=True)
-    if created or owned(out) is None:   # new, or empty (check_folder refused a non-empty foreign one)
+    if owned(out) is None:              # new, or empty (check_folder refused a non-empty foreign one)
         with _locked(out):
             _write_owner(out, set())
-    own(out.parent, out.name)
     clear_stale_tmp(out)
     if overwrite:
         clear_owned(out)
@@ -305,12 +304,12 @@ def atomic_writer(path: str | Path, mode: str = "wb", encoding: str | None = Non
             yield f
             f.flush()
             os.fsync(f.fileno())
+        own(path.parent, path.name)     # listed before the rename: a kill in between leaves nothing unlisted
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    own(path.parent, path.name)
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
@@ -364,7 +363,7 @@ def staged_into(folder: str | Path) -> Iterator[Path]:
         yield staging
         for entry in sorted(staging.iterdir()):
             remove_owned(folder, entry.name)
-            os.replace(entry, folder / entry.name)
             own(folder, entry.name)
+            os.replace(entry, folder / entry.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -115,13 +115,13 @@ def write_shards(records: list[dict], folder: Path, fmt: str) -> dict:
 
     ray = _ray()
     remove_owned(folder.parent, folder.name)  # shards of an earlier run would read as this run's
+    own(folder.parent, folder.name)
     lines = [{"id": r.get("id"), "task": r.get("task"), "record": json.dumps(r, ensure_ascii=False)} for r in records]
     ds = ray.data.from_items(lines, override_num_blocks=max(1, -(-len(lines) // SHARD_RECORDS)))
     if fmt == "parquet":
         ds.write_parquet(str(folder))
     else:
         ds.write_json(str(folder), force_ascii=False)
-    own(folder.parent, folder.name)
     files = sorted(p.name for p in folder.iterdir() if p.is_file())
     return {"format": fmt, "files": len(files), "records": len(records)}
 
