@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -56,10 +56,15 @@ def main() -> None:
     parser.add_argument("--train", type=int, default=40, help="train records per set")
     parser.add_argument("--eval", type=int, default=24, help="held-out records per set")
     args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+    from mtsft.outputs import OutputRefused, claim_folder, write_jsonl
+
+    try:
+        claim_folder(args.out)  # the output rule: never a folder holding files mtsft did not write
+    except OutputRefused as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
     for part, rows in research_slices(args.train, args.eval).items():
-        with open(args.out / f"{part}.jsonl", "w", encoding="utf-8") as f:
-            f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        write_jsonl(args.out / f"{part}.jsonl", rows)
         counts = defaultdict(int)
         for r in rows:
             counts[r["source"].split(":")[0]] += 1
