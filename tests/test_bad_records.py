@@ -64,6 +64,30 @@ def test_5000_digit_integer_rejects_its_line_in_the_curation_reader(tmp_path):
     assert bad[0]["id"].endswith(":2") and "4300 digits" in bad[0]["meta"]["rejected"]["detail"]
 
 
+@pytest.mark.parametrize("command", ["classify", "analyze", "curate"])
+def test_5000_digit_integer_rejects_its_line_in_classify_analyze_and_curate(tmp_path, command):
+    from mtsft.tasks.synth import synth_records
+
+    good = [json.dumps(r).encode() for r in synth_records(2, seed=3, clean=True)]  # labelled: curation keeps them
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n".join([good[0], b'{"instruction": "x", "output": "y", "n": ' + b"9" * 5000 + b"}",
+                                 good[1]]) + b"\n")
+    out = tmp_path / ("out.jsonl" if command == "classify" else "curated")
+    args = {"classify": ["--out", str(out)], "analyze": ["--no-near"], "curate": ["--out", str(out), "--workers", "1"]}
+    result = CliRunner().invoke(app, ["data", command, str(path), *args[command]])
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    if command == "curate":
+        rejected = [json.loads(line) for line in (out / "rejected.jsonl").read_text().splitlines()]
+        unreadable = [r for r in rejected if r["meta"]["rejected"]["reason"] == "unreadable"]
+        assert [r["source"] for r in unreadable] == [f"{path}:2"]
+        assert "4300 digits" in unreadable[0]["meta"]["rejected"]["detail"]
+        assert len((out / "kept.jsonl").read_text().splitlines()) >= 1
+    else:
+        assert f"rejected {path}:2: unreadable JSON" in result.output.replace("\n", "")
+    if command == "classify":
+        assert len(out.read_text().splitlines()) == 2
+
+
 def test_5000_digit_integer_in_a_json_array_is_one_rejected_input_not_a_crash(tmp_path):
     path = tmp_path / "arr.json"
     path.write_text('[{"instruction": "x", "output": "y", "n": ' + "7" * 5000 + "}]")

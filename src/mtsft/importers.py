@@ -434,7 +434,8 @@ def _csv_pass(lines: Iterator[tuple[int, str]], sep: str, rest: list) -> Iterato
         except StopIteration:
             return
         except csv.Error as e:
-            yield (taken[0][0] if taken else 0), "".join(t for _, t in taken), f"malformed {_csv_kind(sep)} row: {str(e)[:120]}"
+            line = taken[0][0] if taken else 0
+            yield line, "".join(t for _, t in taken), f"malformed {_csv_kind(sep)} row (line {line}): {str(e)[:120]}"
             continue
         if len(taken) > 1 and _quote_left_open("".join(text for _, text in taken), sep):
             yield taken[0][0], taken[0][1], f"unterminated quote in a {_csv_kind(sep)} row (line {taken[0][0]})"

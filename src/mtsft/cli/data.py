@@ -73,6 +73,8 @@ def classify_cmd(
 
     cfg = load_config(ClassifyConfig, values={"threshold": threshold, "trust_labels": not relabel})
     summary = classify_file(inputs, str(out), cfg)
+    for line in summary["rejected"]:
+        console.print(f"rejected {line}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"wrote {summary['records']:,} records to {out} ({summary['unreadable']} unreadable lines skipped)")
     console.print("by task:   " + ", ".join(f"{t} {n:,}" for t, n in summary["by_task"].items()), highlight=False)
     console.print("by method: " + ", ".join(f"{m} {n:,}" for m, n in summary["by_method"].items()), highlight=False)
@@ -94,6 +96,8 @@ def analyze_cmd(
         check_file(json_out, [*inputs, html], flag="--json")
     analysis = analyze_files(inputs, html, tokenizer, near=near)
     console.print(rich_table(analysis))
+    for line in analysis.rejected:
+        console.print(f"rejected {line}", markup=False, highlight=False, soft_wrap=True)
     if json_out:
         write_json_atomic(json_out, analysis.rows)
     if html:

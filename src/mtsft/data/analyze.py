@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ class Analysis:
     by_lang: dict[str, dict[str, int]]   # task -> lang -> count
     total: int
     length_method: str
+    rejected: list[str] = field(default_factory=list)  # "file:line: reason" of input lines that could not be read
 
     def task_rows(self) -> list[dict]:
         return [r for r in self.rows if r["lang"] == "all"]
@@ -150,7 +151,7 @@ def write_analysis_html(analysis: Analysis, path: str | Path, title: str = "Data
 def analyze_files(inputs: list[str], html_out: str | Path | None = None, tokenizer_spec: str | None = None,
                   near: bool = True, show: bool = True) -> Analysis:
     """`mtsft data analyze`: the analysis of the inputs, and the HTML page when `html_out` is given."""
-    from mtsft.data.inputs import read_inputs
+    from mtsft.data.inputs import read_inputs, rejected_lines
     from mtsft.outputs import check_file
 
     if html_out:
@@ -159,8 +160,9 @@ def analyze_files(inputs: list[str], html_out: str | Path | None = None, tokeniz
     if tokenizer_spec:
         from mtsft.model import load_tokenizer
         tokenizer = load_tokenizer(tokenizer_spec)
-    records, _, _ = read_inputs(inputs)
+    records, bad, _ = read_inputs(inputs)
     analysis = analyze(records, tokenizer, near=near, show=show)
+    analysis.rejected = rejected_lines(bad)
     if html_out:
         write_analysis_html(analysis, html_out, f"Analysis of {', '.join(Path(p).name for p in inputs)}")
     return analysis

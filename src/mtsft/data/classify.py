@@ -405,7 +405,7 @@ def classify_file(inputs: list[str], out: str, cfg: ClassifyConfig | None = None
     ones included, labelled `uncertain`); returns counts by task and by method."""
     from collections import Counter
 
-    from mtsft.data.inputs import read_inputs
+    from mtsft.data.inputs import read_inputs, rejected_lines
     from mtsft.outputs import check_file, write_jsonl
 
     check_file(out, inputs)  # before any work: never over an input, a FIFO or a device
@@ -413,6 +413,6 @@ def classify_file(inputs: list[str], out: str, cfg: ClassifyConfig | None = None
     records, unreadable, _ = read_inputs(inputs)
     result = classify_round(records, cfg, show=show)
     write_jsonl(out, result.kept)
-    return {"records": len(result.kept), "unreadable": len(unreadable),
+    return {"records": len(result.kept), "unreadable": len(unreadable), "rejected": rejected_lines(unreadable),
             "by_task": dict(sorted(Counter(r["task"] for r in result.kept).items())),
             "by_method": dict(Counter(r["meta"]["curate"]["task_method"] for r in result.kept))}

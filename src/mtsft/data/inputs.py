@@ -79,3 +79,9 @@ def read_inputs(paths: list[str]) -> tuple[list[dict], list[dict], list[dict]]:
             digest = None
         files.append({"path": str(given), "lines": n, "sha256": digest})
     return records, bad, files
+
+
+def rejected_lines(bad: list[dict]) -> list[str]:
+    """"file:line: reason" for each input line `read_inputs` rejected: commands that do not write them out
+    (classify, analyze) print them, so no line is dropped unsaid."""
+    return [f"{b['source']}: {b['meta']['rejected']['detail']}" for b in bad]
