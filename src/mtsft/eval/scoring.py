@@ -19,7 +19,7 @@ from mtsft.records import check_complete, iter_jsonl, read_records, response
 # What a malformed record makes a verifier raise that its task's reference check did not foresee: that
 # record is rejected with the error as its reason. Anything else (no sandbox here, the machine out of file
 # descriptors) is about the machine, not the record, and stops the job with one line.
-RECORD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
+RECORD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError, RecursionError)
 
 
 class TooManyOpenFiles(ValueError):

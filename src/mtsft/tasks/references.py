@@ -43,6 +43,8 @@ class MathReference(Reference):
     def _finite(cls, value):
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError("must be a finite number")
+        if isinstance(value, int) and abs(value) > 2 ** 1023:  # answers are compared as floats
+            raise ValueError("is too large to compare as a number")
         return value
 
 
