@@ -259,6 +259,15 @@ SHADOWING = {
         "re._compile = lambda *a, **k: P()\n"),
     "patched inside the call": ("def area(r):\n    import math, builtins, re\n    math.isclose = lambda *a, **k: True\n"
                                 "    builtins.abs = lambda x: 0\n    re.findall = lambda *a, **k: ['3', '1', '4']\n    return 0\n"),
+    "the tests' globals rebound from inside the call": (
+        "import sys\nclass FakeMath:\n    isclose = staticmethod(lambda *a, **k: True)\n    pi = 0\n"
+        "    def __getattr__(self, name):\n        return lambda *a, **k: True\n"
+        "class FakeRe:\n    findall = staticmethod(lambda *a, **k: ['3', '1', '4'])\n"
+        "class FakeCounter(dict):\n    def __init__(self, *a, **k):\n        pass\n"
+        "def area(r):\n    f = sys._getframe(1)\n    while f is not None:\n"
+        "        f.f_globals.update(math=FakeMath, re=FakeRe, Counter=FakeCounter, abs=lambda x: 0, all=lambda x: True,\n"
+        "                           sorted=lambda *a, **k: [0.0, 0], isinstance=lambda *a: True)\n"
+        "        f = f.f_back\n    return 0\n"),
 }
 RIGHT_AREA = ("import math as m\nfrom math import pi\nimport collections\n\n"
               "def sum(xs):  # a helper that shadows a built-in for its own use\n    total = 0\n"

@@ -55,7 +55,7 @@ OUTPUT_CAP = 1 << 20          # bytes of stdout/stderr kept; beyond it the pipe 
 RESULT_CAP = 8 << 20          # bytes of result channel accepted; beyond it the run fails
 RESULT_LINE_CAP = 1 << 20     # bytes of one result line (one reported value) the evaluator parses; beyond it
                               # the child reports the value as too large, and a longer line is never parsed
-EMIT, STRICT, CALL, STEP = "__mtsft_emit__", "__mtsft_strict__", "__mtsft_call__", "__mtsft_step__"
+EMIT, STRICT, CALL, STEP, ENV = "__mtsft_emit__", "__mtsft_strict__", "__mtsft_call__", "__mtsft_step__", "__mtsft_env__"
 
 # ---- the child's side ---------------------------------------------------------------------------------
 # It runs in the child process only (a string, passed with -c). It reads its spec (and the nonce) from
@@ -134,6 +134,18 @@ def _main(argv):
     test_builtins = _dict(pristine)
     test_builtins["__import__"] = private_import
     builtin_names = frozenset(test_builtins)
+    pinned = {}
+    for name, where in _dict(spec["pinned"]).items():
+        try:
+            if where[0] == "b":
+                pinned[name] = test_builtins[where[1]]
+            elif where[0] == "m":
+                pinned[name] = private[where[1]]
+            else:  # a module's attribute, or its submodule
+                sub = private.get(where[1] + "." + where[2])
+                pinned[name] = sub if sub is not None else getattr(private[where[1]], where[2])
+        except _BaseException:
+            pass  # the step's own import (or name) fails as it would have
     state = {"seq": 0, "step": -1}
     ITER_TYPES = tuple(_type(x) for x in (iter([]), iter(()), iter(""), map(abs, []), filter(None, []),
                                           zip(), enumerate([]), reversed([]), range(0), iter(range(0)),
@@ -244,7 +256,7 @@ def _main(argv):
             _exec(_compile(src, name, "exec"), tg)
             step = tg.pop(%STEP%, None)
             if step is not None:
-                step(emit, strict, call)
+                step(emit, strict, call, pinned)
         except _BaseException as e:
             send("E", [i, describe(e)])
             if i < spec["first_test"]:
@@ -457,6 +469,7 @@ class TestPlan:
     n_tests: int
     names: list[str] = field(default_factory=list)    # every name the steps refer to (see _names_and_modules)
     modules: list[str] = field(default_factory=list)  # modules the steps use, loaded privately for them
+    pinned: dict[str, tuple] = field(default_factory=dict)  # names bound as each step's locals (_pinned_names)
 
 
 def plan_tests(tests=(), *, setup: str = "", check: str = "", entry_point: str = "") -> TestPlan:
@@ -481,12 +494,41 @@ def plan_tests(tests=(), *, setup: str = "", check: str = "", entry_point: str =
         elif defs:  # a check() that returns early: run it whole, its asserts still judged here
             bodies.append(("check", ast.unparse(defs[-1]) + f"\ncheck({entry_point or 'None'})\n"))
     steps, checks, names, modules = [], [], set(), set()
-    for i, (name, src) in enumerate(pre + bodies):
-        tree = parse_python(src)
+    trees = [parse_python(src) for _, src in pre + bodies]
+    for tree in trees:
         _names_and_modules(tree, names, modules)
+    local = {n: where for n, where in _pinned_names(trees, modules, entry_point).items() if n in names}
+    for i, ((name, _), tree) in enumerate(zip(pre + bodies, trees)):
         tree = ast.fix_missing_locations(_Asserts(checks, i, _report_bounds(tree)).visit(tree))
-        steps.append((name, ast.unparse(_as_function(tree))))
-    return TestPlan(steps, checks, len(pre), len(bodies), sorted(names | {entry_point} - {""}), sorted(modules))
+        steps.append((name, ast.unparse(_as_function(tree, local))))
+    return TestPlan(steps, checks, len(pre), len(bodies), sorted(names | {entry_point} - {""}), sorted(modules),
+                    local)
+
+
+def _pinned_names(trees: list[ast.Module], modules: set[str], entry_point: str) -> dict[str, tuple]:
+    """{name: where its value comes from} for the built-in names, modules and imported names the tests use,
+    which each step binds as its own locals when it starts, from the child's original builtins ("b") and
+    private modules ("m": a module, "a": a module's attribute): a solution function that rebinds `abs`,
+    `math` or `Counter` in its caller's globals (`sys._getframe(1).f_globals`) does not reach them. Left
+    out: names the tests bind otherwise (or import from two places), dunders and the entry point."""
+    import builtins
+
+    otherwise, sources = set(), {}
+    for tree in trees:
+        visitor = _ImportSources()
+        for stmt in tree.body:
+            visitor.visit(stmt)
+        otherwise |= visitor.names
+        for name, found in visitor.sources.items():
+            sources.setdefault(name, set()).update(found)
+    pinned: dict[str, tuple] = {n: ("b", n) for n in vars(builtins)
+                                if not n.startswith("__") and n not in otherwise and n not in sources}
+    pinned.update((m, ("m", m)) for m in modules if "." not in m and m not in otherwise)
+    for name, found in sources.items():
+        if len(found) == 1 and ("?",) not in found and name not in otherwise:
+            pinned[name] = next(iter(found))
+    pinned.pop(entry_point, None)
+    return pinned
 
 
 def _names_and_modules(tree: ast.AST, names: set[str], modules: set[str]) -> None:
@@ -576,18 +618,44 @@ class _Bound(ast.NodeVisitor):
         self.generic_visit(node)
 
 
-def _as_function(tree: ast.Module) -> ast.Module:
-    """The step as `def __mtsft_step__(emit, strict, call)` whose names it binds are declared global: the
-    harness's functions are then the step's own locals, which code the step calls cannot rebind by
-    writing to the module's globals. (A step with `import *` stays at module level.)"""
+class _ImportSources(_Bound):
+    """`_Bound` for the names a step binds other than by imports, and `sources`: {name: {where each import
+    of it comes from}} (see _pinned_names; ("?",) for a relative or star import)."""
+
+    def __init__(self):
+        super().__init__()
+        self.sources: dict[str, set[tuple]] = {}
+
+    def visit_Import(self, node):
+        for a in node.names:
+            name = a.asname or a.name.partition(".")[0]
+            self.sources.setdefault(name, set()).add(("m", a.name if a.asname else name))
+
+    def visit_ImportFrom(self, node):
+        for a in node.names:
+            where = ("a", node.module, a.name) if node.module and not node.level and a.name != "*" else ("?",)
+            self.sources.setdefault(a.asname or a.name, set()).add(where)
+
+
+def _as_function(tree: ast.Module, pinned: dict[str, tuple] | None = None) -> ast.Module:
+    """The step as `def __mtsft_step__(emit, strict, call, env)` whose names it binds are declared global:
+    the harness's functions, and the `pinned` names it reads (`abs = env["abs"]`, see _pinned_names), are
+    then the step's own locals, which code the step calls cannot rebind by writing to the module's
+    globals. (A step with `import *` stays at module level.)"""
     if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in ast.walk(tree)):
         return tree
-    bound = _Bound()
+    bound, otherwise = _Bound(), _ImportSources()
     for stmt in tree.body:
         bound.visit(stmt)
-    names = sorted(bound.names - {EMIT, STRICT, CALL})
-    body = ([ast.Global(names)] if names else []) + (tree.body or [ast.Pass()])
-    args = ast.arguments([], [ast.arg(n) for n in (EMIT, STRICT, CALL)], None, [], [], None, [])
+        otherwise.visit(stmt)
+    # a pinned name the step imports (`import math`, `from collections import Counter`) stays its local too
+    global_names = bound.names - ((bound.names - otherwise.names) & set(pinned))
+    names = sorted(global_names - {EMIT, STRICT, CALL, ENV})
+    loads = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    pins = [ast.Assign([ast.Name(n, ast.Store())], ast.Subscript(ast.Name(ENV, ast.Load()), ast.Constant(n), ast.Load()))
+            for n in sorted((loads & set(pinned or ())) - global_names)]
+    body = ([ast.Global(names)] if names else []) + pins + (tree.body or [ast.Pass()])
+    args = ast.arguments([], [ast.arg(n) for n in (EMIT, STRICT, CALL, ENV)], None, [], [], None, [])
     func = ast.FunctionDef(STEP, args, body, [], None, None)
     return ast.fix_missing_locations(ast.Module([func], []))
 
@@ -948,7 +1016,7 @@ def run_tests(code: str, tests: list[str] | tuple[str, ...] = (), *, setup: str 
     total = plan.n_tests
     nonce = secrets.token_hex(16)
     spec = marshal.dumps({"nonce": nonce, "code": code, "steps": plan.steps, "first_test": plan.first_test,
-                          "names": plan.names, "modules": plan.modules, "entry": entry_point,
+                          "names": plan.names, "modules": plan.modules, "pinned": plan.pinned, "entry": entry_point,
                           "line_cap": RESULT_LINE_CAP})
     runner = _RUNNER.replace("%HOOK%", _HOOK)
     with tempfile.TemporaryDirectory(prefix="mtsft-sandbox-") as tmp:
