@@ -17,13 +17,18 @@ The verdict (see SECURITY.md for the threat model):
   any malformed line, wrong nonce, gap or line after the end marker fails the run. The run passes only
   when the child reports every test step done, every top-level check exactly once, then the end marker:
   any exit before the last test (`os._exit`, `sys.exit`, a crash) is a failure.
-- Each test step runs as a function whose harness helpers are its own locals, with a fresh copy of the
-  interpreter's original builtins, so rebinding globals or `builtins.*` from the solution does not change
-  what the tests call.
+- The tests run in a namespace of their own, never the solution's: a copy of the interpreter's original
+  builtins, private instances of the modules they use (loaded afresh before the solution runs), and from
+  the solution only the non-built-in names they refer to. Each test step runs as a function whose harness
+  helpers, and the built-ins, modules and imported names it reads, are its own locals. A solution that
+  defines `abs`, patches `math.isclose`, fakes `sys.modules['math']` or rebinds its caller's globals
+  changes nothing the tests call.
+- Result lines are JSON under a per-line cap (RESULT_LINE_CAP): the parent never parses more.
 
-The process wall (`_wall`): bubblewrap namespaces where they work, else refusal (`SandboxUnavailable`)
-unless unsafe execution is allowed explicitly (`allow_unsafe=True` or MTSFT_UNSAFE_EXEC=1); rlimits; a
-deadline that kills the whole process tree; output read with a byte cap. An audit hook stays inside as a
+The process wall (`_wall`): bubblewrap namespaces where they work (the work dir the only writable mount,
+a seccomp filter refusing anonymous memory files), else refusal (`SandboxUnavailable`) unless unsafe
+execution is allowed explicitly (`allow_unsafe=True` or MTSFT_UNSAFE_EXEC=1); rlimits; a deadline that
+kills the whole process tree; output read with a byte cap. An audit hook stays inside as a
 second layer only (code it watches can switch it off). Every result says which wall ran (`mode`).
 """
 
