@@ -4,11 +4,14 @@
 - eval records (`synth_records(eval_split=True)`) share no content with a training pool, per task, while
   a second training draw does share it (so the measure can see leakage when there is some);
 - references still verify on held-out draws (each task's own scorer gives them 1.0);
-- a split the held-out content cannot fill warns, naming the short task.
+- a split the held-out content cannot fill warns, naming the short task;
+- the built-in eval records and the held-out rows are those of the committed digests (issue 31: the content
+  moved from Python literals to content/*.jsonl without moving a row across the partition).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -39,6 +42,59 @@ TABLES = {
     "summaries": content_passages.SUM_TEXTS, "extraction frames": extraction.FRAMES, "people": tables.PEOPLE,
     "cities": tables.CITIES, "orgs": tables.ORGS,
 }
+
+
+DIGESTS = json.loads((ROOT / "tests" / "data" / "builtin_eval_digests.json").read_text())
+
+
+def _records_digest(records: list[dict]) -> str:
+    h = hashlib.sha256()
+    for r in records:
+        h.update(json.dumps([r["id"], [[m["role"], m["content"]] for m in r["messages"]]], ensure_ascii=False).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize(("n", "seed"), [(48, 1), (240, 0)])  # 48 at seed 1: what `mtsft run --profile demo` draws
+def test_builtin_eval_records_are_those_of_the_committed_digest(n, seed):
+    records = synth_records(n, seed=seed, clean=True, eval_split=True)
+    assert len(records) == n
+    assert _records_digest(records) == DIGESTS["eval_records"][f"n{n}_seed{seed}"]
+
+
+def test_held_out_rows_are_those_of_the_committed_digest():
+    keys = json.dumps(_held_keys(), ensure_ascii=False, sort_keys=True)
+    assert hashlib.sha256(keys.encode()).hexdigest() == DIGESTS["held_out_keys"]
+
+
+def test_the_content_digest_joins_the_judge_and_classifier_cache_keys(monkeypatch):
+    from mtsft.data import classify
+    from mtsft.eval.judge import model as judge_model
+    from mtsft.tasks.builtin import content
+
+    monkeypatch.setenv("MTSFT_JUDGE_CACHE", "1")
+    keys = judge_model.cache_file(), classify._cache_path(["capital of france?"], ["open_qa"])
+    assert len(content.digest()) == 64 and keys[0] is not None
+    monkeypatch.setattr(judge_model, "content_digest", lambda: "edited")
+    monkeypatch.setattr(content, "digest", lambda: "edited")
+    edited = judge_model.cache_file(), classify._cache_path(["capital of france?"], ["open_qa"])
+    assert edited[0] != keys[0] and edited[1] != keys[1]
+
+
+def test_a_bad_content_row_names_its_file_and_line(tmp_path, monkeypatch):
+    from mtsft.tasks.builtin import content
+
+    (tmp_path / "broken.jsonl").write_text('["ok", "好"]\n["cut off", \n', encoding="utf-8")
+    monkeypatch.setattr(content.resources, "files", lambda package: tmp_path)
+    with pytest.raises(ValueError, match=r"broken\.jsonl:2: not a JSON row"):
+        content.rows("broken")
+
+
+def test_no_python_module_under_tasks_exceeds_800_lines():
+    tasks_dir = ROOT / "src" / "mtsft" / "tasks"
+    long = {str(p.relative_to(tasks_dir)): n for p in tasks_dir.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 800}
+    assert not long, f"content belongs in tasks/builtin/content/*.jsonl: {long}"
 
 
 @pytest.mark.parametrize("name", sorted(TABLES))

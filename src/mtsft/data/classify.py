@@ -244,12 +244,13 @@ def _compile_signals() -> dict[str, re.Pattern]:
 
 def _cache_path(texts: list[str], labels: list[str]) -> Path:
     from mtsft.model import cache_dir
+    from mtsft.tasks.builtin.content import digest as content_digest
 
     # the model version and every setting that shapes the features or the fit, then every training prompt
     # (the background class's junk included, which `train_models` draws itself): a changed prompt, label or
-    # setting is a different file, so the cache never goes stale
+    # setting is a different file, so the cache never goes stale; the built-in content tables' digest too
     digest = hashlib.sha1(f"v{MODEL_VERSION} {HEAD} {TAIL} {ENDS} {SHAPE_WEIGHT} {USER_WEIGHT} "
-                          f"{CALIBRATION_FOLDS}".encode())
+                          f"{CALIBRATION_FOLDS} {content_digest()}".encode())
     junk = junk_prompts()
     for t, y in zip(texts + junk, labels + [NOT_A_TASK] * len(junk)):
         digest.update(f"{y}\t{t}\n".encode("utf-8"))

@@ -21,6 +21,7 @@ from mtsft.eval.judge.features import NO_TASK, explain, no_task_reason, pair_fea
 from mtsft.eval.judge.pairs import make_pairs
 from mtsft.eval.judge.prompt import read_prompt
 from mtsft.model import cache_dir
+from mtsft.tasks.builtin.content import digest as content_digest
 from mtsft.tasks.plugins import yaml_task_files_digest
 
 if TYPE_CHECKING:
@@ -191,9 +192,9 @@ TRAIN_SEED, TRAIN_PER_TASK_LANG = 0, 120
 
 def cache_file() -> Path | None:
     """Where the trained default judge is kept between processes (`model.cache_dir()`), keyed by the
-    judge's sources, the registered tasks, the task modules' sources and data, and the YAML task files
-    MTSFT_TASKS names (a changed generator or plug-in retrains it); None when disabled
-    (MTSFT_JUDGE_CACHE=0) or when a source cannot be read."""
+    judge's sources, the registered tasks, the task modules' sources and data, the built-in content tables
+    and the YAML task files MTSFT_TASKS names (a changed generator, table or plug-in retrains it); None when
+    disabled (MTSFT_JUDGE_CACHE=0) or when a source cannot be read."""
     if os.environ.get("MTSFT_JUDGE_CACHE", "1") == "0":
         return None
     digest = hashlib.sha256(f"{JUDGE_VERSION}:{TRAIN_SEED}:{TRAIN_PER_TASK_LANG}".encode())
@@ -210,6 +211,7 @@ def cache_file() -> Path | None:
             digest.update(Path(source).read_bytes())
     except (OSError, TypeError):
         return None
+    digest.update(content_digest().encode())  # the built-in content tables (tasks/builtin/content/*.jsonl)
     digest.update(yaml_task_files_digest().encode())
     return cache_dir() / f"crosstalk-judge-{digest.hexdigest()[:16]}.pkl"
 

@@ -9,12 +9,14 @@ every content table (facts, problem kinds, code specs, topics, sentences, entiti
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 from typing import ClassVar
 
 from mtsft.records import make_record
 from mtsft.tasks.base import Task
+from mtsft.tasks.builtin import content
 
 HELD_OUT = 2
 
@@ -31,9 +33,7 @@ class BuiltinTask(Task):
         return f"{lang}-{index}", pool[index]
 
     def user_prompts(self, lang: str) -> list[str]:
-        from mtsft.tasks.builtin.content_user_prompts import USER_PROMPTS
-
-        return list(USER_PROMPTS.get(self.name, {}).get(lang, []))
+        return list(_user_prompts().get((self.name, lang), ()))
 
     def held_out_template_ids(self, lang: str) -> list[str]:
         pool = self.templates[lang]
@@ -49,6 +49,19 @@ class BuiltinTask(Task):
             meta["hard_negative"] = True
         return make_record(messages, source=f"mtsft-synth:{self.name}", task=self.name, lang=lang,
                            reference=reference, meta=meta)
+
+
+@functools.cache
+def _user_prompts() -> dict[tuple[str, str], list[str]]:
+    """{(task, lang): prompts} from content/user_prompts.jsonl: requests written by hand the way people word
+    them, for the task classifier only (never generated into training records); they teach the looser
+    phrasings a template never has (no instruction verb, content first, slang, typos, mixed languages).
+    The frozen test set (tests/data/classifier_frozen_v2.jsonl) shares no near-duplicate with them
+    (tests/test_classify_calibration.py checks)."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for row in content.rows("user_prompts"):
+        out.setdefault((row["task"], row["lang"]), []).append(row["text"])
+    return out
 
 
 def pick(rng: random.Random, table: list, lang: str | None = None):

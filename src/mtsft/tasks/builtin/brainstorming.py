@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 
 from mtsft.tasks import formats, lists, relevance, scorers
+from mtsft.tasks.builtin import content
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask, numbered
 from mtsft.tasks.references import ListReference
-from mtsft.tasks.builtin.content_brainstorm import MORE_IDEAS
 from mtsft.tasks.crossing import Crossed, CrossingDraw
 
 # topic (en, zh) -> idea pool [(en, zh)]
@@ -51,7 +51,7 @@ IDEAS = [
       ("Measure how fast ice melts with salt", "测量加盐后冰融化的速度"), ("Build a model wind turbine", "制作风力发电机模型"),
       ("Compare bridge designs made of straws", "比较吸管搭成的桥梁结构"), ("Track the phases of the moon", "记录月相变化")]),
 ]
-IDEAS += MORE_IDEAS  # 32 more topics (content_brainstorm.py); partition.py holds some out of training
+IDEAS += content.rows("brainstorming_topics")  # 32 more (content/); partition.py holds some out of training
 
 TEMPLATES = {
     "en": ["Give me {n} {topic}.", "List {n} {topic}.", "Brainstorm {n} {topic}, as a numbered list.",

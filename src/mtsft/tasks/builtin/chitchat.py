@@ -7,11 +7,11 @@ import random
 from dataclasses import dataclass
 
 from mtsft.tasks import formats, relevance, scorers
+from mtsft.tasks.builtin import content
 from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
 from mtsft.tasks.references import ReplyReference
-from mtsft.tasks.builtin.content_chitchat import MORE_TOPICS
 from mtsft.tasks.crossing import Crossed, CrossingDraw
 
 # topic: opener facts, reply, follow-up question and its reply; {city}/{n} vary; keyword must be in the reply
@@ -52,7 +52,9 @@ TOPICS = [
      "follow": ("History. There's so much to remember.", "历史，要记的东西太多了。"),
      "reply2": ("For a history exam, try drawing a simple timeline; it makes the dates easier to remember.", "准备历史考试可以画一条简单的时间线，年代会更好记。")},
 ]
-ALL_TOPICS = TOPICS + MORE_TOPICS
+# more topics of the same shape in content/chitchat_topics.jsonl: the keyword appears in both replies, in
+# each language; {city} {n} {shop} are filled from the shared tables
+ALL_TOPICS = TOPICS + content.rows("chitchat_topics")
 OPENERS = {"en": ["Hi! {s}.", "Hey, guess what? {s}!", "Hello there. {s}.", "{s}, just wanted to tell someone.",
                   "Good evening! {s}.", "You know what, {s}.", "Hi, how are you? {s}.", "Morning! {s}.",
                   "So... {s}. What do you think?", "Honestly, {s}."],

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from mtsft.tasks import formats, scorers
 from mtsft.tasks.builtin import tables as T
-from mtsft.tasks.builtin import content_classification as CC
+from mtsft.tasks.builtin import content
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
 from mtsft.tasks.references import LabelReference
@@ -67,8 +67,12 @@ TEMPLATES = {
 }
 
 
-ALL_SUBJECTS, ALL_GOOD, ALL_BAD = SUBJECTS + CC.MORE_SUBJECTS, GOOD + CC.MORE_GOOD, BAD + CC.MORE_BAD
-ALL_HEADLINES = {topic: HEADLINES[topic] + CC.MORE_HEADLINES[topic] for topic in HEADLINES}
+# more of each in content/classification_*.jsonl; a headline row is a topic's (en, zh) pattern over {city}
+# {person} {org} {n}
+ALL_SUBJECTS = SUBJECTS + content.rows("classification_subjects")
+ALL_GOOD, ALL_BAD = GOOD + content.rows("classification_good"), BAD + content.rows("classification_bad")
+ALL_HEADLINES = {topic: HEADLINES[topic] + [(row["en"], row["zh"]) for row in content.rows("classification_headlines")
+                                            if row["topic"] == topic] for topic in HEADLINES}
 
 
 def _review(rng: random.Random, lang: str, held_out: bool = False) -> tuple[str, str, bool]:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from mtsft.tasks import formats, relevance, scorers
-from mtsft.tasks.builtin import content_creative as CW
+from mtsft.tasks.builtin import content
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
 from mtsft.tasks.references import WritingReference
@@ -33,7 +33,10 @@ STORY = {
     "zh": ("梅已经很多年没有想起{topic}了。一天傍晚，一件小事让她想起了{k1}，往事一下子涌上心头。她坐在窗边，"
            "又想到了{k2}，一切都比想象中更近。夜深时，她的脸上带着笑。"),
 }
-ALL_TOPICS, POEMS, STORIES = TOPICS + CW.MORE_TOPICS, [POEM_LINES, *CW.MORE_POEMS], [STORY, *CW.MORE_STORIES]
+# more of each in content/creative_*.jsonl: topics with keyword pools, four-line poem skeletons and very short
+# story skeletons, each over {topic} {k1} {k2}
+ALL_TOPICS = TOPICS + content.rows("creative_topics")
+POEMS, STORIES = [POEM_LINES, *content.rows("creative_poems")], [STORY, *content.rows("creative_stories")]
 
 TEMPLATES = {
     "en": ["Write a {form} about {topic} that uses the words \"{k1}\" and \"{k2}\".",

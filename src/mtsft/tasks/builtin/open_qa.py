@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from mtsft.tasks import formats, scorers
-from mtsft.tasks.builtin import content_facts as C
+from mtsft.tasks.builtin import content
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
 from mtsft.tasks.references import ShortAnswerReference
@@ -87,12 +87,17 @@ TEMPLATES = {
 }
 
 
-ALL_CAPITALS = CAPITALS + C.MORE_CAPITALS
-CONTINENTS = ([(c_en, c_zh, *C.BASE_CONTINENTS[c_en]) for c_en, c_zh, _, _ in CAPITALS if c_en in C.BASE_CONTINENTS] +
-              [(c_en, c_zh, t_en, t_zh) for c_en, c_zh, _, _, t_en, t_zh in C.COUNTRIES if t_en])
-ALL_ELEMENTS = ELEMENTS + C.MORE_ELEMENTS
-ALL_AUTHORS = AUTHORS + C.MORE_AUTHORS
-ALL_FACTS = FACTS + C.MORE_FACTS
+# More facts of the same shapes in content/facts_*.jsonl. A country row is (country, capital, continent),
+# each en then zh, with no continent for a country that spans two; `facts_continents` gives the continent
+# of the countries in CAPITALS, so CONTINENTS is a fifth relation over every country.
+COUNTRIES = content.rows("facts_countries")
+BASE_CONTINENTS = {row["country"]: row["continent"] for row in content.rows("facts_continents")}
+ALL_CAPITALS = CAPITALS + [row[:4] for row in COUNTRIES]
+CONTINENTS = ([(c_en, c_zh, *BASE_CONTINENTS[c_en]) for c_en, c_zh, _, _ in CAPITALS if c_en in BASE_CONTINENTS] +
+              [(c_en, c_zh, t_en, t_zh) for c_en, c_zh, _, _, t_en, t_zh in COUNTRIES if t_en])
+ALL_ELEMENTS = ELEMENTS + content.rows("facts_elements")
+ALL_AUTHORS = AUTHORS + content.rows("facts_authors")
+ALL_FACTS = FACTS + content.rows("facts_questions")
 
 
 def draw_fact(rng: random.Random, lang: str, held_out: bool = False) -> tuple[str, str, str]:

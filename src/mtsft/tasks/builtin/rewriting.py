@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from mtsft.tasks import formats, relevance, scorers
 from mtsft.tasks.builtin import tables as T
-from mtsft.tasks.builtin import content_rewriting as R
+from mtsft.tasks.builtin import content
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
 from mtsft.tasks.references import SourcedAnswerReference
@@ -48,13 +48,16 @@ SHORTER = {"en": ["Now make it shorter.", "Can you shorten it to a few words?", 
            "zh": ["再改短一点。", "能压缩成几个词吗？", "请再精简一些。"]}
 
 
-ALL_ROWS = ROWS + R.MORE_ROWS
+# more rows in content/rewriting_rows.jsonl; slot rows are (en casual, formal, short, zh casual, formal, short)
+# over {person} and {day}
+ALL_ROWS = ROWS + content.rows("rewriting_rows")
+SLOT_ROWS, DAYS = content.rows("rewriting_slot_rows"), content.rows("rewriting_days")
 
 
 def _slot_row(rng: random.Random, held_out: bool = False) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
     """A row from a slot skeleton (person, weekday); held-out draws use held-out skeletons and people."""
-    skeleton = P.choose(rng, R.SLOT_ROWS, held_out)
-    person, day = P.choose(rng, T.PEOPLE, held_out), rng.choice(R.DAYS)
+    skeleton = P.choose(rng, SLOT_ROWS, held_out)
+    person, day = P.choose(rng, T.PEOPLE, held_out), rng.choice(DAYS)
     en = tuple(x.format(person=person["en"], day=day[0]) for x in skeleton[:3])
     zh = tuple(x.format(person=person["zh"], day=day[1]) for x in skeleton[3:])
     return en, zh

@@ -13,7 +13,7 @@ from mtsft.records import response
 from mtsft.tasks import formats, relevance, scorers
 from mtsft.tasks import get as get_task
 from mtsft.tasks.builtin import tables as T
-from mtsft.tasks.builtin import content_sentences as S
+from mtsft.tasks.builtin import content
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask, other_lang
 from mtsft.tasks.references import TranslationReference
@@ -82,13 +82,14 @@ WHOLE_REQUEST = ("chitchat", "math", "code")
 ANSWERED_IN_TARGET = ("open_qa", "chitchat", "math")
 
 
-# sentence frames over the shared entity tables: (en, zh, lowest n, highest n)
+# sentence frames over the shared entity tables: (en, zh, lowest n, highest n); more parallel sentences, frames
+# (over {person} {city} {shop} {item} {place} {n}) and code requests in content/translation_*.jsonl
 SLOT_FRAMES = [("The {shop} in {city} opens at {n} o'clock.", "{city}的{shop}{n}点开门。", 7, 11),
                ("{person} has lived in {city} for {n} years.", "{person}在{city}住了{n}年。", 2, 9),
                ("{person} bought a {item} in {city}.", "{person}在{city}买了一件{item}。", 0, 0),
-               *((en, zh, 2, 12) for en, zh in S.SLOT_FRAMES)]
-ALL_SENTENCES = SENTENCES + S.MORE_SENTENCES
-ALL_CODE_REQUESTS = CODE_REQUESTS + S.MORE_CODE_REQUESTS
+               *((en, zh, 2, 12) for en, zh in content.rows("translation_slot_frames"))]
+ALL_SENTENCES = SENTENCES + content.rows("translation_sentences")
+ALL_CODE_REQUESTS = CODE_REQUESTS + content.rows("translation_code_requests")
 
 
 def _slot_sentence(rng: random.Random, held_out: bool = False) -> tuple[str, str]:
