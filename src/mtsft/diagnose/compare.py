@@ -102,7 +102,8 @@ def _row(suite: str, task: str, cells: list[dict | None], samples: int, seed: in
             ci, paired = _unpaired(first, last, samples, seed), False
     metric = "" if task == "overall" else next((c["metric"] for c in cells if c and c.get("metric")), "")
     return {"suite": suite, "task": task, "metric": metric, "n": last["n"] if last else None,
-            "scores": [c["score"] if c else None for c in cells], "delta": delta, "delta_ci": ci, "paired": paired,
+            "scores": [c["score"] if c else None for c in cells], "delta": delta,
+            "delta_ci": list(ci) if ci else None, "paired": paired,   # a list: the summary's JSON round-trips it
             "decided": bool(ci and (ci[0] > 0 or ci[1] < 0))}
 
 
@@ -135,7 +136,8 @@ def _macro_row(suite: str, cells: list[dict], samples: int, seed: int) -> dict:
     if all(p is not None for _, p in pairs):
         codes = [i for i, p in pairs for _ in p]
         before, after = _scores([bt for _, p in pairs for bt in p])
-        row["delta"], row["delta_ci"] = stats.paired_macro_diff(codes, before, after, samples, seed)
+        row["delta"], ci = stats.paired_macro_diff(codes, before, after, samples, seed)
+        row["delta_ci"] = list(ci) if ci else None
         row["paired"] = True
     else:
         row["paired"] = False   # no interval: the tasks' own unpaired intervals are in their rows
