@@ -11,8 +11,8 @@ from mtsft.cli.common import console, err_console, friendly_errors, model_option
 
 
 def _threads_option():
-    return typer.Option(None, "--threads", min=1, help="CPU threads for torch (default: torch's choice; 1 is "
-                                                       "often fastest on a busy machine).")
+    return typer.Option(None, "--threads", min=1, max=4096, help="CPU threads for torch (default: MTSFT_THREADS, "
+                                                                 "else the cores this process may use).")
 
 
 def _set_threads(threads: int | None) -> None:
@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
         task_tags: str = _tag_option(),
         max_tokens_cap: int = typer.Option(1024, "--max-tokens-cap", min=1, help="Largest max_tokens accepted."),
         max_batch: int = typer.Option(32, "--max-batch", min=1, help="Requests generated together at most."),
-        batch_wait_ms: float = typer.Option(50.0, "--batch-wait-ms", min=0.0,
+        batch_wait_ms: float = typer.Option(50.0, "--batch-wait-ms", min=0.0, max=10_000.0,
                                             help="A batch keeps gathering while requests arrive less than this "
                                                  "apart (at most 10x this in all)."),
         max_pending: int = typer.Option(128, "--max-queue", min=1, help="Requests waiting or running before 429."),
