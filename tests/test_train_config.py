@@ -1,23 +1,57 @@
 """Config validation, one-line CLI errors, the method rule and precision choice."""
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from mtsft.cli import app
 from mtsft.config import ConfigError
-from mtsft.train.config import load_train_config
+from mtsft.train.config import TrainConfig, load_train_config
 from mtsft.train.method import choose_method
 
 
-def test_shipped_recipes_load():
-    for name in ("lora", "full", "qlora", "staged"):
-        load_train_config(name)
+@pytest.mark.parametrize("name", ["lora", "full", "qlora", "staged"])
+def test_shipped_recipes_load(name):
+    # each recipe's keys reach the config, and each lists only what differs from the code defaults
+    from mtsft.config import resolve_recipe
+
+    recipe = yaml.safe_load(resolve_recipe(name, "train").read_text(encoding="utf-8"))
+    cfg, default = load_train_config(name).model_dump(), TrainConfig().model_dump()
+    assert recipe and all(cfg[key] != default[key] for key in recipe), name
+    assert all(cfg[key] == value for key, value in recipe.items() if not isinstance(value, (dict, list))), name
+    assert cfg["method"] == {"full": "full", "qlora": "qlora"}.get(name, "lora")
+    assert len(cfg["stages"] or []) == (3 if name == "staged" else 0)
+
+
+def test_a_stray_recipe_copy_in_the_current_folder_does_not_shadow_the_shipped_one(tmp_path, monkeypatch):
+    # `-c full.yaml` run from a folder holding a full.yaml of its own read that copy first (issue 31)
+    (tmp_path / "full.yaml").write_text("method: lora\nepochs: 7\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for spec in ("full", "full.yaml"):
+        assert (load_train_config(spec).method, load_train_config(spec).epochs) == ("full", 2), spec
+    assert load_train_config("./full.yaml").epochs == 7           # a path separator: the file
+    (tmp_path / "mine.yaml").write_text("epochs: 5\n", encoding="utf-8")
+    assert load_train_config("mine.yaml").epochs == 5             # no shipped recipe of that name: the file
+
+
+def test_train_run_and_accelerate_recipes_have_their_own_folders_and_names():
+    from mtsft.config import load_config, resolve_recipe
+    from mtsft.run import RunConfig
+
+    assert resolve_recipe("lora", "train").parent.name == "train"
+    assert load_config(RunConfig, "full").model != "builtin" and load_train_config("full").method == "full"
+    assert load_config(RunConfig, "demo") == load_config(RunConfig, "run-demo") == load_config(RunConfig, "run/demo")
+    assert load_config(RunConfig, "tiny").model == "tiny"
+    assert resolve_recipe("accelerate/ddp") == resolve_recipe("ddp", "accelerate")
+    assert resolve_recipe("accelerate/ddp").parent.name == "accelerate"
+    with pytest.raises(ConfigError, match="no shipped recipe"):
+        load_config(RunConfig, "lora")                            # a train recipe is not a run profile
 
 
 def test_a_recipe_is_found_by_name_by_file_name_and_by_path(tmp_path):
     from mtsft.config import resolve_recipe, shipped_recipes
 
-    assert {"lora", "full", "qlora", "staged", "accelerate/fsdp"} <= set(shipped_recipes())
+    assert {"lora", "full", "qlora", "staged", "accelerate/fsdp", "run/demo"} <= set(shipped_recipes("train"))
     assert load_train_config("lora.yaml") == load_train_config("lora")
     own = tmp_path / "mine.yaml"
     own.write_text("method: full\n", encoding="utf-8")

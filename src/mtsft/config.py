@@ -8,10 +8,11 @@ from (the recipe file and line, the `--set` item or the command's option), raise
 
 from __future__ import annotations
 
+import os
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -51,8 +52,10 @@ def _numbers(value: Any):
 
 class StrictConfig(BaseModel):
     """Base of every config: unknown keys, wrong types, `inf`/`nan` and numbers beyond `MAX_NUMBER` are
-    errors, also when assigned later. Each field's own range is declared on the field."""
+    errors, also when assigned later. Each field's own range is declared on the field. `RECIPES` names the
+    folder of `mtsft/recipes/` whose shipped recipes a bare `-c NAME` means for this config (None: none)."""
 
+    RECIPES: ClassVar[str | None] = None
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     @field_validator("*", mode="after")
@@ -64,28 +67,37 @@ class StrictConfig(BaseModel):
         return value
 
 
-def shipped_recipes() -> list[str]:
-    """Names of the recipes inside the package (`mtsft/recipes/*.yaml`, subfolders as `accelerate/ddp`)."""
-    root = files("mtsft") / "recipes"
+def shipped_recipes(folder: str | None = None) -> list[str]:
+    """Names of the recipes inside the package (`mtsft/recipes/KIND/NAME.yaml`: train, run, accelerate), as
+    typed: bare for `folder`'s own (`lora`), the others qualified (`run/demo`, `accelerate/ddp`)."""
     names = []
-    for entry in root.iterdir():
-        if entry.is_dir():
-            names += [f"{entry.name}/{e.name[:-5]}" for e in entry.iterdir() if e.name.endswith(".yaml")]
-        elif entry.name.endswith(".yaml"):
-            names.append(entry.name[:-5])
+    for kind in (files("mtsft") / "recipes").iterdir():
+        if kind.is_dir():
+            names += [e.name[:-5] if kind.name == folder else f"{kind.name}/{e.name[:-5]}"
+                      for e in kind.iterdir() if e.name.endswith(".yaml")]
     return sorted(names)
 
 
-def resolve_recipe(spec: str | Path) -> Path | Traversable:
-    """A recipe file from a path, or from the name of a shipped recipe (`lora` or `lora.yaml`)."""
-    if Path(spec).is_file():
-        return Path(spec)
-    name = str(spec).removesuffix(".yaml")
-    shipped = files("mtsft") / "recipes" / f"{name}.yaml"
-    if shipped.is_file():
-        return shipped
+def resolve_recipe(spec: str | Path, folder: str | None = None) -> Path | Traversable:
+    """A recipe file from a shipped recipe's name or a path. A bare name (`lora`, `lora.yaml`) is a shipped
+    recipe of `folder` (the config's kind; `run-demo` still names run/demo) before it is a file here, so a
+    stray copy in the current folder never shadows it; an argument with a path separator is a path first,
+    then a qualified shipped name (`accelerate/ddp`, `run/demo`)."""
+    text = str(spec)
+    name = text.removesuffix(".yaml")
+    has_separator = "/" in text or os.sep in text
+    if has_separator and Path(text).is_file():
+        return Path(text)
+    root = files("mtsft") / "recipes"
+    bare = [f"{folder}/{name}", f"{folder}/{name.removeprefix(folder + '-')}"] if folder else []
+    for candidate in [name] if has_separator else bare:
+        shipped = root.joinpath(*f"{candidate}.yaml".split("/"))
+        if shipped.is_file():
+            return shipped
+    if not has_separator and Path(text).is_file():
+        return Path(text)
     raise ConfigError(f"{spec}: no such file, and no shipped recipe of that name "
-                      f"(shipped: {', '.join(shipped_recipes())})")
+                      f"(shipped: {', '.join(shipped_recipes(folder))})")
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:
@@ -194,7 +206,7 @@ def load_config(cls: type[C], path: str | Path | None = None, overrides: list[st
     data: dict = {}
     text = None
     if path is not None:
-        text = resolve_recipe(path).read_text(encoding="utf-8")
+        text = resolve_recipe(path, cls.RECIPES).read_text(encoding="utf-8")
         try:
             loaded = yaml.safe_load(text)
         except yaml.YAMLError as e:

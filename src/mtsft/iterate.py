@@ -34,7 +34,7 @@ PROBLEMS = ("uneven", "crosstalk", "format", "forgetting", "overfit")
 
 
 class IterateConfig(StrictConfig):
-    run: RunConfig = Field(default_factory=RunConfig)   # v0.1's config (`-c run-demo`, `--set run.train.lr=...`)
+    run: RunConfig = Field(default_factory=RunConfig)   # v0.1's config (`--profile demo`, `--set train.lr=...`)
     rounds: int = Field(3, ge=1, le=10)                 # versions after v0.1 at most
     out: str = "runs/iterate"
     noise_seed_offset: int = Field(1, ge=1)             # v0.1 is also trained with seed + this

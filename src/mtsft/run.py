@@ -6,9 +6,9 @@
 Every stage writes into `OUT/STAGE/` and finishes by writing `OUT/STAGE/stage.json` (the hashes of its
 config and input files). A rerun into the same folder reuses a stage only when that marker exists and both
 hashes match; anything else is cleared and redone, and so is every stage after it (their inputs change).
-`force=[STAGE]` (`--force train`) redoes one stage. Profiles are shipped recipes: `run-tiny` (the tiny
-random model, about a minute: for tests), `run-demo` (the embedded 135M model on a 2-core CPU, the default),
-`run-full` (sized for a GPU).
+`force=[STAGE]` (`--force train`) redoes one stage. Profiles are the shipped recipes in recipes/run/: `tiny`
+(the tiny random model, about a minute: for tests), `demo` (the embedded 135M model on a 2-core CPU, the
+default), `full` (sized for a GPU).
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ class RunConfig(StrictConfig):
     the run's, handed to every stage: the stage fields the run sets itself (SET_BY_RUN) are refused."""
 
     SET_BY_RUN: ClassVar[dict[str, tuple[str | None, str]]] = SET_BY_RUN
+    RECIPES: ClassVar[str] = "run"   # `--profile demo`, `-c demo`: mtsft/recipes/run/demo.yaml
 
     out: str = "runs/pipeline"
     model: str = "builtin"

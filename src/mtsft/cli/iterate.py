@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
     @friendly_errors
     def iterate(
         rounds: int = typer.Option(3, "--rounds", help="Versions after v0.1 at most."),
-        profile: str = typer.Option(None, "--profile", help="tiny | demo | full: v0.1's config (the recipe run-PROFILE)."),
+        profile: str = typer.Option(None, "--profile", help="tiny | demo | full: v0.1's config (the recipe run/PROFILE)."),
         config: str = config_option("v0.1's RunConfig"),
         set_: list[str] = set_option("train.lr=1e-4 (keys of v0.1's RunConfig)"),
         out: Path = typer.Option(Path("runs/iterate"), "--out", help="Folder for every version and the log."),
@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
 
         if profile and config:
             raise ValueError("give --profile or -c, not both")
-        run_cfg = load_config(RunConfig, config or f"run-{profile or 'demo'}", set_)
+        run_cfg = load_config(RunConfig, config or f"run/{profile or 'demo'}", set_)
         cfg = load_config(IterateConfig, values={"run": run_cfg, "rounds": rounds, "out": str(out)})
         versions = run_iterations(cfg, log=console.print)
         console.print(f"{len(versions)} versions; log: {out / 'MULTITASK_ITERATION_LOG.md'}", highlight=False)

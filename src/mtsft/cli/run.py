@@ -32,8 +32,8 @@ def register(app: typer.Typer) -> None:
         from mtsft.run import RunConfig, run_pipeline
 
         if profile and config:
-            raise ValueError("give --profile or -c, not both (a profile is the shipped recipe run-PROFILE)")
-        cfg = load_config(RunConfig, config or f"run-{profile or 'demo'}", set_, {
+            raise ValueError("give --profile or -c, not both (a profile is the shipped recipe run/PROFILE)")
+        cfg = load_config(RunConfig, config or f"run/{profile or 'demo'}", set_, {
             "out": out, "model": model, "overwrite": overwrite or None, "force": list(force) if force else None,
             "data": [str(p) for p in data] if data else None, "with_synth": with_synth or None,
             "eval_data": [str(p) for p in eval_data] if eval_data else None})

@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
             config = str(out / "config.yaml")
         cfg = load_train_config(config, set_, {"data": path_str(data), "out": path_str(out), "model": model,
                                                "precision": precision})
-        accelerate_file = str(resolve_recipe(config_accelerate)) if config_accelerate else None
+        accelerate_file = str(resolve_recipe(config_accelerate, "accelerate")) if config_accelerate else None
         spec = LaunchSpec(nproc, accelerate_file, num_machines, machine_rank, main_process_ip, main_process_port)
         if not inside_launcher():
             check_before_torch(cfg, resume=resume)

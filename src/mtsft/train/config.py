@@ -6,7 +6,7 @@ with its own mixture, epochs and learning rate (unset stage fields fall back to 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -46,6 +46,8 @@ class EvalConfig(StrictConfig):
 
 
 class TrainConfig(StrictConfig):
+    RECIPES: ClassVar[str] = "train"   # `-c lora`: mtsft/recipes/train/lora.yaml
+
     model: str = "builtin"
     trust_remote_code: bool = False         # run a hub model's own Python code: only for models you trust
     data: str | None = None
