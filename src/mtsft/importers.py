@@ -595,12 +595,9 @@ def _problem(path: Path) -> str | None:
     return None
 
 
-def expand_inputs(paths: list[str]) -> list[str]:
-    """Folders that are not saved datasets expand to the data files inside them (sorted)."""
-    return [p for p, _ in _expand(paths)]
-
-
 def _expand(paths: list[str]) -> list[tuple[str, str | None]]:
+    """(path, why it cannot be read or None) per input; folders that are not saved datasets expand to the
+    data files inside them (sorted)."""
     out: list[tuple[str, str | None]] = []
     for path in paths:
         p = Path(path)

@@ -59,11 +59,6 @@ def keep_best_per_group(records: list[dict], labels, reason: str, extra=None) ->
     return kept, rejected
 
 
-def exact_dedup(records: list[dict]) -> tuple[list[dict], list[dict]]:
-    keys = [stable_hash(conversation_key(r)) for r in records]
-    return keep_best_per_group(records, keys, "exact_duplicate")
-
-
 def signatures_batch(records: list[dict], text_of, cfg: DedupConfig) -> np.ndarray:
     """MinHash signatures of `text_of(record)` for one batch (the local pool and Ray call it)."""
     return minhash_signatures([text_of(r) for r in records], cfg.num_perm, cfg.shingle, cfg.short_shingle,
@@ -88,15 +83,6 @@ def near_duplicate_clusters(records: list[dict], cfg: DedupConfig, workers: int 
     answers = record_signatures(records, answers_key, cfg, workers)
     return lsh_components(sigs, cfg.bands, cfg.threshold, answers, cfg.answer_threshold,
                           groups_of if engine_groups() else None)
-
-
-def near_dedup(records: list[dict], cfg: DedupConfig, workers: int = 1) -> tuple[list[dict], list[dict]]:
-    """Near-identical conversations whose answers are also alike: one passage asked about in many ways
-    (reading comprehension) shares most of its text, yet each question is a record worth keeping."""
-    if len(records) < 2:
-        return records, []
-    labels, sim = near_duplicate_clusters(records, cfg, workers)
-    return keep_best_per_group(records, labels, "near_duplicate", lambda i: {"jaccard": round(float(sim[i]), 3)})
 
 
 # ---- contamination ------------------------------------------------------------------------------------
@@ -190,8 +176,9 @@ def _kept_rows(parts: list, field: int, rows: np.ndarray) -> np.ndarray:
 
 def dedup_round(records: list[dict], cfg: DedupConfig, eval_records: list[dict] | None = None,
                 show: bool = True, workers: int = 1) -> RoundResult:
-    """Exact duplicates (a group-by on the key), then near duplicates among the rest (MinHash LSH), then
-    contamination. The per-record keys and signatures are one batch function over the pool; the records
+    """Exact duplicates (a group-by on the key), then near duplicates among the rest (MinHash LSH, and their
+    answers alike too: one passage asked about in many ways shares most of its text, yet each question is a
+    record worth keeping), then contamination. The per-record keys and signatures are one batch function over the pool; the records
     an exact duplicate removes have theirs computed too (a few percent), never used."""
     parts = map_parts(dedup_facts, records, (cfg,), workers, chunk=10_000) if records else []
     kept, exact = keep_best_per_group(records, [k for p in parts for k in p[0]], "exact_duplicate")

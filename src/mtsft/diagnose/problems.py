@@ -47,7 +47,6 @@ def overall_rate(table: list[dict], side: str = "tuned") -> float | None:
 PROBLEMS = ("uneven", "crosstalk", "format", "forgetting", "overfit")
 TITLES = {"uneven": "Uneven performance", "crosstalk": "Crosstalk", "format": "Format confusion",
           "forgetting": "Forgetting", "overfit": "Overfitting to frequent tasks"}
-STATUS_ORDER = {"fires": 3, "undecided": 2, "ok": 1, "n/a": 0}
 EMPTY = "(empty)"
 
 
@@ -77,7 +76,7 @@ class Finding:
 
     @property
     def status(self) -> str:
-        return max((c.status for c in self.checks), key=STATUS_ORDER.get, default="n/a")
+        return max((c.status for c in self.checks), key=STATUS_RANK.get, default="n/a")
 
     @property
     def fires(self) -> bool:
@@ -116,7 +115,7 @@ def _worst(checks: list[Check], name: str, threshold: float, empty_detail: str) 
     """The summary of per-task checks: the firing one with the largest value, else the largest value."""
     if not checks:
         return Check(name, None, None, threshold, "n/a", None, empty_detail)
-    return max(checks, key=lambda c: (STATUS_ORDER[c.status], c.value if c.value is not None else -1e9))
+    return max(checks, key=lambda c: (STATUS_RANK[c.status], c.value if c.value is not None else -1e9))
 
 
 # ---- shared views of the eval rows -------------------------------------------------------------------

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from mtsft.eval.evaluate import bootstrap_ci as mean_ci  # noqa: F401 - the one percentile bootstrap of a mean
+
 Z95 = 1.959963984540054
 
 
@@ -27,14 +29,6 @@ def wilson(k: int, n: int) -> tuple[float, float] | None:
 
 def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
-
-
-def mean_ci(values, samples: int = 1000, seed: int = 0) -> tuple[float, float] | None:
-    arr = np.asarray(values, dtype=float)
-    if len(arr) < 2:
-        return None
-    means = arr[_rng(seed).integers(0, len(arr), size=(samples, len(arr)))].mean(axis=1)
-    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
 def diff_ci(a, b, samples: int = 1000, seed: int = 0) -> tuple[float, float] | None:

@@ -134,8 +134,9 @@ def looks_like(output: str) -> str | None:
     return best if best is not None and scores[best] > 0 else None
 
 
-def bootstrap_ci(values: list[float], samples: int, seed: int = 0) -> list[float] | None:
-    """95% percentile bootstrap interval of the mean (None when there is nothing to resample)."""
+def bootstrap_ci(values, samples: int = 1000, seed: int = 0) -> list[float] | None:
+    """95% percentile bootstrap interval of the mean (None when there is nothing to resample); the diagnosis
+    uses it too (`diagnose.stats.mean_ci`)."""
     if samples <= 0 or len(values) < 2:
         return None
     rng = np.random.default_rng(seed)

@@ -205,10 +205,6 @@ def list_items(text: str) -> list[str]:
     return [m.group(1).strip() for line in text.splitlines() if (m := _LIST_ITEM.match(line))]
 
 
-def distinct_ratio(items: list[str]) -> float:
-    return len({normalize_label(i) for i in items}) / len(items) if items else 0.0
-
-
 def text_length(text: str, lang: str) -> int:
     """Length in the unit a writer of `lang` counts: Chinese characters, or English words."""
     return len(re.findall(r"[\u4e00-\u9fff]", text)) if lang == "zh" else len(re.findall(r"[A-Za-z0-9']+", text))

@@ -81,7 +81,3 @@ def choose(rng: random.Random, table: Sequence, held_out: bool, lang: str | None
 
 def sample(rng: random.Random, table: Sequence, k: int, held_out: bool) -> list:
     return rng.sample(part(table, held_out), k)
-
-
-def is_held_out(table: Sequence, row) -> bool:
-    return any(r is row for r in split(table)[1])
