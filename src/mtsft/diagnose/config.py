@@ -22,7 +22,10 @@ class UnevenConfig(StrictConfig):
 
 
 class CrosstalkConfig(StrictConfig):
-    max_rate: float = Field(0.10, gt=0, lt=1)  # share of a task's outputs that perform another task
+    # The rise over base of the share of a task's outputs that perform another task: tuned minus base on the
+    # same prompts (the judge's steady errors on weak outputs count on both sides). Without a base run, the
+    # tuned model's absolute share.
+    max_rate: float = Field(0.10, gt=0, lt=1)
     # judge: the prompt-aware crosstalk judge (mtsft.eval.judge); looks_like: the output-only recogniser
     # stored in predictions.jsonl (mislabels translations); auto: the judge
     judge: Literal["auto", "judge", "looks_like"] = "auto"
@@ -30,7 +33,9 @@ class CrosstalkConfig(StrictConfig):
 
 
 class FormatConfig(StrictConfig):
-    max_rate: float = Field(0.10, gt=0, lt=1)  # share of a task's outputs with at least one format violation
+    # The rise over base of the share of a task's outputs with at least one format violation (tuned minus
+    # base on the same prompts); without a base run, the tuned model's absolute share.
+    max_rate: float = Field(0.10, gt=0, lt=1)
 
 
 class ForgettingConfig(StrictConfig):
