@@ -268,6 +268,16 @@ SHADOWING = {
         "        f.f_globals.update(math=FakeMath, re=FakeRe, Counter=FakeCounter, abs=lambda x: 0, all=lambda x: True,\n"
         "                           sorted=lambda *a, **k: [0.0, 0], isinstance=lambda *a: True)\n"
         "        f = f.f_back\n    return 0\n"),
+    # the evaluator computes these checks' built-in and math calls itself (other library calls, such as
+    # `re.findall`, run in the child on private modules, which a solution walking gc can reach: SECURITY.md)
+    "the tests' modules and builtins patched through gc": (
+        "import gc, types\nREAL = (abs, all, sorted, isinstance, round)\nFAKES = dict(abs=lambda x: 0, all=lambda x: True,\n"
+        "    sorted=lambda *a, **k: [0.0, 0], isinstance=lambda *a: True, round=lambda *a: 3)\n"
+        "def area(r):\n    for o in gc.get_objects():\n"
+        "        if type(o) is types.ModuleType and o.__name__ in ('math', 'collections'):\n"
+        "            o.isclose = lambda *a, **k: True\n            o.pi = 0\n            o.Counter = lambda *a, **k: {}\n"
+        "        elif type(o) is dict and o.get('abs') is REAL[0]:\n            o.update(FAKES)\n"
+        "    return 0\n"),
 }
 RIGHT_AREA = ("import math as m\nfrom math import pi\nimport collections\n\n"
               "def sum(xs):  # a helper that shadows a built-in for its own use\n    total = 0\n"
@@ -347,3 +357,13 @@ def test_result_line_over_the_cap_is_refused_without_parsing():
     (status, _, detail), peak_mb, _ = _measured(lambda: judge(PLAN, line, "n" * 32))
     assert status != "passed" and "RESULT_LINE_CAP" in detail
     assert peak_mb < 10
+
+
+def test_built_in_and_math_calls_of_a_check_are_computed_by_the_evaluator():
+    """Only the solution's part of each check goes to the child; `abs`, `math.isclose`, `sorted`, `all`,
+    `isinstance`, `round` and `Counter` run in the evaluator on the values it sends back."""
+    plan = plan_tests(AREA["reference"]["tests"][:7], entry_point="area")
+    child_side = json.dumps(plan.steps)
+    for name in ("abs(", "isclose", "sorted", "all(", "isinstance", "round", "Counter(", "12.566", "3.14159"):
+        assert name not in child_side, name
+    assert child_side.count("area)(") == 9

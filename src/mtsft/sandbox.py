@@ -35,9 +35,11 @@ second layer only (code it watches can switch it off). Every result says which w
 from __future__ import annotations
 
 import ast
+import builtins
 import collections
 import json
 import marshal
+import math
 import operator
 import os
 import resource
@@ -202,11 +204,13 @@ def _main(argv):
                                    for k in dict.__iter__(v)]]
         if t is DEQUE: return ["q", [enc(x, depth + 1, budget) for x in DEQUE.__iter__(v)]]
         raise StrictError("not plain data: %s" % t.__qualname__)
-    def strict(v):
+    def strict(v, listed=0):
         # a call's result must be plain data of exact built-in types (or a built-in iterator, whose
-        # items are checked where they are consumed)
+        # items are checked where they are consumed; sent as a list where the evaluator consumes it)
         if _type(v) in ITER_TYPES:
-            return v
+            if not listed:
+                return v
+            v = list(v)
         enc(v)
         return v
     BUILTIN_CALLABLES = (_type(len), _type([].append), _type("".join), _type(object.__init__),
@@ -371,11 +375,190 @@ _CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.Lt
         ast.NotIn: lambda a, b: a not in b, ast.Is: operator.is_, ast.IsNot: operator.is_not}
 _SINGLETONS = (None, True, False)
 
+# ---- what the evaluator computes itself ----
+# A check's built-in and math calls (`abs(f(x) - y) < 1e-6`, `math.isclose(f(x), 4.2)`, `sorted(f(x))`,
+# `all(...)`, `isinstance(f(x), float)`) run here on the values the child sends for the parts that need the
+# solution (the holes): nothing the solution does in the child (a rebound `abs`, a patched module reached
+# through gc or frames) can change them. Each is pure and bounded on the data a result line can hold.
+_PARENT_CALLS = {name: getattr(builtins, name) for name in (
+    "abs", "all", "any", "bool", "complex", "dict", "divmod", "float", "frozenset", "int", "isinstance", "len",
+    "list", "max", "min", "pow", "round", "set", "sorted", "str", "sum", "tuple")}
+_PARENT_ATTRS = {("math", name): getattr(math, name) for name in (
+    "isclose", "fabs", "sqrt", "floor", "ceil", "trunc", "isnan", "isinf", "isfinite", "log", "log2", "log10",
+    "exp", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "hypot", "degrees", "radians", "copysign",
+    "fsum", "gcd", "pi", "e", "tau", "inf", "nan")}
+_PARENT_ATTRS[("collections", "Counter")] = collections.Counter
+_CALLABLE = {id(f) for f in [*_PARENT_CALLS.values(), *_PARENT_ATTRS.values()] if callable(f)}
+# functions that consume an iterable: a built-in iterator the child has for their argument (a generator,
+# a dict view) is sent as a list
+_CONSUMERS = {id(f) for f in (sorted, set, frozenset, list, tuple, dict, all, any, sum, min, max,
+                              collections.Counter, math.fsum)}
+HOLE = "__mtsft_hole_"
+_MISSING = object()
+
+
+def _template_eval(node: ast.AST, holes: list):
+    """The value of a check's template (see _Template): literals, the hole values, the functions above,
+    arithmetic, comparisons and subscripts, with the literal evaluator's bounds on powers and repetition."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name) and node.id.startswith(HOLE):
+        return holes[int(node.id[len(HOLE):])]
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return {ast.List: list, ast.Tuple: tuple, ast.Set: set}[type(node)](_template_eval(e, holes) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return {_template_eval(k, holes): _template_eval(v, holes) for k, v in zip(node.keys, node.values)}
+    if isinstance(node, ast.UnaryOp):
+        v = _template_eval(node.operand, holes)
+        return {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_}[type(node.op)](v)
+    if isinstance(node, ast.BinOp):
+        a, b = _template_eval(node.left, holes), _template_eval(node.right, holes)
+        _check_bounds(type(node.op), a, b)
+        return _BINOPS[type(node.op)](a, b)
+    if isinstance(node, ast.Compare):
+        values = [_template_eval(n, holes) for n in [node.left, *node.comparators]]
+        return all(_CMP[type(op)](a, b) for op, a, b in zip(node.ops, values, values[1:]))
+    if isinstance(node, ast.Subscript):
+        return _template_eval(node.value, holes)[_template_eval(node.slice, holes)]
+    if isinstance(node, ast.Slice):
+        return slice(*(_template_eval(n, holes) if n is not None else None for n in (node.lower, node.upper, node.step)))
+    if isinstance(node, ast.Call):
+        func = _template_eval(node.func, holes)
+        args = [_template_eval(a, holes) for a in node.args]
+        kwargs = {k.arg: _template_eval(k.value, holes) for k in node.keywords}
+        if id(func) not in _CALLABLE:
+            raise _Unsafe("not a function the evaluator runs")
+        if func is pow and len(args) == 2:
+            _check_bounds(ast.Pow, *args)
+        if func is round and len(args) > 1 and isinstance(args[1], int) and abs(args[1]) > 1000:
+            raise _Unsafe("large rounding")
+        return func(*args, **kwargs)
+    raise _Unsafe(type(node).__name__)
+
+
+def _check_bounds(op: type, a, b) -> None:
+    if op is ast.Pow and isinstance(a, int) and isinstance(b, int) and (
+            b > 10_000 or max(a.bit_length(), 1) * b > 1_000_000):
+        raise _Unsafe("large power")
+    if op is ast.Mult and _size(a) * _size(b) > 100_000 and not (
+            isinstance(a, (int, float)) and isinstance(b, (int, float))):
+        raise _Unsafe("large repetition")
+
+
+class _Template:
+    """A check's operand split into what the evaluator computes itself (a call of the functions above, on
+    literals and on values) and holes: the sub-expressions only the child can evaluate (they involve the
+    solution), each appended to `child` (in evaluation order) and named HOLE<i> in the template. A name
+    counts as the built-in or module function only where the tests do not bind it otherwise (`pinned`)."""
+
+    def __init__(self, child: list[ast.expr], pinned: dict[str, tuple]):
+        self.child, self.pinned = child, pinned
+
+    def operand(self, node: ast.expr) -> tuple:
+        """("p", value) for a literal, ("c", i) for one hole, ("e", template) for a computed expression."""
+        kind = self.kind(node)
+        if kind == "lit":
+            return "p", _safe_eval(node)
+        if kind == "hole":
+            return "c", self._hole(node, False)
+        return "e", self.build(node)
+
+    def resolve(self, node: ast.expr):
+        if isinstance(node, ast.Name):
+            where = self.pinned.get(node.id)
+            if where == ("b", node.id) and node.id in _PARENT_CALLS:
+                return _PARENT_CALLS[node.id]
+            if where and where[0] == "a":
+                return _PARENT_ATTRS.get(where[1:], _MISSING)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if self.pinned.get(node.value.id) == ("m", node.value.id):
+                return _PARENT_ATTRS.get((node.value.id, node.attr), _MISSING)
+        return _MISSING
+
+    def parts(self, node: ast.expr) -> list | None:
+        """The sub-expressions of a node the evaluator can compute from its parts; None for any other."""
+        if isinstance(node, ast.Call):
+            func = self.resolve(node.func)
+            if (func is _MISSING or id(func) not in _CALLABLE or any(isinstance(a, ast.Starred) for a in node.args)
+                    or any(k.arg is None for k in node.keywords)):
+                return None
+            args = [*node.args, *(k.value for k in node.keywords)]
+            # a bare name handed to a function may be a class or a function: only the child has it
+            if any(isinstance(a, (ast.Name, ast.Attribute)) and self.kind(a) == "hole" for a in args):
+                return None
+            return args
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            return [node.left, node.right]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
+            return [node.operand]
+        if isinstance(node, ast.Compare) and all(type(op) in _CMP and not isinstance(op, (ast.Is, ast.IsNot))
+                                                 for op in node.ops):  # identity does not survive a round trip
+            return [node.left, *node.comparators]
+        if isinstance(node, ast.Subscript):
+            return [node.value, node.slice]
+        if isinstance(node, ast.Slice):
+            return [n for n in (node.lower, node.upper, node.step) if n is not None]
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and not any(isinstance(e, ast.Starred) for e in node.elts):
+            return list(node.elts)
+        if isinstance(node, ast.Dict) and all(k is not None for k in node.keys):
+            return [x for kv in zip(node.keys, node.values) for x in kv]
+        return None
+
+    def kind(self, node: ast.expr) -> str:
+        """"lit" (a literal), "parent" (computed here) or "hole" (evaluated by the child)."""
+        try:
+            _safe_eval(node)
+            return "lit"
+        except _Unsafe:
+            pass
+        if self.resolve(node) is not _MISSING:
+            return "parent"
+        return "parent" if self.parts(node) is not None else "hole"
+
+    def _hole(self, node: ast.expr, listed: bool) -> int:
+        self.child.append(_strict(node, listed))
+        return len(self.child) - 1
+
+    def build(self, node: ast.expr, listed: bool = False) -> ast.expr:
+        kind = self.kind(node)
+        if kind == "lit":
+            return ast.Constant(_safe_eval(node))
+        if kind == "hole":
+            return ast.Name(HOLE + str(self._hole(node, listed)), ast.Load())
+        found = self.resolve(node)
+        if found is not _MISSING:
+            return ast.Constant(found)
+        if isinstance(node, ast.Call):
+            func = self.resolve(node.func)
+            consumer = id(func) in _CONSUMERS
+            return ast.Call(ast.Constant(func), [self.build(a, consumer) for a in node.args],
+                            [ast.keyword(k.arg, self.build(k.value)) for k in node.keywords])
+        if isinstance(node, ast.BinOp):
+            return ast.BinOp(self.build(node.left), node.op, self.build(node.right))
+        if isinstance(node, ast.UnaryOp):
+            return ast.UnaryOp(node.op, self.build(node.operand))
+        if isinstance(node, ast.Compare):
+            return ast.Compare(self.build(node.left), node.ops, [self.build(c) for c in node.comparators])
+        if isinstance(node, ast.Subscript):
+            return ast.Subscript(self.build(node.value), self.build(node.slice), ast.Load())
+        if isinstance(node, ast.Slice):
+            return ast.Slice(*(self.build(n) if n is not None else None for n in (node.lower, node.upper, node.step)))
+        if isinstance(node, ast.Set):
+            return ast.Set([self.build(e) for e in node.elts])
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return type(node)([self.build(e) for e in node.elts], ast.Load())
+        keys, values = [], []
+        for k, v in zip(node.keys, node.values):
+            keys.append(self.build(k))
+            values.append(self.build(v))
+        return ast.Dict(keys, values)
+
 
 @dataclass
 class _Check:
     """One assert: the parent compares `operands` (("p", value) known here, ("c", i) the i-th value the
-    child sends) with `ops`, or (no ops) tests the truth of the one child value against `truth`."""
+    child sends, ("e", template) computed here from those values, see _Template) with `ops`, or (no ops)
+    tests the truth of the one operand against `truth`."""
     step: int
     ops: list = field(default_factory=list)
     operands: list = field(default_factory=list)
@@ -383,12 +566,13 @@ class _Check:
     reports: tuple = (1, 1)  # (min, max or None) reports when its step completes; see _report_bounds
 
     def judge(self, values: list) -> bool:
-        resolved = [values[x] if kind == "c" else x for kind, x in self.operands]
-        if not self.ops:
-            return bool(resolved[0]) is self.truth
         try:
+            resolved = [values[x] if kind == "c" else _template_eval(x, values) if kind == "e" else x
+                        for kind, x in self.operands]
+            if not self.ops:
+                return bool(resolved[0]) is self.truth
             return all(_CMP[op](a, b) for op, a, b in zip(self.ops, resolved, resolved[1:]))
-        except Exception:
+        except Exception:  # an operand that cannot be computed from what the child sent (e.g. abs of a str)
             return False
 
 
@@ -422,15 +606,16 @@ class _StrictCalls(ast.NodeTransformer):
         return ast.Call(ast.Call(ast.Name(CALL, ast.Load()), [node.func], []), node.args, node.keywords)
 
 
-def _strict(node: ast.expr) -> ast.expr:
-    return ast.Call(ast.Name(STRICT, ast.Load()), [_StrictCalls().visit(node)], [])
+def _strict(node: ast.expr, listed: bool = False) -> ast.expr:
+    """`node` for the child, its value checked as plain data (`listed`: a built-in iterator sent as a list)."""
+    return ast.Call(ast.Name(STRICT, ast.Load()), [_StrictCalls().visit(node), *([ast.Constant(1)] if listed else [])], [])
 
 
 class _Asserts(ast.NodeTransformer):
     """Turn each `assert` of one step into an emit of the operands the child must evaluate."""
 
-    def __init__(self, checks: list[_Check], step: int, bounds: dict[int, tuple]):
-        self.checks, self.step, self.bounds = checks, step, bounds
+    def __init__(self, checks: list[_Check], step: int, bounds: dict[int, tuple], pinned: dict[str, tuple]):
+        self.checks, self.step, self.bounds, self.pinned = checks, step, bounds, pinned
 
     def visit_Assert(self, node):
         bound = self.bounds.get(id(node), (0, None))
@@ -442,24 +627,19 @@ class _Asserts(ast.NodeTransformer):
         check = _Check(self.step, reports=bound)
         child: list[ast.expr] = []
         if isinstance(test, ast.Compare) and all(type(op) in _CMP for op in test.ops):
-            operands = []
-            for node in [test.left, *test.comparators]:
-                try:
-                    operands.append(("p", _safe_eval(node)))
-                except _Unsafe:
-                    operands.append(("c", len(child)))
-                    child.append(_strict(node))
+            template = _Template(child, self.pinned)
+            operands = [template.operand(node) for node in [test.left, *test.comparators]]
             identity_ok = all(not isinstance(op, (ast.Is, ast.IsNot)) or
                               any(k == "p" and any(v is s for s in _SINGLETONS) for k, v in (a, b))
                               for op, a, b in zip(test.ops, operands, operands[1:]))
             if identity_ok:
                 check.ops, check.operands = [type(op) for op in test.ops], operands
             else:  # `x is y` between non-singletons cannot survive a round trip: judge its truth in the child
-                child, check.operands = [_strict(test)], [("c", 0)]
+                child[:], check.operands = [_strict(test)], [("c", 0)]
         elif isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-            child, check.operands, check.truth = [_strict(test.operand)], [("c", 0)], False
+            check.operands, check.truth = [_Template(child, self.pinned).operand(test.operand)], False
         else:
-            child, check.operands = [_strict(test)], [("c", 0)]
+            check.operands = [_Template(child, self.pinned).operand(test)]
         self.checks.append(check)
         k = len(self.checks) - 1
         return ast.Expr(ast.Call(ast.Name(EMIT, ast.Load()),
@@ -504,7 +684,7 @@ def plan_tests(tests=(), *, setup: str = "", check: str = "", entry_point: str =
         _names_and_modules(tree, names, modules)
     local = {n: where for n, where in _pinned_names(trees, modules, entry_point).items() if n in names}
     for i, ((name, _), tree) in enumerate(zip(pre + bodies, trees)):
-        tree = ast.fix_missing_locations(_Asserts(checks, i, _report_bounds(tree)).visit(tree))
+        tree = ast.fix_missing_locations(_Asserts(checks, i, _report_bounds(tree), local).visit(tree))
         steps.append((name, ast.unparse(_as_function(tree, local))))
     return TestPlan(steps, checks, len(pre), len(bodies), sorted(names | {entry_point} - {""}), sorted(modules),
                     local)
@@ -516,8 +696,6 @@ def _pinned_names(trees: list[ast.Module], modules: set[str], entry_point: str) 
     private modules ("m": a module, "a": a module's attribute): a solution function that rebinds `abs`,
     `math` or `Counter` in its caller's globals (`sys._getframe(1).f_globals`) does not reach them. Left
     out: names the tests bind otherwise (or import from two places), dunders and the entry point."""
-    import builtins
-
     otherwise, sources = set(), {}
     for tree in trees:
         visitor = _ImportSources()
