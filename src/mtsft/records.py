@@ -16,7 +16,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,9 +28,10 @@ from mtsft.text import detect_lang
 ROLES = ("system", "user", "assistant")
 LANGS = ("zh", "en", "mixed")
 FIELDS = ("id", "messages", "task", "lang", "source", "reference", "meta")
-# The one label for "no task": unlabeled records, and those the classifier would not decide. Tables,
-# per-task losses and curation all count such records under this name.
-NO_TASK = "uncertain"
+# The one label for a record whose task is not known: unlabeled records, and those the classifier would not
+# decide. Tables, per-task losses and curation all count such records under this name. (Not the crosstalk
+# judge's NO_TASK, "none": an output that performs no task at all.)
+UNCERTAIN_TASK = "uncertain"
 
 
 class RecordError(ValueError):
@@ -103,7 +103,7 @@ def make_record(
 # ---- views that stages use instead of indexing messages by hand -------------------------------------
 
 def task_of(record: dict) -> str:
-    return record.get("task") or NO_TASK
+    return record.get("task") or UNCERTAIN_TASK
 
 
 def system_prompt(record: dict) -> str | None:
@@ -157,9 +157,13 @@ def open_regular(path: str | Path):
 
 
 # A line ends at \n, \r\n or a lone \r (files saved with old Mac line endings): JSON never holds a raw CR
-# inside a string, so a CR always ends a line, and each record keeps its own line number.
-_EOL = re.compile(rb"\r\n|\r|\n")
+# inside a string, so a CR always ends a line, and each record keeps its own line number. These are exactly
+# the line ends of `bytes.splitlines`.
 _CHUNK = 1 << 20
+
+
+def _eol(part) -> int:
+    return 2 if part.endswith(b"\r\n") else 1 if part.endswith((b"\n", b"\r")) else 0
 
 
 def _lines(f, limit: int) -> Iterator[tuple[bytes | None, int]]:
@@ -168,32 +172,32 @@ def _lines(f, limit: int) -> Iterator[tuple[bytes | None, int]]:
     binary files have no universal-newline mode, and decoding first would lose the per-line UTF-8 check."""
     buf = bytearray()
     skipped = None  # while an over-long line is being skipped: how many of its bytes have gone by
-    scan = 0
     while True:
         chunk = f.read(_CHUNK)
+        held_cr = buf.endswith(b"\r")  # a line end now, whatever the chunk starts with
         buf += chunk
-        start = 0
-        for m in _EOL.finditer(buf, scan):
-            if chunk and m.group() == b"\r" and m.end() == len(buf):
-                break  # maybe the first half of \r\n: decided with the next chunk
-            size = m.end() - start
-            if skipped is not None:
-                yield None, skipped + size
-                skipped = None
-            else:
-                yield (bytes(buf[start:m.end()]), size) if m.start() - start <= limit else (None, size)
-            start = m.end()
-        del buf[:start]
+        if held_cr or not chunk or b"\n" in chunk or b"\r" in chunk:  # else no line ends here: only its length matters
+            parts = bytes(buf).splitlines(keepends=True)
+            last = parts[-1] if parts else b""
+            # the last part waits for the next chunk when it has no line end yet, or ends in a CR that a LF
+            # at the start of the next chunk would complete
+            hold = bool(chunk) and bool(parts) and (not _eol(last) or last.endswith(b"\r"))
+            for part in parts[:-1] if hold else parts:
+                if skipped is not None:
+                    yield None, skipped + len(part)
+                    skipped = None
+                else:
+                    size = len(part)
+                    yield (part, size) if size <= limit or size - _eol(part) <= limit else (None, size)
+            buf = bytearray(last) if hold else bytearray()
         if not chunk:
-            if skipped is not None or buf:
-                size = (skipped or 0) + len(buf)
-                yield (None, size) if skipped is not None or len(buf) > limit else (bytes(buf), size)
+            if skipped is not None:
+                yield None, skipped
             return
-        keep = 1 if buf.endswith(b"\r") else 0  # a CR that a LF in the next chunk may complete
+        keep = 1 if buf.endswith(b"\r") else 0
         if skipped is not None or len(buf) - keep > limit:
             skipped = (skipped or 0) + len(buf) - keep
             del buf[:len(buf) - keep]
-        scan = max(0, len(buf) - 1)
 
 
 def _finite_float(text: str) -> float:
