@@ -261,3 +261,18 @@ def test_assignment_is_checked_too():
     with pytest.raises(ValueError):
         cfg.batch_size = 10**12
     assert cfg.epochs == 1.0 and cfg.batch_size == 8
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["data", "curate", "{data}", "--out", "{tmp}/o", "--workers", "0"], "--workers"),
+    (["serve", "--batch-wait-ms", "inf"], "--batch-wait-ms"),
+    (["chat", "--temperature", "nan"], "--temperature"),
+    (["data", "curate", "{data}", "--out", "{tmp}/o", "--wrokers", "2"], "--wrokers"),
+])
+def test_a_bad_command_line_option_is_one_line_too(tmp_path, records_file, args, flag):
+    """Options the command line itself checks (ranges, names) were a boxed panel under the usage text."""
+    args = [a.format(data=records_file, tmp=tmp_path) for a in args]
+    result, _, err = mtsft_cli(*args)
+    assert result["code"] == 2 and not result["torch"] and not (tmp_path / "o").exists()
+    line = one_line_error(err)
+    assert flag in line and "--help" in line

@@ -12,7 +12,39 @@ import typer  # noqa: E402
 from mtsft import __version__, threads_error  # noqa: E402
 from mtsft.cli import data, diagnose, evaluate, iterate, run, serve, train  # noqa: E402
 
-app = typer.Typer(
+class OneLineUsageErrors(typer.Typer):
+    """Typer, with a usage error (a bad or missing option value) printed as one line, as every other user
+    error is: typer draws it as a boxed panel under the usage text. Help and exit codes are unchanged."""
+
+    def __call__(self, *args, **kwargs):
+        import sys
+
+        try:  # typer >= 0.25 carries its own copy of click, with its own exception classes
+            from typer._click import exceptions as errors
+        except ImportError:
+            from click import exceptions as errors
+
+        if kwargs.get("standalone_mode", True) is False:
+            return super().__call__(*args, **kwargs)
+        try:
+            code = super().__call__(*args, **{**kwargs, "standalone_mode": False})
+        except errors.NoArgsIsHelpError as e:  # plain `mtsft`: the help, as before
+            e.show()
+            sys.exit(e.exit_code)
+        except errors.UsageError as e:
+            where = f" (see {e.ctx.command_path} --help)" if e.ctx is not None else ""
+            print(f"error: {e.format_message()}{where}", file=sys.stderr)
+            sys.exit(e.exit_code)
+        except errors.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except typer.Abort:
+            print("Aborted!", file=sys.stderr)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+app = OneLineUsageErrors(
     name="mtsft",
     help="Multi-task supervised fine-tuning: curate -> train -> eval -> diagnose -> remix, then serve.",
     no_args_is_help=True,
