@@ -72,8 +72,10 @@ def test_scores_round_trip_in_a_suite_folder_and_as_a_named_file(tmp_path):
     assert runfiles.read_scores(tmp_path / "ev" / "builtin") == scores == runfiles.read_scores(written)
     beside = runfiles.scores_beside(tmp_path / "preds.jsonl")
     assert beside.name == "preds.scores.json"
-    runfiles.write_scores(beside, scores)
+    runfiles.write_scores(beside, scores, as_file=True)
     assert runfiles.read_scores(beside) == scores
+    runfiles.write_scores(tmp_path / "report", scores, as_file=True)      # `eval score --out report`: that file
+    assert (tmp_path / "report").is_file() and runfiles.read_scores(tmp_path / "report") == scores
     assert runfiles.suite_folders(tmp_path / "ev") == [tmp_path / "ev" / "builtin"]
     assert runfiles.suite_folders(tmp_path / "ev" / "builtin") == [tmp_path / "ev" / "builtin"]
     assert runfiles.scores_under(tmp_path, depth=1) == []

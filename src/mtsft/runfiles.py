@@ -170,8 +170,9 @@ def read_scores(target: str | Path) -> Scores | None:
     return _read_json(scores_path(target), SCORES)
 
 
-def write_scores(target: str | Path, scores: Scores) -> Path:
-    path = scores_path(target)
+def write_scores(target: str | Path, scores: Scores, *, as_file: bool = False) -> Path:
+    """Into the suite folder `target`, or, `as_file`, to the file `target` itself (`eval score --out`)."""
+    path = Path(target) if as_file else Path(target) / SCORES
     write_json_atomic(path, scores, indent=1)
     return path
 

@@ -27,7 +27,7 @@ def score_cmd(
 
     out = check_file(out or scores_beside(predictions), [predictions])  # before any scoring
     result = score_file(predictions, allow_unsafe=unsafe_exec or None)  # asked for by name
-    write_scores(out, result)
+    write_scores(out, result, as_file=True)
     console.print(scores_table(result))
     for row in result["rejected"]:
         console.print(f"rejected {row['where']} ({row['id']}): {row['reason']}", markup=False, highlight=False,
