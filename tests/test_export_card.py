@@ -91,6 +91,7 @@ def test_card_without_eval_says_how_to_get_one(run, tmp_path):
     assert "No evaluation of this run was found" in card and "mtsft eval run" in card
 
 
+@pytest.mark.slow  # a subprocess export plus transformers' GGUF reader rebuilding the tokenizer: about a minute
 def test_cli_export_writes_model_card_and_a_gguf_that_loads_back_the_same(run, tmp_path):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer

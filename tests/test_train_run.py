@@ -39,9 +39,17 @@ def tiny_cfg(tmp_path, *extra, recipe=None):
     return load_train_config(recipe, BASE + [f"data={data}", f"out={tmp_path / 'run'}", *extra])
 
 
-def test_lora_run_writes_run_json_metrics_and_adapter(tmp_path):
-    info = train(tiny_cfg(tmp_path, "max_steps=4"), log=lambda *_: None)
-    run = tmp_path / "run"
+@pytest.fixture(scope="module")
+def lora_run(tmp_path_factory):
+    """One 4-step LoRA run shared by the tests that only read it (training is the slow part): (its folder,
+    the folder it was configured in, train's result)."""
+    root = tmp_path_factory.mktemp("lora")
+    info = train(tiny_cfg(root, "max_steps=4"), log=lambda *_: None)
+    return root / "run", root, info
+
+
+def test_lora_run_writes_run_json_metrics_and_adapter(lora_run):
+    run, _, info = lora_run
     saved = json.loads((run / "run.json").read_text())
     assert saved["status"] == "completed" and saved["method"] == "lora"
     assert saved["data"]["sha256"] and saved["versions"]["torch"]
@@ -50,9 +58,8 @@ def test_lora_run_writes_run_json_metrics_and_adapter(tmp_path):
     assert info["metrics"]["sec_per_1k_tokens"] > 0 and info["metrics"]["peak_memory_mb"] > 0
 
 
-def test_per_task_train_and_eval_losses_are_logged(tmp_path):
-    train(tiny_cfg(tmp_path, "max_steps=2"), log=lambda *_: None)
-    rows = (tmp_path / "run" / "task_loss.csv").read_text().splitlines()
+def test_per_task_train_and_eval_losses_are_logged(lora_run):
+    rows = (lora_run[0] / "task_loss.csv").read_text().splitlines()
     seen = {tuple(r.split(",")[2:4]) for r in rows[1:]}
     assert seen == {(split, t) for split in ("train", "eval") for t in TASKS}
 
@@ -73,10 +80,12 @@ def test_staged_recipe_runs_every_stage_in_one_run_directory(tmp_path):
     assert (tmp_path / "run" / "stages" / "01-focus" / "final").is_dir()
 
 
-def test_existing_run_is_not_overwritten_without_resume(tmp_path):
-    train(tiny_cfg(tmp_path, "max_steps=1"), log=lambda *_: None)
+def test_existing_run_is_not_overwritten_without_resume(lora_run):
+    run, root, _ = lora_run
+    before = (run / "run.json").read_text()
     with pytest.raises(ValueError, match="--resume"):
-        train(tiny_cfg(tmp_path, "max_steps=1"), log=lambda *_: None)
+        train(tiny_cfg(root, "max_steps=1"), log=lambda *_: None)
+    assert (run / "run.json").read_text() == before
 
 
 def _cli(args, env_extra=None):
@@ -104,14 +113,13 @@ def test_resume_after_sigkill_ends_with_the_same_final_loss(tmp_path):
     assert final["metrics"]["final_loss"] == pytest.approx(reference["metrics"]["final_loss"], abs=1e-4)
 
 
-def test_export_merge_writes_a_plain_model_that_transformers_loads(tmp_path):
+def test_export_merge_writes_a_plain_model_that_transformers_loads(lora_run, tmp_path):
     import torch
     from transformers import AutoModelForCausalLM
 
     from mtsft.export import export_run
 
-    train(tiny_cfg(tmp_path, "max_steps=2"), log=lambda *_: None)
-    out = export_run(tmp_path / "run", tmp_path / "merged", log=lambda *_: None)
+    out = export_run(lora_run[0], tmp_path / "merged", log=lambda *_: None)
     assert not (out / "adapter_config.json").exists()
     model = AutoModelForCausalLM.from_pretrained(out)
     with torch.no_grad():
