@@ -480,11 +480,14 @@ class _Template:
         if isinstance(node, ast.Call):
             func = self.resolve(node.func)
             if (func is _MISSING or id(func) not in _CALLABLE or any(isinstance(a, ast.Starred) for a in node.args)
-                    or any(k.arg is None for k in node.keywords)):
-                return None
+                    or any(k.arg is None for k in node.keywords) or (func is sum and len(node.args) > 1)):
+                return None  # (`sum(lists, [])` is quadratic: the child computes it)
             args = [*node.args, *(k.value for k in node.keywords)]
-            # a bare name handed to a function may be a class or a function: only the child has it
-            if any(isinstance(a, (ast.Name, ast.Attribute)) and self.kind(a) == "hole" for a in args):
+            # a bare name handed to a function (or in a tuple of them: `isinstance(x, (A, B))`) may be a
+            # class or a function: only the child has it
+            bare = [e for a in args for e in (a.elts if isinstance(a, (ast.Tuple, ast.List)) else [a])
+                    if isinstance(e, (ast.Name, ast.Attribute))]
+            if any(self.kind(e) == "hole" for e in bare):
                 return None
             return args
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
