@@ -17,6 +17,8 @@ The verdict (see SECURITY.md for the threat model):
   any malformed line, wrong nonce, gap or line after the end marker fails the run. The run passes only
   when the child reports every test step done, every top-level check exactly once, then the end marker:
   any exit before the last test (`os._exit`, `sys.exit`, a crash) is a failure.
+- A check's built-in and math calls (`abs`, `math.isclose`, `sorted`, `all`, `isinstance`, ...; see
+  _Template) run in the parent on the values the child sends for the parts that need the solution.
 - The tests run in a namespace of their own, never the solution's: a copy of the interpreter's original
   builtins, private instances of the modules they use (loaded afresh before the solution runs), and from
   the solution only the non-built-in names they refer to. Each test step runs as a function whose harness
