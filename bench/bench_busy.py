@@ -50,7 +50,7 @@ def demo_batch(args, tokenizer):
     from mtsft.records import task_of
     from mtsft.run import RunConfig
     from mtsft.tasks.synth import synth_records
-    from mtsft.train.data import Encoded
+    from mtsft.train.examples import Encoded
     from mtsft.train.packing import PackedCollator, length_grouped_rows
 
     run = RunConfig()

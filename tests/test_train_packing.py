@@ -112,7 +112,7 @@ def test_length_grouped_rows_batch_similar_lengths_together():
 
 def test_upsampled_draws_train_augmentations_not_verbatim_copies(tokenizer):
     from mtsft.train.config import TrainConfig
-    from mtsft.train.data import Encoded
+    from mtsft.train.examples import Encoded
     from mtsft.train.epochs import epoch_draws
 
     records = [{"id": f"r{i}", "task": t, "lang": "en", "messages": [

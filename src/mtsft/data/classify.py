@@ -34,7 +34,7 @@ import numpy as np
 
 from mtsft.data.common import RoundResult, curate_meta, progress, reject
 from mtsft.data.config import ClassifyConfig
-from mtsft.records import NO_TASK, prompt
+from mtsft.records import UNCERTAIN_TASK, prompt
 
 ROUND = "classify"
 MODEL_VERSION = 8
@@ -376,7 +376,7 @@ def classify_round(records: list[dict], cfg: ClassifyConfig, show: bool = True, 
         meta["predicted_task"], meta["predicted_confidence"] = name, conf
         if label_prob is not None:
             meta["label_confidence"] = label_prob
-        if cfg.trust_labels and r.get("task") not in (None, "", NO_TASK):
+        if cfg.trust_labels and r.get("task") not in (None, "", UNCERTAIN_TASK):
             meta["task_method"], meta["task_confidence"] = "label", 1.0
             labelled += 1
             kept.append(r)
@@ -388,7 +388,7 @@ def classify_round(records: list[dict], cfg: ClassifyConfig, show: bool = True, 
             kept.append(r)
             continue
         uncertain += 1
-        r["task"] = NO_TASK
+        r["task"] = UNCERTAIN_TASK
         meta["task_method"], meta["task_confidence"] = method, conf
         meta["task_guess"] = name
         if cfg.uncertain == "keep":

@@ -20,7 +20,7 @@ from collections import Counter
 
 import numpy as np
 
-from mtsft.data import verify
+from mtsft.data import score_cache
 from mtsft.data.common import RoundResult, curate_meta, progress, reject, task_of
 from mtsft.data.config import ConflictsConfig, DedupConfig
 from mtsft.data.parallel import engine_groups, groups_of, map_parts
@@ -93,9 +93,9 @@ _RUN_CODE = {"on": True}
 
 
 def _score(task, answer: str, record: dict) -> float | None:
-    if not _RUN_CODE["on"] and verify.runs_code(task):
+    if not _RUN_CODE["on"] and score_cache.runs_code(task):
         return None  # code execution switched off (quality.run_code): no evidence from tests
-    return verify.score(task, answer, record)  # memoised: the quality round already scored most own answers
+    return score_cache.score(task, answer, record)  # memoised: the quality round already scored most own answers
 
 
 def answers_agree(a: dict, b: dict, task) -> bool:
@@ -155,13 +155,13 @@ def prefetch_scores(records, members_of: list[list[int]], registry, workers: int
 
     if not _RUN_CODE["on"]:
         return
-    verify.score_many([triple(i, i) for m in answer_groups for i in m], workers)
+    score_cache.score_many([triple(i, i) for m in answer_groups for i in m], workers)
     cross = []
     for members in answer_groups:
         own = {i: _score(registry.get(task_of(records[i])), response(records[i]), records[i]) for i in members}
         best = min(members, key=lambda i: _rank(records, i, own))
         cross += [t for i in members if i != best for t in (triple(best, i), triple(i, best))]
-    verify.score_many(cross, workers)
+    score_cache.score_many(cross, workers)
 
 
 def check_groups(records, members_of: list[list[int]], cfg: ConflictsConfig, registry, dec: _Decisions):

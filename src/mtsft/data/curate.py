@@ -2,9 +2,9 @@
 
     classify -> quality -> conflicts -> dedup -> (difficulty) -> balance -> validate
 
-DESIGN.md lists balance second; here it runs after quality, conflicts and dedup, because down-sampling
-keeps the best-scored records (the quality round makes the scores) and up-sampled copies would otherwise
-be removed again as duplicates. Conflicts run before dedup: a copied prompt with a different answer is
+Balance runs late, after quality, conflicts and dedup, because down-sampling keeps the best-scored records
+(the quality round makes the scores) and up-sampled copies would otherwise be removed again as duplicates.
+Conflicts run before dedup: a copied prompt with a different answer is
 judged by the task's verifier (which answer is right) rather than dropped as a near-duplicate of
 whichever record happens to score higher. Each round is a pure function over a batch of records (`RoundResult`);
 this module only chains them, keeps the books and asserts `inputs == kept + rejected` (copies apart).
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mtsft.data.balance import balance_round
-from mtsft.data import verify
+from mtsft.data import score_cache
 from mtsft.data.classify import classify_round, load_classifier
 from mtsft.data.common import (RoundResult, curate_meta, length_method, reject, task_counts, task_of,
                                token_lengths)
@@ -171,7 +171,7 @@ def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer
         return res
 
     workers = cfg.workers or default_workers()
-    verify.clear()
+    score_cache.clear()
     classified = run("classify", lambda rs: classify_parallel(rs, cfg.classify, show, workers))
     before = task_counts(classified.kept + classified.rejected)
     run("quality", lambda rs: quality_round(rs, cfg.quality, tokenizer, show, workers))

@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 
 from mtsft.data.common import LazyTexts, RoundResult, curate_meta, reject, task_of, token_lengths
-from mtsft.data import verify
+from mtsft.data import score_cache
 from mtsft.data.config import QualityConfig
 from mtsft.data.parallel import engine_active, map_chunks
 from mtsft.records import RecordError, conversation_text, prompt, response, validate_messages
@@ -159,7 +159,7 @@ def _registry_task(name: str):
 
 def verifier_score(task, record: dict) -> float | None:
     """The task's own score of the record's answer against its reference (None without a reference)."""
-    return verify.score_now(task, response(record), record)
+    return score_cache.score_now(task, response(record), record)
 
 
 class VerifierBudget:
@@ -212,7 +212,7 @@ def record_checks(records: list[dict], cfg: QualityConfig, tokenizer=None, code_
     for i, n in zip(valid, lengths):
         out[i] = facts = _facts(records[i], int(n), cfg, profiles, task_objs, budget)
         if code_here and facts.get("pending"):
-            facts["verified"], facts["pending"] = verify.score_now(task_objs[task_of(records[i])], response(records[i]), records[i]), False
+            facts["verified"], facts["pending"] = score_cache.score_now(task_objs[task_of(records[i])], response(records[i]), records[i]), False
     if budget.skipped():
         out[valid[0]]["verifier_skipped"] = budget.skipped()  # carried to the round's notes
     return out
@@ -229,8 +229,8 @@ def _facts(r: dict, tokens: int, cfg: QualityConfig, profiles: dict, task_objs: 
     if failure:
         facts.pop("repetition", None)
         return {**facts, "reject": failure, "detail": {}}
-    if verify.runs_code(task):
-        facts["pending"] = cfg.run_code and verify.has_reference(r)
+    if score_cache.runs_code(task):
+        facts["pending"] = cfg.run_code and score_cache.has_reference(r)
         facts["verified"] = None
     else:
         facts["verified"] = budget.score(name, task, r)
@@ -268,7 +268,7 @@ def _run_pending_code(records: list[dict], facts: list[dict], workers: int) -> N
     pending = [i for i, f in enumerate(facts) if f.get("pending")]
     task_objs = {t: _registry_task(t) for t in {task_of(records[i]) for i in pending}}
     items = [(task_objs[task_of(records[i])], response(records[i]), records[i]) for i in pending]
-    for i, value in zip(pending, verify.score_many(items, workers)):
+    for i, value in zip(pending, score_cache.score_many(items, workers)):
         facts[i]["verified"] = value
 
 

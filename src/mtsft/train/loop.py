@@ -24,8 +24,8 @@ from mtsft.records import task_of
 from mtsft.train.build import build_model, parameter_counts
 from mtsft.train.callbacks import MetricsFiles, ProgressBar
 from mtsft.train.config import TrainStage, TrainConfig
-from mtsft.train.data import (Encoded, eval_datasets, file_hash, load_records, rows_dataset, split_eval,
-                              stage_rows)
+from mtsft.train.examples import (Encoded, eval_datasets, file_hash, load_records, rows_dataset, split_eval,
+                                  stage_rows)
 from mtsft.train.memory import keep_freed_memory
 from mtsft.train.method import choose_method, resolve_batching, resolve_precision
 from mtsft.train.packing import PackedCollator

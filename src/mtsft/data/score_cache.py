@@ -1,4 +1,5 @@
-"""Task verifiers over many records: memoised, and code-running verifiers in a pool of small processes.
+"""The score cache: task verifiers over many records, memoised, and code-running verifiers in a pool of small
+processes (so the module is named for what it keeps, not "verify": the verifiers live in the task registry).
 
 A verifier's score is a function of (task, answer, reference), so one curation run scores each distinct
 triple once: the quality round's score of a record is the conflicts round's "own" score of it, and two
