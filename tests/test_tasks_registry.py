@@ -52,12 +52,13 @@ def test_each_task_has_eight_templates_per_language_and_held_out_ones_stay_out_o
     task = registry.get(name)
     for lang in ("zh", "en"):
         assert len(task.templates[lang]) >= 8
+        every = {f"{lang}-{i}" for i in range(len(task.templates[lang]))}
         held = set(task.held_out_template_ids(lang))
-        assert len(held) == HELD_OUT
         train_ids = {r["meta"]["template"] for r in _records(task, lang, n=60)}
         eval_ids = {r["meta"]["template"] for r in _records(task, lang, n=20, held_out=True)}
-        assert not train_ids & held
-        assert eval_ids <= held
+        # the eval split draws exactly the HELD_OUT held-out templates, training draws every other one
+        assert eval_ids == held and len(eval_ids) == HELD_OUT and held < every
+        assert train_ids == every - held
 
 
 def test_same_seed_gives_the_same_record():

@@ -106,7 +106,8 @@ class RunConfig(StrictConfig):
     langs: list[str] = ["zh", "en"]
     real: bool = True                           # mix the shipped real train slices in, score the real eval slices
     # Train records taken from each shipped real set. The demo is sized for ~20 minutes on 2 CPU cores: its
-    # ~120k training tokens (CMRC passages are ~900 tokens each) take most of it.
+    # 79,758 training tokens (measured: README, `run_full_pipeline.sh`; CMRC passages are ~900 tokens each)
+    # take most of it.
     real_per_set: int | None = Field(30, ge=1)
     # Share of the training set drawn from the shipped general instruction slices (alpaca en/zh) on top of
     # what real_per_set takes: replay against forgetting; diagnosis raises it when forgetting fires.
