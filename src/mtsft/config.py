@@ -193,10 +193,12 @@ def explain(err: ValidationError, where=lambda loc: "config") -> str:
     key = ".".join(str(p) for p in loc) or "(top level)"
     extra = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
     if first["type"] == "extra_forbidden":
-        return f"{where(loc)}: unknown key '{key}'{extra}"
-    given = first.get("input")
-    got = f" (got {_shown(given)})" if isinstance(given, (int, float, str)) and loc else ""
-    return f"{where(loc)}: '{key}': {first['msg']}{got}{extra}"
+        line = f"{where(loc)}: unknown key '{key}'{extra}"
+    else:
+        given = first.get("input")
+        got = f" (got {_shown(given)})" if isinstance(given, (int, float, str)) and loc else ""
+        line = f"{where(loc)}: '{key}': {first['msg']}{got}{extra}"
+    return line.replace("\r", "\\r").replace("\n", "\\n")  # a key or --set item with a line break stays one line
 
 
 def load_config(cls: type[C], path: str | Path | None = None, overrides: list[str] | None = None,
