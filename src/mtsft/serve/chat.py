@@ -18,6 +18,7 @@ screen, set the window title, fill the clipboard (OSC 52) or hide a link (OSC 8)
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -101,10 +102,21 @@ class ChatSession:
     def save(self, path: str | Path) -> Path:
         if not any(m["role"] == "assistant" for m in self.turns):
             raise ValueError("nothing to save yet: the conversation has no answer")
-        path = Path(path).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(self.record(), ensure_ascii=False) + "\n")
+        import shutil
+
+        from mtsft.outputs import atomic_writer, check_file
+
+        path = check_file(Path(path).expanduser(), flag="/save")  # never a FIFO, a device or a folder
+        # appended by copying the file whole (atomically): a failed save leaves the earlier transcript intact
+        with atomic_writer(path) as f:
+            if path.exists():
+                with open(path, "rb") as earlier:
+                    shutil.copyfileobj(earlier, f)
+                    if f.tell():
+                        earlier.seek(-1, os.SEEK_END)
+                        if earlier.read(1) != b"\n":   # the last line was left open: end it first
+                            f.write(b"\n")
+            f.write((json.dumps(self.record(), ensure_ascii=False) + "\n").encode("utf-8"))
         return path
 
 

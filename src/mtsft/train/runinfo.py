@@ -67,7 +67,7 @@ RUN_ENTRIES = (RUN_INFO, "config.yaml", "metrics.jsonl", "task_loss.csv", "tb", 
 def check_run_dir(run_dir: str | Path, *, resume: bool, inputs: tuple = ()) -> None:
     """Refuse, before any work, a run folder that cannot hold this run (one-line errors naming the path):
     the output rule first (a file or FIFO, a data file, a folder holding files mtsft did not write)."""
-    from mtsft.outputs import OWNER, check_folder
+    from mtsft.outputs import OWNER, TMP_MARK, check_folder
 
     run_dir = Path(run_dir)
     check_folder(run_dir, inputs)
@@ -88,7 +88,7 @@ def check_run_dir(run_dir: str | Path, *, resume: bool, inputs: tuple = ()) -> N
     # can we write there? (a missing parent is created, a read-only one named)
     existed = run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
-    probe = run_dir / f".write-probe-{os.getpid()}"
+    probe = run_dir / f".write-probe{TMP_MARK}{os.getpid()}"  # a temporary name the output rule knows
     try:
         probe.write_bytes(b"")
         probe.unlink()
