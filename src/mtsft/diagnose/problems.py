@@ -323,7 +323,7 @@ def crosstalk(inputs: RunInputs, cfg: DiagnoseConfig, judge=None, log=None) -> F
     base_verdicts = _crossed_verdicts(base_rows, cfg, judge)[0] if base_rows else []
     base = _flag_scores(base_rows, [v[1] for v in base_verdicts], key)
     checks, table = _rise_checks("crosstalk", "crossed", tuned, base, c.max_rate, cfg, "outputs perform another task")
-    summary = _worst(checks, checks[0].name if checks else "crosstalk rate", c.max_rate,
+    summary = _worst(checks, "crosstalk rise over base" if base else "crosstalk rate", c.max_rate,
                      f"no task with {cfg.min_n}+ records")
     base_crossed = {record_key(r) for r, v in zip(base_rows, base_verdicts) if v[1]}
     crossed_rows = [(r, v) for r, v in zip(rows, verdicts) if v[1]]
@@ -405,7 +405,8 @@ def format_confusion(inputs: RunInputs, cfg: DiagnoseConfig) -> Finding:
         for check in checks:
             if check.task == row["task"] and top:
                 check.detail += f" ({top})"
-    summary = _worst(checks, checks[0].name if checks else "violation rate", c.max_rate, "no eval records")
+    summary = _worst(checks, "violation rise over base" if base else "violation rate", c.max_rate,
+                     f"no task with {cfg.min_n}+ records")
     rows = inputs.tuned.rows if inputs.tuned else []
     bad = [r for r in rows if r.get("violations")]
     bad.sort(key=lambda r: key(r["task"], r.get("suite")) != summary.task)
