@@ -226,7 +226,7 @@ def curate_files(inputs: list[str], config: CurateConfig | None = None, out_dir:
     """
     cfg = config or CurateConfig()
     out = Path(out_dir)
-    _prepare_out(out, list(inputs) + list(eval_files or []))
+    _prepare_out(out, [*inputs, *(eval_files or []), *cfg.dedup.eval_files])
     records, unreadable, files = read_inputs(list(inputs))
     eval_paths = list(eval_files or []) + list(cfg.dedup.eval_files)
     eval_records = []
