@@ -48,6 +48,16 @@ def test_report_has_every_section_and_embedded_plots(tmp_path):
     assert data["fired"] == ["crosstalk"]
 
 
+def test_the_report_names_its_inputs_relative_to_its_folder_not_by_machine_paths(tmp_path):
+    # the shipped docs/report_demo.png showed /tmp/demo_run/eval_tuned: a report is shared, its paths are not
+    run = write_synthetic_run(tmp_path / "run", inject="crosstalk")
+    _diagnose(str(run.resolve()), "--report", str(tmp_path / "run" / "diagnose"))
+    for name in ("report.html", "report.md"):
+        text = (tmp_path / "run" / "diagnose" / name).read_text(encoding="utf-8")
+        assert str(tmp_path) not in text, name
+        assert "../" in text, name
+
+
 def test_clean_report_says_nothing_to_change(tmp_path):
     run = write_synthetic_run(tmp_path / "run", variant=1)
     _diagnose(str(run))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from pathlib import Path
 
 from mtsft.diagnose import plots
@@ -179,9 +180,22 @@ def _html_table(rows: list[list[str]], status_col: int | None = None) -> str:
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
-def render_md(d: Diagnosis, figures: dict[str, list]) -> str:
-    out = ["# Diagnosis", "", f"tuned: `{d.inputs.tuned.path if d.inputs.tuned else '-'}`, base: "
-           f"`{d.inputs.base.path if d.inputs.base else '-'}`, training: `{d.inputs.train_dir or '-'}`", "",
+def _input_paths(d: Diagnosis, here: Path | None) -> list[tuple[str, str]]:
+    """(label, path) of each diagnosed input, relative to the report's folder `here`: a shared report names
+    no machine's folders."""
+    def shown(path) -> str:
+        if not path:
+            return "-"
+        try:
+            return str(path) if here is None else os.path.relpath(Path(path).resolve(), Path(here).resolve())
+        except ValueError:  # another drive: no relative path exists
+            return Path(path).name
+    return [("tuned", shown(d.inputs.tuned.path if d.inputs.tuned else None)),
+            ("base", shown(d.inputs.base.path if d.inputs.base else None)), ("training", shown(d.inputs.train_dir))]
+
+
+def render_md(d: Diagnosis, figures: dict[str, list], here: Path | None = None) -> str:
+    out = ["# Diagnosis", "", ", ".join(f"{label}: `{path}`" for label, path in _input_paths(d, here)), "",
            "## Summary", "", _md_table(verdict_rows(d)), ""]
     for f in d.findings:
         out += [f"## {f.title}: {f.status}", "", EXPLAIN[f.problem], ""]
@@ -207,12 +221,11 @@ def render_md(d: Diagnosis, figures: dict[str, list]) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_html(d: Diagnosis, figures: dict[str, list]) -> str:
+def render_html(d: Diagnosis, figures: dict[str, list], here: Path | None = None) -> str:
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>mtsft diagnosis</title>"
              f"<style>{CSS}</style></head><body>", "<h1>Diagnosis</h1>",
-             f"<p>tuned <code>{html.escape(str(d.inputs.tuned.path if d.inputs.tuned else '-'))}</code>, base "
-             f"<code>{html.escape(str(d.inputs.base.path if d.inputs.base else '-'))}</code>, training "
-             f"<code>{html.escape(str(d.inputs.train_dir or '-'))}</code></p>",
+             "<p>" + ", ".join(f"{label} <code>{html.escape(path)}</code>" for label, path in _input_paths(d, here))
+             + "</p>",
              "<h2 id='summary'>Summary</h2>", _html_table(verdict_rows(d), status_col=1),
              "<p>" + " · ".join(f"<a href='#{f.problem}'>{html.escape(f.title)}</a>" for f in d.findings) +
              " · <a href='#levers'>Levers</a></p>"]
@@ -265,8 +278,8 @@ def write_report(d: Diagnosis, out_dir: str | Path) -> dict[str, Path]:
     out = claim_folder(out_dir, flag="--report")  # an mtsft folder: never one holding the user's files
     figures = {f.problem: _figures(d, f) for f in d.findings}
     paths = {"md": out / "report.md", "html": out / "report.html"}
-    write_text_atomic(paths["md"], render_md(d, figures))
-    write_text_atomic(paths["html"], render_html(d, figures))
+    write_text_atomic(paths["md"], render_md(d, figures, out))
+    write_text_atomic(paths["html"], render_html(d, figures, out))
     paths["json"] = write_diagnosis(out, d.to_dict())
     ppl = d.inputs.perplexity
     if ppl and ppl.get("base") and not (out / "perplexity.json").exists():
