@@ -2,7 +2,8 @@
 before any work an output that is one of its inputs, a special file or a folder holding files it did not
 write, deletes on a rerun only what its own list names, and writes every file atomically.
 
-One test per example of issue 25, then every command that takes an output path against the three cases."""
+One test per example of issue 25, then every command that takes an output path against its own input, a
+FIFO, a folder holding a foreign file (and /dev/null)."""
 
 from __future__ import annotations
 
@@ -71,6 +72,15 @@ def test_import_onto_its_own_input_is_refused(data):
     code, output = cli("data", "import", data, "--out", data)
     assert_refused(code, output, data)
     assert snapshot(data.parent) == before
+
+
+def test_import_onto_a_hard_link_of_its_input_is_refused(tmp_path, data):
+    link = tmp_path / "same-inode.jsonl"
+    os.link(data, link)
+    before = snapshot(tmp_path)
+    code, output = cli("data", "import", data, "--out", link)
+    assert_refused(code, output, link)
+    assert snapshot(tmp_path) == before
 
 
 def test_classify_onto_its_own_input_is_refused(data):
@@ -224,7 +234,7 @@ COMMANDS = {
     "run": (["run", "--profile", "tiny", "--data", "DATA", "--out", "OUT"], "folder", "IN"),
     "iterate": (["iterate", "--profile", "tiny", "--set", "data=[DATA]", "--out", "OUT"], "folder", "IN"),
 }
-CASES = [(name, case) for name in COMMANDS for case in ("input", "fifo", "foreign")
+CASES = [(name, case) for name in COMMANDS for case in ("input", "fifo", "foreign", "device")
          if not (case == "input" and COMMANDS[name][2] is None)]
 
 
@@ -243,6 +253,8 @@ def test_every_output_refuses_input_fifo_and_foreign_folder(tmp_path, records, n
     elif case == "fifo":
         out = tmp_path / "fifo"
         os.mkfifo(out)
+    elif case == "device":
+        out = Path("/dev/null")
     else:
         out = tmp_path / "foreign"
         out.mkdir()
@@ -253,3 +265,4 @@ def test_every_output_refuses_input_fifo_and_foreign_folder(tmp_path, records, n
     code, output = cli(*argv)
     assert_refused(code, output, out)
     assert snapshot(tmp_path) == before
+    assert Path("/dev/null").is_char_device()
