@@ -82,16 +82,22 @@ def _run(path, out, workers):
     return curate_files([str(path)], cfg, out, log=None)
 
 
-def test_kept_file_is_byte_identical_whatever_the_worker_count(synth_file, tmp_path):
+@pytest.fixture(scope="module")
+def two_workers(synth_file, tmp_path_factory):
+    """The 700 records curated once with 2 workers, shared by the tests that read the result."""
+    out = tmp_path_factory.mktemp("w2")
+    return _run(synth_file, out, 2), out
+
+
+def test_kept_file_is_byte_identical_whatever_the_worker_count(synth_file, two_workers, tmp_path):
     _run(synth_file, tmp_path / "w1", 1)
-    _run(synth_file, tmp_path / "w2", 2)
     for name in ("kept.jsonl", "rejected.jsonl"):
-        assert (tmp_path / "w1" / name).read_bytes() == (tmp_path / "w2" / name).read_bytes(), name
+        assert (tmp_path / "w1" / name).read_bytes() == (two_workers[1] / name).read_bytes(), name
 
 
-def test_manifest_shows_every_round_ran_on_every_record(synth_file, tmp_path):
-    res = _run(synth_file, tmp_path / "out", 2)
-    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+def test_manifest_shows_every_round_ran_on_every_record(two_workers):
+    res, out = two_workers
+    manifest = json.loads((out / "manifest.json").read_text())
     rounds = manifest["rounds"]
     assert [r["name"] for r in rounds] == ["classify", "quality", "conflicts", "dedup", "balance"]
     assert rounds[0]["entered"] == manifest["inputs"] == 700
