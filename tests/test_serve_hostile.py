@@ -38,8 +38,7 @@ def keyed(tokenizer):
 
 def connect(url: str) -> socket.socket:
     host, port = url.removeprefix("http://").split(":")
-    sock = socket.create_connection((host, int(port)), timeout=5 * TIMEOUT)
-    return sock
+    return socket.create_connection((host, int(port)), timeout=5 * TIMEOUT)
 
 
 def closed_after(sock: socket.socket) -> float:
@@ -63,7 +62,7 @@ HALF_HEADERS = b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConten
 def test_half_sent_headers_are_dropped_within_the_deadline(strict):
     with connect(strict) as sock:
         sock.sendall(HALF_HEADERS)  # no blank line: the headers never end
-        assert closed_after(sock) < 3 * TIMEOUT
+        assert closed_after(sock) < 4 * TIMEOUT
 
 
 def test_headers_dripped_a_line_at_a_time_do_not_reset_the_deadline(strict):
@@ -76,18 +75,18 @@ def test_headers_dripped_a_line_at_a_time_do_not_reset_the_deadline(strict):
                 sock.sendall(f"X-Drip-{i}: 1\r\n".encode())
         except (BrokenPipeError, ConnectionResetError):
             pass
-        assert closed_after(sock) + (time.monotonic() - start) < 3 * TIMEOUT + 1
+        assert closed_after(sock) + (time.monotonic() - start) < 4 * TIMEOUT + 1
 
 
 def test_half_sent_body_is_dropped_within_the_deadline(strict):
     with connect(strict) as sock:
         sock.sendall(HALF_HEADERS + b"Content-Length: 100\r\n\r\n" + b'{"messages": [')
-        assert closed_after(sock) < 3 * TIMEOUT
+        assert closed_after(sock) < 4 * TIMEOUT
 
 
 def test_a_silent_connection_is_dropped(strict):
     with connect(strict) as sock:
-        assert closed_after(sock) < 3 * TIMEOUT
+        assert closed_after(sock) < 4 * TIMEOUT
 
 
 def test_an_answer_may_stream_for_longer_than_the_deadline(strict):

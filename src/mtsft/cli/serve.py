@@ -70,8 +70,9 @@ def register(app: typer.Typer) -> None:
                                          "--api-key-file or MTSFT_API_KEY."),
         api_key_file: Path = typer.Option(None, "--api-key-file", help="Read the API key from this file."),
         allow_host: list[str] = typer.Option([], "--allow-host",
-                                             help="Without a key, also answer requests for this Host name "
-                                                  "(repeatable; loopback and the bound address always are)."),
+                                             help="Without a key, also answer requests for this Host name, "
+                                                  "no port (repeatable; loopback and the bound address always "
+                                                  "are)."),
         task_tags: str = _tag_option(),
         max_tokens_cap: int = typer.Option(1024, "--max-tokens-cap", min=1, help="Largest max_tokens accepted."),
         max_batch: int = typer.Option(32, "--max-batch", min=1, help="Requests generated together at most."),
