@@ -1,7 +1,15 @@
-"""Batched greedy generation: left padding and the KV cache, the one generation path eval and chat use.
+"""Batched greedy generation for eval: one running batch that rows leave when they finish and new prompts
+join, KV cache, left padding; answers come back in input order.
 
-Batching matters on CPU: batch 8 gives about 6x and batch 32 about 11x the tokens/s of batch 1 for the
-135M model. Prompts are sorted by length so each batch pads little, and answers come back in input order.
+Batching is what makes generation fast on a CPU: one decoding step reads all the weights once, so a batch
+of 32 costs little more than one row (measured: batch 8 gives about 6x and batch 32 about 11x the tokens/s
+of batch 1 for the 135M model). What wastes a batch is rows doing nothing: `transformers`' `generate` keeps
+a finished row in the batch until the longest answer of its batch ends, and it cannot take a new prompt in
+its place, so one long answer holds 31 finished rows. Here greedy decoding is a short loop over the model's
+forward (argmax, no sampling) that keeps the batch full: finished rows leave the cache (index_select), the
+waiting prompts, sorted by length, are prefilled a chunk at a time and join it, and cache columns that only
+hold padding are cut. Each row may carry its own token cap, so eval runs every task in one stream. fp32:
+bf16 matmuls are slower on CPUs without AMX (see `bench/bench_generate.py`) and change greedy outputs.
 """
 
 from __future__ import annotations
@@ -12,6 +20,10 @@ import torch
 from tqdm.auto import tqdm
 
 from mtsft.tags import apply_task_tag
+
+# Prompt tokens (rows x padded length) one prefill forward may take: bounds its activations (a chunk of 16
+# rows of 256 tokens); the running batch stays at most `batch_size` rows.
+PREFILL_TOKENS = 4096
 
 
 def render_prompts(tokenizer, conversations: Sequence[list[dict]], tasks: Sequence[str | None] | None = None,
@@ -25,25 +37,170 @@ def render_prompts(tokenizer, conversations: Sequence[list[dict]], tasks: Sequen
     return out
 
 
+def eos_token_ids(tokenizer) -> set[int]:
+    eos = tokenizer.eos_token_id
+    return set(eos if isinstance(eos, list) else [eos])
+
+
+class _Batch:
+    """The running batch: its KV cache, 2D attention mask (left padding), and per row the prompt index, the
+    position and the token to feed next, and the tokens generated so far."""
+
+    def __init__(self, model):
+        from transformers import DynamicCache
+
+        self.model, self.cache, self.device = model, DynamicCache(config=model.config), model.device
+        self.mask = torch.zeros(0, 0, dtype=torch.long, device=self.device)
+        self.position = self.last = torch.zeros(0, dtype=torch.long, device=self.device)
+        self.rows: list[int] = []
+        self.tokens: list[list[int]] = []
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def _forward(self, ids, mask, position, cache):
+        logits = self.model(input_ids=ids, attention_mask=mask, position_ids=position, cache=cache,
+                            use_cache=True, logits_to_keep=1).logits
+        return logits[:, -1].argmax(dim=-1)
+
+    def join(self, rows: list[int], encoded: list[list[int]], pad_id: int) -> None:
+        """Prefill `rows` (left-padded to their longest) and append them to the running batch."""
+        from transformers import DynamicCache
+
+        width = max(len(e) for e in encoded)
+        ids = torch.tensor([[pad_id] * (width - len(e)) + e for e in encoded], device=self.device)
+        mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded], device=self.device)
+        position = (mask.cumsum(-1) - 1).clamp(min=0)  # what `generate` passes: pads at 0, then 0, 1, 2...
+        cache = DynamicCache(config=self.model.config)
+        first = self._forward(ids, mask, position, cache)
+        if not self.rows:
+            self.cache, self.mask = cache, mask
+        else:  # left-pad the shorter of the two caches so their columns line up, then stack the rows
+            old, new = self.mask.shape[1], mask.shape[1]
+            width = max(old, new)
+            for mine, theirs in zip(self.cache.layers, cache.layers):
+                mine.keys = torch.cat([_left_pad(mine.keys, width), _left_pad(theirs.keys, width)])
+                mine.values = torch.cat([_left_pad(mine.values, width), _left_pad(theirs.values, width)])
+            self.mask = torch.cat([_left_pad(self.mask, width), _left_pad(mask, width)])
+        self.position = torch.cat([self.position, position[:, -1] + 1])
+        self.last = torch.cat([self.last, first])
+        self.rows += rows
+        self.tokens += [[] for _ in rows]
+
+    def keep(self, alive: list[int]) -> None:
+        """Keep only the rows at `alive`, then cut the leading columns that are padding in every row left."""
+        index = torch.tensor(alive, dtype=torch.long, device=self.device)
+        self.cache.batch_select_indices(index)
+        self.mask, self.position, self.last = self.mask[index], self.position[index], self.last[index]
+        self.rows = [self.rows[i] for i in alive]
+        self.tokens = [self.tokens[i] for i in alive]
+        if alive:
+            cut = int(self.mask.any(dim=0).int().argmax())  # first column some row attends to
+            if cut:
+                self.mask = self.mask[:, cut:]
+                for layer in self.cache.layers:
+                    layer.keys, layer.values = layer.keys[:, :, cut:], layer.values[:, :, cut:]
+
+    def step(self) -> None:
+        """One decoding step for every row: feed each row's last token, take the argmax as the next."""
+        self.mask = torch.cat([self.mask, torch.ones(len(self), 1, dtype=torch.long, device=self.device)], dim=1)
+        self.last = self._forward(self.last[:, None], self.mask, self.position[:, None], self.cache)
+        self.position = self.position + 1
+
+
+def _left_pad(t: torch.Tensor, width: int) -> torch.Tensor:
+    """Zeros on the left of dimension -2 (cache: batch, heads, time, dim) or -1 (mask: batch, time)."""
+    dim = -1 if t.dim() == 2 else -2
+    missing = width - t.shape[dim]
+    if missing == 0:
+        return t
+    shape = list(t.shape)
+    shape[dim] = missing
+    return torch.cat([t.new_zeros(shape), t], dim=dim)
+
+
 @torch.inference_mode()
-def generate(model, tokenizer, prompts: Sequence[str], *, max_new_tokens: int = 256, batch_size: int = 16,
-             progress: bool = False) -> list[str]:
-    """Greedy completions of already-rendered prompts (see `render_prompts`)."""
-    tokenizer.padding_side = "left"  # generation appends on the right, so pads must sit on the left
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+def generate(model, tokenizer, prompts: Sequence[str], *, max_new_tokens: int | Sequence[int] = 256,
+             batch_size: int = 32, progress: bool = False) -> list[str]:
+    """Greedy completions of already-rendered prompts (see `render_prompts`), the same tokens as
+    transformers' `generate(do_sample=False)` one prompt at a time. `max_new_tokens` is one cap for all or
+    one per prompt; `batch_size` is the most rows decoded together."""
+    caps = [max_new_tokens] * len(prompts) if isinstance(max_new_tokens, int) else list(max_new_tokens)
+    if not _plain_cache(model):
+        return generate_with_transformers(model, tokenizer, prompts, max_new_tokens=caps, batch_size=batch_size,
+                                          progress=progress)
+    encoded = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+    waiting = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))  # similar lengths pad little
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    eos = eos_token_ids(tokenizer)
     results: list[str] = [""] * len(prompts)
     model.eval()
-    batches = range(0, len(order), batch_size)
-    for start in tqdm(batches, desc="generate", disable=not progress):
-        idx = order[start:start + batch_size]
+    batch = _Batch(model)
+    bar = tqdm(total=len(prompts), desc="generate", disable=not progress)
+    refill = max(1, batch_size // 4)  # prefill a chunk at a time: one forward per row would cost more
+    while waiting or len(batch):
+        free = batch_size - len(batch)
+        if waiting and (free >= refill or not len(batch) or len(waiting) <= free):
+            chunk = _prefill_chunk(waiting, encoded, free)
+            waiting = waiting[len(chunk):]
+            batch.join(chunk, [encoded[i] for i in chunk], pad_id)
+        alive = []
+        for r, (row, token) in enumerate(zip(batch.rows, batch.last.tolist())):
+            tokens = batch.tokens[r]
+            tokens.append(token)  # EOS too, like `generate`: decoding drops it as a special token
+            if token in eos or len(tokens) >= caps[row]:
+                results[row] = tokenizer.decode(tokens, skip_special_tokens=True).strip()
+                bar.update(1)
+            else:
+                alive.append(r)
+        if len(alive) < len(batch):
+            batch.keep(alive)
+        if len(batch):
+            batch.step()
+    bar.close()
+    return results
+
+
+def _plain_cache(model) -> bool:
+    """Whether every cache layer is a plain growing one: sliding-window or recurrent layers keep state this
+    loop does not pad, select or cut, so those models go through `generate_with_transformers`."""
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
+
+    return all(type(layer) is DynamicLayer for layer in DynamicCache(config=model.config).layers)
+
+
+@torch.inference_mode()
+def generate_with_transformers(model, tokenizer, prompts: Sequence[str], *, max_new_tokens: int | Sequence[int],
+                               batch_size: int = 16, progress: bool = False) -> list[str]:
+    """The same greedy answers through transformers' `generate`, a fixed batch at a time (prompts sorted by
+    length, rows sharing a cap batched together): for models `generate` handles and this loop does not, and
+    the baseline `bench/bench_generate.py` measures against (batch 1)."""
+    caps = [max_new_tokens] * len(prompts) if isinstance(max_new_tokens, int) else list(max_new_tokens)
+    tokenizer.padding_side = "left"  # generation appends on the right, so pads must sit on the left
+    order = sorted(range(len(prompts)), key=lambda i: (caps[i], len(prompts[i])))
+    batches = [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
+    batches = [[i for i in b if caps[i] == cap] for b in batches for cap in sorted({caps[i] for i in b})]
+    results: list[str] = [""] * len(prompts)
+    model.eval()
+    for idx in tqdm(batches, desc="generate", disable=not progress):
         enc = tokenizer([prompts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False)
         enc = {k: v.to(model.device) for k, v in enc.items()}
-        out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, use_cache=True,
+        out = model.generate(**enc, max_new_tokens=caps[idx[0]], do_sample=False, use_cache=True,
                              pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
-        new = out[:, enc["input_ids"].shape[1]:]
-        for i, row in zip(idx, new):
+        for i, row in zip(idx, out[:, enc["input_ids"].shape[1]:]):
             results[i] = tokenizer.decode(row, skip_special_tokens=True).strip()
     return results
+
+
+def _prefill_chunk(waiting: list[int], encoded: list[list[int]], free: int) -> list[int]:
+    """The next waiting prompts for one prefill: at most `free` rows and PREFILL_TOKENS padded tokens."""
+    chunk: list[int] = []
+    for i in waiting[:free]:
+        if chunk and (len(chunk) + 1) * len(encoded[i]) > PREFILL_TOKENS:  # sorted: this one is the longest
+            break
+        chunk.append(i)
+    return chunk
 
 
 # ---- streaming: one batched generate call, each row with its own sampling, stop strings and cap ----------

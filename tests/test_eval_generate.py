@@ -1,0 +1,79 @@
+"""Eval generation (issue 29): the running batch, where finished rows leave and waiting prompts join, gives
+the same greedy answers as transformers' `generate` one prompt at a time."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from conftest import build_tiny_model
+from mtsft.eval.generate import generate, generate_with_transformers
+
+WORDS = "the cat sat on a mat while rain fell over the old town and its long grey hills".split()
+
+
+@pytest.fixture(scope="module")
+def varied_model(tokenizer):
+    """The tiny model with larger random weights: the default init answers newline after newline, which
+    would make every comparison trivially equal."""
+    model = build_tiny_model(tokenizer)
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() == 2:
+                p.normal_(0, 0.3)
+    return model.eval()
+
+
+def chat_prompts(tokenizer, lengths: list[int]) -> list[str]:
+    texts = [" ".join(WORDS[i % len(WORDS)] for i in range(n)) for n in lengths]
+    return [tokenizer.apply_chat_template([{"role": "user", "content": t}], tokenize=False,
+                                          add_generation_prompt=True) for t in texts]
+
+
+def one_at_a_time(model, tokenizer, prompts, caps):
+    return generate_with_transformers(model, tokenizer, prompts, max_new_tokens=caps, batch_size=1)
+
+
+def test_batched_answers_equal_one_at_a_time_for_prompts_of_very_different_lengths(tokenizer, varied_model):
+    prompts = chat_prompts(tokenizer, [1, 250, 7, 120, 3, 60, 400])
+    expected = one_at_a_time(varied_model, tokenizer, prompts, 10)
+    assert all(expected) and len(set(expected)) == len(expected)
+    assert generate(varied_model, tokenizer, prompts, max_new_tokens=10, batch_size=3) == expected
+
+
+def test_rows_finishing_at_different_steps_give_the_same_answers(tokenizer, varied_model):
+    """Per-prompt caps and an end-of-turn token met mid-answer: rows leave the batch at different steps and
+    waiting prompts (batch of 2) join the ones still running."""
+    prompts = chat_prompts(tokenizer, [5, 90, 12, 300, 2, 40, 160, 25])
+    caps = [1, 9, 3, 14, 2, 7, 5, 11]
+    assert generate(varied_model, tokenizer, prompts, max_new_tokens=caps, batch_size=2) == \
+        one_at_a_time(varied_model, tokenizer, prompts, caps)
+    # make a token the model writes early in some answers the end-of-turn token
+    ids = [tokenizer(a, add_special_tokens=False)["input_ids"] for a in
+           one_at_a_time(varied_model, tokenizer, prompts, 14)]
+    stopping = copy.deepcopy(tokenizer)
+    stopping.eos_token = tokenizer.convert_ids_to_tokens(ids[1][3])
+    expected = one_at_a_time(varied_model, stopping, prompts, 14)
+    assert len({len(a) for a in expected}) > 3  # answers of many lengths
+    assert generate(varied_model, stopping, prompts, max_new_tokens=14, batch_size=3) == expected
+
+
+def test_finished_rows_leave_the_running_batch(tokenizer, varied_model, monkeypatch):
+    """A long answer does not hold finished rows: each decoding step runs only the rows still writing."""
+    prompts = chat_prompts(tokenizer, [4, 6, 8, 10])
+    caps = [1, 2, 3, 12]
+    rows_per_step: list[int] = []
+    forward = varied_model.forward
+
+    def counting(*args, **kwargs):
+        rows_per_step.append(kwargs["input_ids"].shape[0])
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(varied_model, "forward", counting)
+    generate(varied_model, tokenizer, prompts, max_new_tokens=caps, batch_size=4)
+    assert rows_per_step[0] == 4  # one prefill of all four
+    assert sum(rows_per_step[1:]) == sum(c - 1 for c in caps)  # then only the tokens each row still needs
+    assert rows_per_step[-1] == 1
