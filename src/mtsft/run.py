@@ -30,6 +30,7 @@ from mtsft.eval.evaluate import EvalRunConfig
 from mtsft.outputs import claim_folder, write_json_atomic, write_text_atomic
 from mtsft.runfiles import read_diagnosis, read_stage, stage_path, write_stage
 from mtsft.train.config import TrainConfig
+from mtsft.train.memory import release_freed_memory
 
 STAGES = ("data", "curate", "train", "eval_base", "eval_tuned", "eval_seen", "diagnose")
 
@@ -158,6 +159,7 @@ def run_stage(out: Path, name: str, config: dict, inputs: list[Path], fn: Callab
     log(f"[bold cyan]== {name}[/]")
     start = time.perf_counter()
     result = {**fn(folder), "seconds": round(time.perf_counter() - start, 1)}
+    release_freed_memory()   # each stage's model and buffers go back to the OS before the next one loads its own
     write_stage(folder, key, result)
     return result
 

@@ -78,6 +78,11 @@ class TrainConfig(StrictConfig):
     # auto:    packed where the attention kernel packs for free (CUDA + flash-attn), else grouped.
     batching: Literal["auto", "grouped", "packed", "padded"] = "auto"
     pack_length: int | None = Field(None, ge=8)  # row length when packed (default: max_length)
+    # Tokens in one forward pass (rows x padded width). A batch with more runs as several passes over whole
+    # rows whose gradients add up to the same step (the same training up to float rounding), so this caps
+    # activation memory, not what is learned: about 2 MB a token for the 135M demo model on CPU, where a
+    # batch of 8 CMRC rows of ~1,000 tokens in one pass held ~15 GB. None: the whole batch in one pass (GPUs).
+    max_batch_tokens: int | None = Field(1024, ge=8)
     gradient_checkpointing: bool = False    # a 135M model does not need it; it costs 20-30% speed
     lm_head_trained_only: bool = True       # logits only where the loss needs them (49k vocab)
     threads: int | None = Field(None, ge=1, le=4096)  # None: mtsft's default (MTSFT_THREADS, else the usable cores)

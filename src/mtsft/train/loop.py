@@ -26,7 +26,7 @@ from mtsft.train.callbacks import MetricsFiles, ProgressBar
 from mtsft.train.config import TrainStage, TrainConfig
 from mtsft.train.examples import (Encoded, eval_datasets, file_hash, load_records, rows_dataset, split_eval,
                                   stage_rows)
-from mtsft.train.memory import keep_freed_memory
+from mtsft.train.memory import freed_memory_kept
 from mtsft.train.method import choose_method, resolve_batching, resolve_precision
 from mtsft.train.packing import PackedCollator
 from mtsft.train.runinfo import RunInfo, check_run_dir, peak_memory_mb
@@ -61,6 +61,7 @@ def _sft_args(cfg: TrainConfig, stage: TrainStage, out: Path, run_dir: Path, pre
         packing=False, padding_free=False, max_length=None, report_to=cfg.report_to,
         disable_tqdm=True, ddp_find_unused_parameters=False,
         dataloader_num_workers=0, save_only_model=False,
+        prediction_loss_only=True,  # eval keeps its losses only, not every batch's logits (49k vocab)
     )
 
 
@@ -84,11 +85,16 @@ def _stage_steps(n_rows: int, rows_per_epoch: int, epochs: float, cfg: TrainConf
 
 def train(cfg: TrainConfig, *, resume: bool = False, log=print, callbacks: tuple = ()) -> dict:
     """Run every stage of `cfg`; returns the final run.json content. `callbacks`: extra Trainer callbacks
-    (a notebook's own logging, a test's fault injection)."""
+    (a notebook's own logging, a test's fault injection). Freed memory is kept for reuse while training
+    and handed back to the OS once the model and Trainer are gone (train/memory.py)."""
+    with freed_memory_kept():
+        return _train(cfg, resume=resume, log=log, callbacks=callbacks)
+
+
+def _train(cfg: TrainConfig, *, resume: bool, log, callbacks: tuple) -> dict:
     import datasets
 
     datasets.disable_progress_bars()  # packing runs dataset.map per epoch; the training bar is enough
-    keep_freed_memory()
     state = PartialState(cpu=not torch.cuda.is_available())  # cpu=True: gloo workers on CPU-only machines
     _set_threads(cfg, state.num_processes)
     if not cfg.data:
@@ -152,7 +158,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, log=print, callbacks: tuple
             trainer = MultiTaskSFTTrainer(
                 model=model, args=args, train_dataset=rows_dataset(rows), eval_dataset=evals or None,
                 data_collator=collator, processing_class=tokenizer, task_names=task_names,
-                lm_head_trained_only=cfg.lm_head_trained_only)
+                lm_head_trained_only=cfg.lm_head_trained_only, max_batch_tokens=cfg.max_batch_tokens)
             from transformers.trainer_callback import PrinterCallback
 
             trainer.remove_callback(PrinterCallback)

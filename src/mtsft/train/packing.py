@@ -87,3 +87,42 @@ class PackedCollator:
             "position_ids": torch.tensor(positions, dtype=torch.long),
             "task_ids": torch.tensor(task_ids, dtype=torch.long),
         }
+
+
+def row_lengths(batch: dict[str, torch.Tensor]) -> list[int]:
+    """Each collated row's length without its right padding (padding is the only task id -1)."""
+    real = batch["task_ids"] >= 0
+    width = real.shape[1]
+    # index of the last real token + 1 (0 for an all-padding row)
+    last = width - torch.flip(real, dims=[1]).int().argmax(dim=1)
+    return [int(n) if real[i].any() else 0 for i, n in enumerate(last.tolist())]
+
+
+def token_budget_chunks(batch: dict[str, torch.Tensor], max_tokens: int | None,
+                        multiple: int = 8) -> list[dict[str, torch.Tensor]]:
+    """Split a collated batch into chunks of whole rows, each at most `max_tokens` tokens (rows x padded width).
+
+    A chunk's trailing padding columns are cut to its own longest row (rounded up to `multiple`), so a chunk
+    of short rows does not carry a long row's padding. Rows keep their order and each lands in exactly one
+    chunk; a row longer than the budget is a chunk by itself. Cutting right padding changes nothing the loss
+    sees: real tokens never attend to later positions, and padding has no labels. With no budget, or a batch
+    within it, the batch comes back whole.
+    """
+    n_rows, width = batch["input_ids"].shape
+    if max_tokens is None or n_rows * width <= max_tokens:
+        return [batch]
+    lengths = row_lengths(batch)
+    chunks, start = [], 0
+    while start < n_rows:
+        end, longest = start, 0
+        while end < n_rows:
+            longest_with = max(longest, lengths[end])
+            padded = min(width, -(-max(longest_with, 1) // multiple) * multiple)
+            if end > start and (end - start + 1) * padded > max_tokens:
+                break
+            longest, end = longest_with, end + 1
+        cut = min(width, -(-max(longest, 1) // multiple) * multiple)
+        chunks.append({k: v[start:end, :cut] if v.dim() == 2 and v.shape[1] == width else v[start:end]
+                       for k, v in batch.items()})
+        start = end
+    return chunks
