@@ -4,9 +4,14 @@
     python tests/reliability/killer.py curate POINT OUT INPUT...
 
 POINT:
-    replace:N          killed just before the N-th rename of a finished temporary file onto its name
+    replace:N          killed just before the N-th rename of a finished temporary output onto its name
+                       (rewrites of a folder's list of what mtsft wrote, OWNER, are bookkeeping between
+                       them and not counted, so N keeps naming the same output; `write:` reaches the list)
     write:NAME:BYTES   killed once BYTES bytes of the temporary file for NAME are written (mid-write)
     none               not killed
+
+Both hook the process-wide `os.replace` and `open`, not a module's name for them, so the points stay on
+the real write path wherever the writers live (today mtsft.outputs).
 
 Like the OOM killer or a lost node: no cleanup, no exception handler runs. The curation's rounds are
 replaced by a pass-through (every record kept) because what is under test is the writing, not the rounds;
@@ -19,6 +24,7 @@ import builtins
 import os
 import signal
 import sys
+from pathlib import Path
 
 
 def die() -> None:
@@ -51,8 +57,15 @@ class KillingFile:
         return self._f.__exit__(*exc)
 
 
+def counts_as_output(dst) -> bool:
+    """Whether `replace:N` counts a rename onto `dst`: every output but the folder's list (see POINT)."""
+    from mtsft.outputs import OWNER
+
+    return Path(os.fsdecode(dst)).name != OWNER
+
+
 def install(point: str) -> None:
-    import mtsft.records as records
+    from mtsft.outputs import TMP_MARK
 
     if point == "none":
         return
@@ -61,22 +74,25 @@ def install(point: str) -> None:
         target, real, count = int(arg), os.replace, [0]
 
         def replace(src, dst, *a, **kw):
-            count[0] += 1
-            if count[0] == target:
-                die()
+            if counts_as_output(dst):
+                count[0] += 1
+                if count[0] == target:
+                    die()
             return real(src, dst, *a, **kw)
 
         os.replace = replace
     elif kind == "write":
         name, _, limit = arg.rpartition(":")
+        real_open = builtins.open
 
         def killing_open(file, mode="r", *a, **kw):
-            f = builtins.open(file, mode, *a, **kw)
-            if "w" in mode and f".{name}{records.TMP_MARK}" in os.fspath(file):
+            f = real_open(file, mode, *a, **kw)
+            if "w" in mode and isinstance(file, (str, bytes, os.PathLike)) and \
+                    f".{name}{TMP_MARK}" in os.fsdecode(file):
                 return KillingFile(f, int(limit))
             return f
 
-        records.open = killing_open  # module global: shadows the builtin for the writers in mtsft.records
+        builtins.open = killing_open  # every module's bare open(), wherever the atomic writers live
     else:
         raise SystemExit(f"unknown kill point {point!r}")
 
@@ -109,8 +125,6 @@ def main(argv: list[str]) -> None:
 
 def fake_report(result, out_dir):
     """Two report files written the plain (non-atomic) way the real report writer uses."""
-    from pathlib import Path
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.md").write_text(f"{len(result.kept)} kept\n" * 200, encoding="utf-8")

@@ -153,7 +153,8 @@ def test_train_refuses_a_non_empty_folder_that_is_not_a_run(tmp_path, data_file)
     run.mkdir()
     (run / "config.yaml").write_text("precious: true\n")
     out, err = train_cli("--data", data_file, "--out", str(run))
-    assert out["code"] == 2 and "not an mtsft run" in err and str(run) in err
+    # the output rule refuses it before the run checks look for run.json
+    assert out["code"] == 2 and "mtsft did not write" in err and str(run) in err
     assert not out["torch"]
     assert (run / "config.yaml").read_text() == "precious: true\n"
 
@@ -206,12 +207,13 @@ def test_failed_start_is_marked_failed_and_the_next_start_may_reuse_the_folder(t
 
 
 def test_a_run_that_failed_in_a_stage_still_needs_resume(tmp_path):
+    from mtsft.outputs import claim_folder
+    from mtsft.runfiles import write_run_info
     from mtsft.train.runinfo import check_run_dir
 
     run = tmp_path / "run"
-    run.mkdir()
-    (run / "run.json").write_text(json.dumps({"status": "failed", "failed_at": "main",
-                                              "stages": {"main": {"status": "running"}}}))
+    claim_folder(run)  # as a run makes its folder: an mtsft folder whose list names run.json once written
+    write_run_info(run, {"status": "failed", "failed_at": "main", "stages": {"main": {"status": "running"}}})
     with pytest.raises(ValueError, match="--resume"):
         check_run_dir(run, resume=False)
     check_run_dir(run, resume=True)

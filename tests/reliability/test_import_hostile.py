@@ -96,9 +96,10 @@ def test_lone_surrogate_rejects_its_record_only_naming_file_and_line(tmp_path):
 
 def test_undecodable_file_name_is_written_as_text(tmp_path):
     name = os.fsdecode(b"caf\xe9.jsonl")  # not UTF-8: the str holds a surrogate escape
-    (tmp_path / name).write_bytes(GOOD)
-    out = tmp_path / "out.jsonl"
-    result = import_to([str(tmp_path)], out)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / name).write_bytes(GOOD)
+    out = tmp_path / "out.jsonl"  # outside the input folder: the output rule refuses one inside it
+    result = import_to([str(tmp_path / "in")], out)
     accounted(result)
     (rec,) = read_records(out)
     assert "caf" in rec["source"]

@@ -22,7 +22,8 @@ import pytest
 from mtsft.cli.train import check_data_file
 from mtsft.data.inputs import read_inputs
 from mtsft.importers import import_to
-from mtsft.records import IncompleteOutput, MANIFEST, TMP_MARK, check_complete, read_records, sidecar
+from mtsft.outputs import OWNER, TMP_MARK
+from mtsft.records import IncompleteOutput, MANIFEST, check_complete, read_records, sidecar
 
 KILLER = Path(__file__).with_name("killer.py")
 
@@ -97,15 +98,21 @@ CURATE_POINTS = ["replace:1",                  # old manifest gone, nothing rena
                  "replace:3",                  # rejected and review renamed, before kept.jsonl
                  "replace:6",                  # every file in place, before the manifest
                  "write:kept.jsonl:100000",    # in the middle of writing kept.jsonl
+                 f"write:{OWNER}:20",          # in the middle of rewriting the folder's list of its outputs
                  "write:manifest.json:50"]     # in the middle of writing the manifest itself
 
 
-def passthrough_curate(monkeypatch, inputs, out):
+def import_killer():
     sys.path.insert(0, str(KILLER.parent))
     try:
         import killer
     finally:
         sys.path.pop(0)
+    return killer
+
+
+def passthrough_curate(monkeypatch, inputs, out):
+    killer = import_killer()
     import mtsft.data.curate as curate_mod
     from mtsft.data.config import CurateConfig
 
@@ -115,15 +122,22 @@ def passthrough_curate(monkeypatch, inputs, out):
 
 
 def test_the_passthrough_kills_really_count_the_renames(tmp_path, monkeypatch):
-    """The curate kill points above assume six renames before the manifest: pin that down."""
+    """The curate kill points above assume six renames the killer counts before the manifest, on a first
+    run and on a rerun into the same folder (where the kill tests strike): pin that down, and that the
+    manifest is the very last rename, after every rewrite of the folder's list."""
     import os
 
+    killer = import_killer()
     new = write_input(tmp_path / "new.jsonl", 20, "new")
     renamed = []
     real = os.replace
     monkeypatch.setattr(os, "replace", lambda a, b, *x, **k: (renamed.append(Path(b).name), real(a, b, *x, **k))[1])
-    passthrough_curate(monkeypatch, [new], tmp_path / "cur")
-    assert renamed == ["rejected.jsonl", "review.jsonl", "kept.jsonl", "report.html", "report.md", MANIFEST]
+    for _ in ("first run", "rerun"):
+        renamed.clear()
+        passthrough_curate(monkeypatch, [new], tmp_path / "cur")
+        assert [n for n in renamed if killer.counts_as_output(n)] == [
+            "rejected.jsonl", "review.jsonl", "kept.jsonl", "report.html", "report.md", MANIFEST]
+        assert OWNER in renamed and renamed[-1] == MANIFEST
 
 
 @pytest.mark.parametrize("point", CURATE_POINTS)
