@@ -45,7 +45,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from mtsft.serve.engine import Engine, Job, QueueFull
-from mtsft.serve.session import Loaded, render, task_for, task_names
+from mtsft.serve.session import Loaded, prepare, task_names
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 1 << 20  # bytes
@@ -311,18 +311,15 @@ def create_app(loaded: Loaded, *, api_key: str | None = None, max_tokens_cap: in
 
     async def make_job(req: ChatRequest) -> Job:
         messages = [{"role": "system" if m.role == "developer" else m.role, "content": m.text()} for m in req.messages]
-        task = req.task
-        if task is None and loaded.tag_mode != "none":
-            task = await asyncio.to_thread(task_for, messages, loaded.tag_mode, None)
-        prompt = render(loaded, messages, task, forced=req.task is not None)
-        n_prompt = len(loaded.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+        prompt, ids = await asyncio.to_thread(prepare, loaded, messages, req.task)  # never on the event loop
+        n_prompt = len(ids)
         room = loaded.context_length - n_prompt
         if room < 1:
             raise APIError(400, f"the conversation is {n_prompt} tokens; this model's context is "
                                 f"{loaded.context_length}", param="messages", code="context_length_exceeded")
         wanted = req.max_completion_tokens or req.max_tokens or default_max_tokens
         job = Job(prompt, min(wanted, room), req.temperature, req.top_p, tuple(req.stop or ()),
-                  loop=asyncio.get_running_loop(), events=asyncio.Queue())
+                  loop=asyncio.get_running_loop(), events=asyncio.Queue(), prompt_ids=ids)
         try:
             return engine.submit(job)
         except QueueFull as e:

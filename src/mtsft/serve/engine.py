@@ -1,22 +1,39 @@
-"""The batching engine: concurrent requests are queued and generated together in ONE `generate` call.
+"""The serving engine: continuous batching. A request joins the running batch at its next decoding step and
+leaves it the step it finishes.
 
-One worker thread owns the model (no threads racing on it). It takes the first waiting request and keeps
-gathering while more arrive less than `batch_wait` seconds apart (a burst), for at most `max_wait` seconds
-and `max_batch` requests, and runs them as one batch through
-`generate_stream_batch`; each row streams into its own job, stops on its own, and a job whose client went
-away is cancelled (its row stops at the next token and its slot is free at once). At most `max_pending`
-jobs wait or run; one more gets `QueueFull` (the API answers 429).
+One worker thread owns the model (no threads racing on it) and loops: take the requests that have arrived,
+prefill them together (their own forward, left-padded) and merge their KV cache into the running batch's,
+hand every row's new token to its job (streamed text, stop strings, its token cap, its client gone), drop
+the finished rows from the cache, and run one decoding step for the rows left. So a request that arrives
+while others decode gets its first token after one prefill, not after the running batch ends; a row whose
+client went away is dropped at the next step and its place is free at once. When the engine is idle, the
+first request waits while more arrive less than `batch_wait` apart (at most `max_wait`), so a burst is
+prefilled in one forward. At most `max_batch` rows decode together; at most `max_pending` jobs wait or run,
+one more gets `QueueFull` (the API answers 429).
+
+The running batch is the eval generator's (`mtsft.eval.generate._Batch`: join, keep, step over one
+`DynamicCache`), with the next token picked per row: argmax for greedy rows, each row's own temperature and
+top-p for sampled ones; streaming and stopping per row are the streamed generator's (`_RowHook`). Why not
+transformers' `ContinuousBatchingManager`: it is built around paged attention for GPUs (on a CPU it sizes its
+paged cache from the machine's total RAM unless told a block count), has no stop strings, and would give
+serving a second greedy path beside the one eval is scored with. Models whose cache is not plain (sliding
+window, recurrent layers) are served a batch at a time through `generate_stream_batch`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
-from mtsft.eval.generate import StreamRequest, StreamResult, generate_stream_batch
+import torch
+
+from mtsft.eval.generate import (StreamRequest, StreamResult, _Batch, _plain_cache, _prefill_chunk,
+                                 _Row, _RowHook, _RowSampling, eos_token_ids, generate_stream_batch)
 
 
 class QueueFull(RuntimeError):
@@ -32,6 +49,7 @@ class Job:
     stop: tuple[str, ...] = ()
     loop: asyncio.AbstractEventLoop | None = None
     events: asyncio.Queue | None = None   # ("text", piece) ... then ("done", StreamResult) or ("error", message)
+    prompt_ids: list[int] | None = None   # the prompt's tokens when the caller has them (else the engine tokenizes)
     created: float = field(default_factory=time.monotonic)
     started: float | None = None
     _cancelled: threading.Event = field(default_factory=threading.Event)
@@ -47,6 +65,37 @@ class Job:
             except RuntimeError:  # the loop closed meanwhile: nobody is listening
                 pass
 
+    def _request(self) -> StreamRequest:
+        return StreamRequest(self.prompt, self.max_new_tokens, self.temperature, self.top_p, self.stop,
+                             on_text=lambda piece: self._send("text", piece), cancelled=self.cancelled)
+
+
+class _ServingBatch(_Batch):
+    """The eval generator's running batch, with each row's next token picked by its own sampling settings."""
+
+    def __init__(self, model, sampling: dict[int, tuple[float, float]]):
+        super().__init__(model)
+        self.sampling = sampling   # row id -> (temperature, top_p), kept by the engine
+        self._picking: list[int] = []  # the rows of the forward under way
+
+    def join(self, rows: list[int], encoded: list[list[int]], pad_id: int) -> None:
+        self._picking = rows
+        super().join(rows, encoded, pad_id)
+
+    def step(self) -> None:
+        self._picking = list(self.rows)
+        super().step()
+
+    def _forward(self, ids, mask, position, cache):
+        temperatures, top_ps = zip(*(self.sampling[r] for r in self._picking))
+        if max(temperatures) <= 0:
+            return super()._forward(ids, mask, position, cache)  # every row greedy: the eval path exactly
+        logits = self.model(input_ids=ids, attention_mask=mask, position_ids=position, cache=cache,
+                            use_cache=True, logits_to_keep=1).logits[:, -1]
+        # greedy rows keep only their argmax (probability 1), sampled rows their tempered top-p
+        allowed = _RowSampling(list(temperatures), list(top_ps))(ids, logits)
+        return torch.multinomial(allowed.softmax(dim=-1), 1)[:, 0]
+
 
 class Engine:
     def __init__(self, model, tokenizer, *, max_batch: int = 32, batch_wait: float = 0.05, max_wait: float = 0.5,
@@ -59,7 +108,10 @@ class Engine:
         self._lock = threading.Lock()
         self._pending = 0
         self._thread: threading.Thread | None = None
-        self.stats = {"batches": 0, "requests": 0, "largest_batch": 0, "cancelled": 0}
+        self._ids = itertools.count()
+        self.running = 0  # rows decoding now
+        # batches: prefills (requests admitted together); steps: decoding steps of the running batch
+        self.stats = {"batches": 0, "requests": 0, "largest_batch": 0, "cancelled": 0, "steps": 0}
 
     # ---- lifecycle ----
     def start(self) -> "Engine":
@@ -88,7 +140,7 @@ class Engine:
         return job
 
     def cancel(self, job: Job) -> None:
-        """The client went away: stop its row and free its slot now."""
+        """The client went away: its row leaves the batch at the next step; its slot is free now."""
         job._cancelled.set()
         self._release(job)
 
@@ -100,6 +152,7 @@ class Engine:
 
     # ---- the worker ----
     def _gather(self, first: Job) -> tuple[list[Job], bool]:
+        """`first` and the jobs that arrive less than `batch_wait` apart after it (a burst)."""
         batch, closing = [first], False
         start = time.monotonic()
         while len(batch) < self.max_batch:
@@ -114,7 +167,121 @@ class Engine:
             batch.append(job)
         return batch, closing
 
+    def _arrivals(self, waiting: deque[Job], idle: bool) -> bool:
+        """Move the jobs that have arrived to `waiting`: idle, wait for the first and its burst; busy, take
+        what is there without waiting. True once `stop()` was called."""
+        if idle:
+            first = self._queue.get()
+            if first is None:
+                return True
+            burst, closing = self._gather(first)
+            waiting.extend(burst)
+            return closing
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if job is None:
+                return True
+            waiting.append(job)
+
     def _run(self) -> None:
+        if not _plain_cache(self.model):
+            return self._run_whole_batches()
+        self.model.eval()
+        with torch.inference_mode():
+            self._run_continuous()
+
+    def _run_continuous(self) -> None:
+        tokenizer = self.tokenizer
+        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        gen_eos = getattr(self.model.generation_config, "eos_token_id", None)
+        eos = eos_token_ids(tokenizer) | set(gen_eos if isinstance(gen_eos, list) else [] if gen_eos is None else [gen_eos])
+        hook = _RowHook(tokenizer, [], eos)  # its per-row step: decode, stream, stop
+        sampling: dict[int, tuple[float, float]] = {}
+        live: dict[int, tuple[Job, _Row]] = {}
+        batch = _ServingBatch(self.model, sampling)
+        waiting: deque[Job] = deque()
+        while True:
+            if self._arrivals(waiting, idle=not live and not waiting):
+                return self._close(waiting, live)
+            for job in [j for j in waiting if j.cancelled()]:  # gone before it started
+                waiting.remove(job)
+                self.stats["cancelled"] += 1
+                self._release(job)
+            try:
+                if waiting and len(batch) < self.max_batch:
+                    self._admit(batch, waiting, live, sampling, pad_id)
+                self._hand_out(batch, live, hook, sampling)
+                if len(batch):
+                    batch.step()
+                    self.stats["steps"] += 1
+            except Exception as e:  # a failed forward fails the requests in it, not the server
+                self.log(f"generation failed for {len(live)} request(s): {e!r}")
+                for job, _ in live.values():
+                    self._fail(job, f"generation failed: {e}")
+                live.clear()
+                sampling.clear()
+                batch = _ServingBatch(self.model, sampling)
+            self.running = len(batch)
+
+    def _admit(self, batch: _ServingBatch, waiting: deque[Job], live: dict, sampling: dict, pad_id: int) -> None:
+        """Prefill the next waiting jobs (as many as fit, shortest first, one forward) and join them."""
+        front = list(itertools.islice(waiting, self.max_batch - len(batch)))
+        for job in front:
+            if job.prompt_ids is None:
+                job.prompt_ids = self.tokenizer(job.prompt, add_special_tokens=False)["input_ids"]
+        by_id = {next(self._ids): job for job in front}
+        encoded = {i: job.prompt_ids for i, job in by_id.items()}
+        chunk = _prefill_chunk(sorted(by_id, key=lambda i: len(encoded[i])), encoded, len(by_id))
+        for i in chunk:
+            sampling[i] = (by_id[i].temperature, by_id[i].top_p)
+            waiting.remove(by_id[i])
+        try:
+            batch.join(chunk, [encoded[i] for i in chunk], pad_id)
+        except Exception as e:  # the running batch is untouched (the prefill has its own cache): fail the newcomers
+            self.log(f"prefill failed for {len(chunk)} request(s): {e!r}")
+            for i in chunk:
+                sampling.pop(i)
+                self._fail(by_id[i], f"generation failed: {e}")
+            return
+        now = time.monotonic()
+        for i in chunk:
+            job = by_id[i]
+            job.started = now
+            live[i] = (job, _Row(job._request(), len(job.prompt_ids)))
+        self.stats["batches"] += 1
+        self.stats["requests"] += len(chunk)
+        self.stats["largest_batch"] = max(self.stats["largest_batch"], len(batch))
+
+    def _hand_out(self, batch: _ServingBatch, live: dict, hook: _RowHook, sampling: dict) -> None:
+        """Give every row its new token; the rows that finish leave the batch now."""
+        alive = []
+        for r, (i, token) in enumerate(zip(batch.rows, batch.last.tolist())):
+            job, row = live[i]
+            hook._step(row, token)
+            if row.done is None:
+                alive.append(r)
+                continue
+            del live[i], sampling[i]
+            self.stats["cancelled"] += row.done == "cancelled"
+            self._release(job)
+            job._send("done", StreamResult(row.text.strip(), row.done, row.prompt_tokens, row.generated, row.pieces))
+        if len(alive) < len(batch):
+            batch.keep(alive)
+
+    def _fail(self, job: Job, message: str) -> None:
+        self._release(job)
+        job._send("error", message)
+
+    def _close(self, waiting: deque[Job], live: dict) -> None:
+        for job in [*waiting, *(j for j, _ in live.values())]:
+            self._fail(job, "the server is shutting down")
+        self.running = 0
+
+    # ---- models the running batch cannot hold: a batch at a time ----
+    def _run_whole_batches(self) -> None:
         while True:
             first = self._queue.get()
             if first is None:
@@ -133,20 +300,20 @@ class Engine:
         now = time.monotonic()
         for j in jobs:
             j.started = now
-        requests = [StreamRequest(j.prompt, j.max_new_tokens, j.temperature, j.top_p, j.stop,
-                                  on_text=(lambda piece, j=j: j._send("text", piece)), cancelled=j.cancelled)
-                    for j in jobs]
         self.stats["batches"] += 1
         self.stats["requests"] += len(jobs)
         self.stats["largest_batch"] = max(self.stats["largest_batch"], len(jobs))
+        self.running = len(jobs)
         try:
-            results: list[StreamResult] = generate_stream_batch(self.model, self.tokenizer, requests)
+            results: list[StreamResult] = generate_stream_batch(self.model, self.tokenizer,
+                                                                [j._request() for j in jobs])
         except Exception as e:  # a failed batch fails its requests, not the server
             self.log(f"generation failed for a batch of {len(jobs)}: {e!r}")
             for j in jobs:
-                j._send("error", f"generation failed: {e}")
-                self._release(j)
+                self._fail(j, f"generation failed: {e}")
             return
+        finally:
+            self.running = 0
         for j, r in zip(jobs, results):
             self.stats["cancelled"] += r.finish_reason == "cancelled"
             self._release(j)

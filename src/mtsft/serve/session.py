@@ -26,12 +26,13 @@ class Loaded:
         return int(min(n, getattr(self.tokenizer, "model_max_length", n) or n))
 
 
-def load(model: str | None = None, adapter: str | None = None, *, tag_mode: str | None = None, log=print) -> Loaded:
+def load(model: str | None = None, adapter: str | None = None, *, task_tags: str | None = None, log=print) -> Loaded:
+    """The model (and adapter run) with its task-tag mode: `task_tags` when given, else the run's, else none."""
     from mtsft.model import BUILTIN, load_for_inference, run_task_tags
 
     model = model or BUILTIN
     m, tok = load_for_inference(model, adapter, log=log)
-    mode = tag_mode or (run_task_tags(adapter) if adapter else "none")
+    mode = task_tags or (run_task_tags(adapter) if adapter else "none")
     name = Path(adapter).resolve().name if adapter else ("smollm2-135m-instruct" if model == BUILTIN else model)
     return Loaded(m, tok, name, mode, Path(adapter) if adapter else None)
 
@@ -65,6 +66,14 @@ def task_for(messages: list[dict], tag_mode: str, forced: str | None = None) -> 
         return None
     last_user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
     return detect_task(last_user) if last_user.strip() else None
+
+
+def prepare(loaded: Loaded, messages: list[dict], forced_task: str | None = None) -> tuple[str, list[int]]:
+    """A conversation's prompt and its tokens: the task classifier, the chat template and the tokenizer.
+    CPU work that would stall every stream: the API runs it in a worker thread, off the event loop."""
+    task = task_for(messages, loaded.tag_mode, forced_task)
+    prompt = render(loaded, messages, task, forced=forced_task is not None)
+    return prompt, loaded.tokenizer(prompt, add_special_tokens=False)["input_ids"]
 
 
 def render(loaded: Loaded, messages: list[dict], task: str | None, *, forced: bool = False) -> str:
