@@ -397,7 +397,7 @@ def test_curate_keeps_template_sharing_records_and_drops_a_verbatim_eval_copy(tm
     (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in train))
     (tmp_path / "eval.jsonl").write_text("".join(json.dumps(r) + "\n" for r in evals))
     out = tmp_path / "curated"
-    result = CliRunner().invoke(app, ["data", "curate", str(tmp_path / "train.jsonl"), "--eval",
+    result = CliRunner().invoke(app, ["data", "curate", str(tmp_path / "train.jsonl"), "--eval-data",
                                       str(tmp_path / "eval.jsonl"), "--out", str(out), "--workers", "1"])
     assert result.exit_code == 0, result.output
     contaminated = [json.loads(line)["id"] for line in (out / "rejected.jsonl").read_text().splitlines()

@@ -131,7 +131,7 @@ def test_cli_curate_rejects_unknown_config_key(fake_registry, tmp_path):
 def test_cli_analyze_and_classify_run(fake_registry, tmp_path, command):
     src = tmp_path / "in.jsonl"
     write_jsonl(src, generate({"sentiment": 20, "coding": 5}))
-    extra = ["--html", str(tmp_path / "a.html")] if command == "analyze" else ["--out", str(tmp_path / "c.jsonl")]
+    extra = ["--out", str(tmp_path / "a.html")] if command == "analyze" else ["--out", str(tmp_path / "c.jsonl")]
     result = CliRunner().invoke(app, ["data", command, str(src)] + extra)
     assert result.exit_code == 0, result.output
 

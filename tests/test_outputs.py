@@ -222,7 +222,7 @@ COMMANDS = {
     "data synth": (["data", "synth", "--n", 12, "--out", "OUT"], "file", None),
     "data import": (["data", "import", "DATA", "--out", "OUT"], "file", "DATA"),
     "data classify": (["data", "classify", "DATA", "--out", "OUT"], "file", "DATA"),
-    "data analyze --html": (["data", "analyze", "DATA", "--no-near", "--html", "OUT"], "file", "DATA"),
+    "data analyze --out": (["data", "analyze", "DATA", "--no-near", "--out", "OUT"], "file", "DATA"),
     "data analyze --json": (["data", "analyze", "DATA", "--no-near", "--json", "OUT"], "file", "DATA"),
     "data curate": (["data", "curate", "DATA", "--out", "OUT"], "folder", "IN"),
     "train": (["train", "--model", "tiny", "--data", "DATA", "--out", "OUT"], "folder", "IN"),

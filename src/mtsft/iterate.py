@@ -27,6 +27,7 @@ from pathlib import Path
 from pydantic import Field
 
 from mtsft.config import StrictConfig
+from mtsft.logs import print_log
 from mtsft.outputs import atomic_writer, claim_folder, write_text_atomic
 from mtsft.run import RunConfig
 
@@ -94,7 +95,7 @@ class Version:
 def _pipeline_child(cfg_json: str) -> None:
     from mtsft.run import run_pipeline
 
-    run_pipeline(RunConfig.model_validate_json(cfg_json))
+    run_pipeline(RunConfig.model_validate_json(cfg_json), log=print_log)  # markup stripped in a plain log
 
 
 def _run_in_child(cfg: RunConfig) -> dict:
@@ -130,7 +131,7 @@ def run_version(name: str, run_cfg: RunConfig, out: Path, log, isolate: bool = T
     return Version(name, folder, summary, json.loads(json.dumps(diagnosis.to_dict(), default=str))), diagnosis
 
 
-def iterate(cfg: IterateConfig, *, log=print) -> list[Version]:
+def iterate(cfg: IterateConfig, *, log=print_log) -> list[Version]:
     """Run the versions, writing the iteration log after each; returns the versions (v0.1 first, its seed
     twin apart)."""
     from mtsft.diagnose.levers import apply_levers

@@ -27,6 +27,7 @@ from mtsft.config import Seed, StrictConfig
 from mtsft.data.config import CurateConfig
 from mtsft.diagnose.config import DiagnoseConfig
 from mtsft.eval.evaluate import EvalRunConfig
+from mtsft.logs import print_log
 from mtsft.outputs import claim_folder, write_json_atomic, write_text_atomic
 from mtsft.runfiles import read_diagnosis, read_stage, stage_path, write_stage
 from mtsft.train.config import TrainConfig
@@ -344,7 +345,7 @@ def run_eval_seen(cfg: RunConfig, kept: Path, folder: Path, adapter: str, log) -
     return {"seen": {"overall": result["overall"]["score"], "records": len(records)}}
 
 
-def run_pipeline(cfg: RunConfig, *, log=print) -> dict:
+def run_pipeline(cfg: RunConfig, *, log=print_log) -> dict:
     """Every stage (reusing finished ones), then `summary.json`; returns the summary."""
     from mtsft.data.curate import curate_files
     from mtsft.train.loop import train

@@ -8,6 +8,7 @@ import os
 import typer
 from rich.console import Console
 
+from mtsft.logs import print_log  # noqa: F401  (the log every command hands the library)
 from mtsft.sandbox import SandboxUnavailable
 
 console = Console()
@@ -54,12 +55,42 @@ def friendly_errors(fn):
     return wrapper
 
 
-def config_option(what: str):
-    return typer.Option(None, "-c", "--config", help=f"{what}: a YAML path or the name of a shipped recipe.")
+def out_option(what: str, *, required: bool = False, default=None):
+    """`-o/--out`: where the command writes. Every command that writes takes it under this one name."""
+    return typer.Option(... if required else default, "-o", "--out", help=what)
+
+
+def from_config(cls, key: str, *names: str, **kw):
+    """A flag whose default is the config class's (shown in --help): the flag is None unless given, so a
+    value from `-c`/`--set` is not silently overwritten by a default repeated here."""
+    return typer.Option(None, *names, show_default=str(cls.model_fields[key].default), **kw)
+
+
+def deprecated_option(old: str, new: str, **kw):
+    """A hidden old spelling kept so scripts keep working; `deprecated(value, ...)` warns when it is used."""
+    return typer.Option(None, old, hidden=True, help=f"Deprecated: use {new}.", **kw)
+
+
+def deprecated(value, old: str, new: str):
+    """`value` of a deprecated flag, with one warning line on stderr when the flag was given."""
+    if value:
+        err_console.print(f"[yellow]warning:[/] {old} is deprecated: use {new}", highlight=False, soft_wrap=True)
+    return value
+
+
+def config_option(what: str, *, shipped: bool = True):
+    where = "a YAML path or the name of a shipped recipe" if shipped else "a YAML path"
+    return typer.Option(None, "-c", "--config", help=f"{what}: {where}.")
 
 
 def set_option(example: str):
     return typer.Option([], "--set", help=f"Override a config key, e.g. --set {example} (repeatable).")
+
+
+def task_tags_option():
+    """The task-tag mode under its one name (`task_tags` in every config)."""
+    return typer.Option(None, "--task-tags", help="Task tags to render prompts with: none, system or prefix "
+                                                  "(default: the adapter run's own mode, else none).")
 
 
 def model_option():

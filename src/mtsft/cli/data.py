@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from mtsft.cli.common import config_option, console, friendly_errors, set_option
+from mtsft.cli.common import (config_option, console, deprecated, deprecated_option, friendly_errors, from_config,
+                              out_option, print_log, set_option)
 from mtsft.data.config import ClassifyConfig
 
 app = typer.Typer(no_args_is_help=True)
@@ -15,7 +16,7 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("synth", help="Write the built-in bilingual multi-task data set (messy on purpose; --clean for none).")
 @friendly_errors
 def synth_cmd(
-    out: Path = typer.Option(..., "--out", "-o", help="Output JSONL file."),
+    out: Path = out_option("Output file: the records (JSONL).", required=True),
     n: int = typer.Option(1000, "--n", help="Number of records."),
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed writes the same file."),
     lang: str = typer.Option("zh,en", "--lang", help="Comma-separated languages: zh, en or both."),
@@ -41,7 +42,8 @@ def synth_cmd(
 @friendly_errors
 def import_cmd(
     inputs: list[str] = typer.Argument(..., help="Files, folders of files, save_to_disk folders, or hf:NAME[:SPLIT]."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output JSONL; OUT.rejected.jsonl and OUT.summary.json go beside it."),
+    out: Path = out_option("Output file: the records (JSONL); OUT.rejected.jsonl and OUT.summary.json go beside it.",
+                           required=True),
     fmt: str = typer.Option(None, "--format", help="Force a format: alpaca, sharegpt, openai, prompt_completion, fields."),
     mapping: list[str] = typer.Option(None, "--map", help="Column mapping KEY=COLUMN or KEY=TEMPLATE with {column}; "
                                        "KEY in prompt, response, system, task, lang, reference, id."),
@@ -64,14 +66,18 @@ def import_cmd(
 @friendly_errors
 def classify_cmd(
     inputs: list[str] = typer.Argument(..., help="mtsft record files (JSONL)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output JSONL: every record with task, confidence and method."),
-    threshold: float = typer.Option(ClassifyConfig().threshold, help="Below this confidence the task is 'uncertain'."),
+    out: Path = out_option("Output file: every record with task, confidence and method (JSONL).", required=True),
+    config: str = config_option("Classifier settings (ClassifyConfig keys)", shipped=False),
+    overrides: list[str] = set_option("threshold=0.6"),
+    threshold: float = from_config(ClassifyConfig, "threshold", "--threshold",
+                                   help="Below this confidence the task is 'uncertain'."),
     relabel: bool = typer.Option(False, "--relabel", help="Classify every record, ignoring the labels it has."),
 ) -> None:
     from mtsft.config import load_config
     from mtsft.data.classify import classify_file
 
-    cfg = load_config(ClassifyConfig, values={"threshold": threshold, "trust_labels": not relabel})
+    cfg = load_config(ClassifyConfig, config, overrides,
+                      {"threshold": threshold, "trust_labels": False if relabel else None})
     summary = classify_file(inputs, str(out), cfg)
     for line in summary["rejected"]:
         console.print(f"rejected {line}", markup=False, highlight=False, soft_wrap=True)
@@ -84,14 +90,18 @@ def classify_cmd(
 @friendly_errors
 def analyze_cmd(
     inputs: list[str] = typer.Argument(..., help="mtsft record files (JSONL)."),
-    html: Path = typer.Option(None, "--html", help="Write an HTML page with plots here."),
+    out: Path = out_option("Output file: an HTML page with the table and plots."),
     tokenizer: str = typer.Option(None, "--tokenizer", help="Model spec for token lengths (e.g. builtin); default: estimate."),
     near: bool = typer.Option(True, "--near/--no-near", help="Measure near duplicates (MinHash) too."),
-    json_out: Path = typer.Option(None, "--json", help="Write the table rows as JSON here."),
+    json_out: Path = typer.Option(None, "--json", help="Also write the table rows as JSON here."),
+    html: Path = deprecated_option("--html", "-o/--out"),
 ) -> None:
     from mtsft.data.analyze import analyze_files, rich_table
     from mtsft.outputs import check_file, write_json_atomic
 
+    if out and html:
+        raise ValueError("give -o/--out (--html is its old name), not both")
+    html = out or deprecated(html, "--html", "-o/--out")
     if json_out:
         check_file(json_out, [*inputs, html], flag="--json")
     analysis = analyze_files(inputs, html, tokenizer, near=near)
@@ -108,22 +118,26 @@ def analyze_cmd(
 @friendly_errors
 def curate_cmd(
     inputs: list[str] = typer.Argument(..., help="Record files (JSONL; other formats go through the importers)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder: kept/rejected/review.jsonl, manifest.json, report.md/html."),
-    config: str = config_option("Curation recipe (default: the code's defaults)"),
+    out: Path = out_option("Output folder: kept/rejected/review.jsonl, manifest.json, report.md/html.", required=True),
+    config: str = config_option("Curation settings (CurateConfig keys; default: the code's defaults)", shipped=False),
     overrides: list[str] = set_option("dedup.threshold=0.7"),
     strategy: str = typer.Option(None, "--strategy", help="proportional, temperature, uniform or weights."),
     weights: str = typer.Option(None, "--weights", help="task=w,... (implies --strategy weights)."),
     total: int = typer.Option(None, "--total", help="Target number of records after balancing."),
-    eval_files: list[str] = typer.Option(None, "--eval", help="Evaluation files: training records that leak into them are dropped."),
+    eval_data: list[str] = typer.Option(None, "--eval-data", help="Held-out evaluation record files: training records "
+                                        "that leak into them are dropped (repeatable)."),
     seed: int = typer.Option(None, "--seed", help="Random seed (same input + seed = same kept.jsonl)."),
-    model: str = typer.Option(None, "--model", help="Model spec for model-based difficulty (answer loss)."),
+    difficulty_model: str = typer.Option(None, "--difficulty-model", help="Model spec that scores each record's "
+                                         "difficulty by its answer loss (default: heuristics only)."),
     tokenizer: str = typer.Option(None, "--tokenizer", help="Model spec whose tokenizer measures lengths (default: estimate)."),
     workers: int = typer.Option(None, "--workers", min=1, help="Processes for per-record rounds (default: every core); "
                                 "the result is the same whatever the count."),
-    engine: str = typer.Option("local", "--engine", help="local (this machine's processes) or ray (Ray Data; pip install 'mtsft[ray]')."),
+    engine: str = typer.Option("local", "--engine", help="local (this machine's processes) or ray (Ray Data; pip install 'mtsft\\[ray]')."),
     address: str = typer.Option(None, "--address", help="--engine ray: the cluster to join (e.g. 10.0.0.1:6379 or auto); "
                                 "default: a local Ray instance."),
     shards: str = typer.Option("jsonl", "--shards", help="--engine ray: kept records also as Ray Data shards in OUT/kept/ (jsonl or parquet)."),
+    old_eval: list[str] = deprecated_option("--eval", "--eval-data"),
+    old_model: str = deprecated_option("--model", "--difficulty-model"),
 ) -> None:
     from mtsft.config import load_config
     from mtsft.data.config import CurateConfig
@@ -134,17 +148,18 @@ def curate_cmd(
         raise typer.BadParameter(f"--engine {engine!r}: local or ray")
     if engine == "local" and address:
         raise typer.BadParameter("--address joins a Ray cluster: use it with --engine ray")
+    eval_files = [*(eval_data or []), *(deprecated(old_eval, "--eval", "--eval-data") or [])]
+    difficulty_model = difficulty_model or deprecated(old_model, "--model", "--difficulty-model")
     parsed = parse_weights(weights)
     cfg = load_config(CurateConfig, config, overrides, {
         "balance.strategy": "weights" if parsed else strategy, "balance.weights": parsed, "balance.total": total,
-        "seed": seed, "model": model, "tokenizer": tokenizer, "workers": workers})
+        "seed": seed, "difficulty_model": difficulty_model, "tokenizer": tokenizer, "workers": workers})
     if engine == "ray":
         from mtsft.data.engine_ray import curate_ray
 
-        result = curate_ray(inputs, cfg, out, eval_files=eval_files or [], address=address, shards=shards,
-                            log=console.print)
+        result = curate_ray(inputs, cfg, out, eval_files=eval_files, address=address, shards=shards, log=print_log)
     else:
-        result = curate_files(inputs, cfg, out, eval_files=eval_files or [], log=console.print)
+        result = curate_files(inputs, cfg, out, eval_files=eval_files, log=print_log)
     console.print(f"{result.inputs:,} inputs: {len(result.kept) - result.upsampled:,} kept + {len(result.rejected):,} "
                   f"rejected ({len(result.review):,} to review), {result.upsampled:,} up-sampled copies", highlight=False)
     console.print(f"report: {out / 'report.html'}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from mtsft.cli.common import config_option, console, friendly_errors, set_option
+from mtsft.cli.common import config_option, console, friendly_errors, out_option, print_log, set_option
 
 
 def verdict_table(diagnosis):
@@ -38,12 +38,12 @@ def register(app: typer.Typer) -> None:
         run_config: Path = typer.Option(None, "--run-config", help="The run config to change (default: "
                                         "RUN/config.yaml, else rebuilt from the training config)."),
         apply: bool = typer.Option(False, "--apply", help="Write the changed run config to --out."),
-        out: Path = typer.Option(None, "--out", "-o", help="Where --apply writes the new run config (YAML)."),
+        out: Path = out_option("Output file: the changed run config (YAML) that --apply writes."),
         report: Path = typer.Option(None, "--report", help="Report folder (default RUN/diagnose, or the tuned "
                                     "folder's diagnose/)."),
         perplexity: bool = typer.Option(True, "--perplexity/--no-perplexity",
                                         help="Measure general perplexity with the base and tuned models."),
-        config: str = config_option("Diagnose thresholds (DiagnoseConfig keys)"),
+        config: str = config_option("Diagnose thresholds (DiagnoseConfig keys)", shipped=False),
         set_: list[str] = set_option("uneven.max_spread=0.3"),
     ) -> None:
         import yaml
@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
         if apply:
             check_file(out, [*read, folder], selective=[run, base, tuned, train])
         cfg = load_config(DiagnoseConfig, config, set_, {"perplexity": perplexity})
-        d = diagnose_run(run, base=base, tuned=tuned, train=train, config=run_config, cfg=cfg, log=console.print)
+        d = diagnose_run(run, base=base, tuned=tuned, train=train, config=run_config, cfg=cfg, log=print_log)
         console.print(verdict_table(d))
         for lever in d.levers:
             console.print(f"[bold]{lever.problem}[/]: {lever.name}", highlight=False)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from mtsft.cli.common import config_option, friendly_errors, model_option, path_str, set_option
+from mtsft.cli.common import (config_option, friendly_errors, model_option, out_option, path_str, print_log,
+                              set_option, task_tags_option)
 from mtsft.runfiles import PREDICTIONS, SCORES
 
 app = typer.Typer(no_args_is_help=True)
@@ -16,7 +17,7 @@ app = typer.Typer(no_args_is_help=True)
 @friendly_errors
 def score_cmd(
     predictions: Path = typer.Option(..., "--predictions", "-p", help="JSONL records with a `prediction` field."),
-    out: Path = typer.Option(None, "--out", "-o", help=f"JSON report (default: PREDICTIONS.{SCORES})."),
+    out: Path = out_option(f"Output file: the JSON report (default: PREDICTIONS.{SCORES})."),
     unsafe_exec: bool = typer.Option(False, "--unsafe-exec", help="Run the predictions' code without the OS wall "
                                      "(bubblewrap) when none is available. Only for code you trust."),
 ) -> None:
@@ -45,9 +46,10 @@ def run_cmd(
     model: str = model_option(),
     adapter: Path = typer.Option(None, "--adapter", help="A training run directory (mtsft train --out) to evaluate."),
     suite: list[str] = typer.Option(None, "--suite", help="builtin (default), real, or a record file; repeatable."),
-    out: Path = typer.Option(None, "--out", "-o", help=f"Output folder: SUITE/{PREDICTIONS} and SUITE/{SCORES}."),
+    out: Path = out_option(f"Output folder: SUITE/{PREDICTIONS} and SUITE/{SCORES}."),
+    task_tags: str = task_tags_option(),
     compare_dirs: list[Path] = typer.Option(None, "--compare", help="Earlier eval folders to show side by side (first = baseline)."),
-    config: str = config_option("Eval config (EvalRunConfig keys)"),
+    config: str = config_option("Eval config (EvalRunConfig keys)", shipped=False),
     set_: list[str] = set_option("per_task=16"),
     unsafe_exec: bool = typer.Option(False, "--unsafe-exec", help="Run model-written code without the OS wall "
                                      "(bubblewrap) when none is available. Only for code you trust."),
@@ -63,8 +65,8 @@ def run_cmd(
     if out is not None:
         cfg = load_config(EvalRunConfig, config, set_, {"model": model, "adapter": path_str(adapter),
                                                          "suites": list(suite) if suite else None, "out": str(out),
-                                                         "unsafe_exec": unsafe_exec or None})
-        for name, result in evaluate(cfg, log=console.print).items():
+                                                         "task_tags": task_tags, "unsafe_exec": unsafe_exec or None})
+        for name, result in evaluate(cfg, log=print_log).items():
             console.print(eval_table(name, result))
         console.print(f"wrote {out}/<suite>/{PREDICTIONS} and {SCORES}", highlight=False)
     dirs = list(compare_dirs or []) + ([out] if out is not None and compare_dirs else [])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from mtsft.cli.common import config_option, console, friendly_errors, model_option, set_option
+from mtsft.cli.common import config_option, console, friendly_errors, model_option, out_option, print_log, set_option
 from mtsft.cli.render import problems_table, run_table
 
 
@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
         force: list[str] = typer.Option(None, "--force", help="Redo this stage even if finished: data, curate, "
                                         "train, eval_base, eval_tuned (repeatable)."),
         set_: list[str] = set_option("n=3000 or train.lr=1e-4"),
-        out: str = typer.Option(None, "--out", help="Run folder (default runs/pipeline)."),
+        out: str = out_option("Output folder: the run, one subfolder per stage (default runs/pipeline)."),
         model: str = model_option(),
         overwrite: bool = typer.Option(False, "--overwrite", help="Redo every stage (finished ones are reused otherwise)."),
     ) -> None:
@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
             "out": out, "model": model, "overwrite": overwrite or None, "force": list(force) if force else None,
             "data": [str(p) for p in data] if data else None, "with_synth": with_synth or None,
             "eval_data": [str(p) for p in eval_data] if eval_data else None})
-        summary = run_pipeline(cfg, log=console.print)
+        summary = run_pipeline(cfg, log=print_log)
         console.print(run_table(summary))
         if summary.get("problems"):
             console.print(problems_table(summary["problems"]))

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from mtsft.cli.common import config_option, console, friendly_errors, model_option, path_str, set_option
+from mtsft.cli.common import (config_option, console, friendly_errors, model_option, out_option, path_str, print_log,
+                              set_option)
 from mtsft.records import check_complete
 from mtsft.runfiles import SCORES
 
@@ -41,7 +42,7 @@ def register(app: typer.Typer) -> None:
         config: str = config_option("Training recipe (shipped: lora, full, qlora, staged)"),
         set_: list[str] = set_option("lr=1e-4"),
         data: Path = typer.Option(None, "--data", help="Curated records (JSONL) to train on."),
-        out: Path = typer.Option(None, "--out", help="Run directory (default runs/latest)."),
+        out: Path = out_option("Output folder: the training run (default runs/latest)."),
         model: str = model_option(),
         resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last checkpoint."),
         precision: str = typer.Option(None, "--precision", help="auto | bf16 | fp16 | fp32."),
@@ -68,10 +69,10 @@ def register(app: typer.Typer) -> None:
         if not inside_launcher():
             check_before_torch(cfg, resume=resume)
         if spec.wanted() and not inside_launcher():
-            raise typer.Exit(launch(cfg, spec, resume=resume, log=console.print))
+            raise typer.Exit(launch(cfg, spec, resume=resume, log=print_log))
         from mtsft.train.loop import train as run_training
 
-        info = run_training(cfg, resume=resume, log=console.print)
+        info = run_training(cfg, resume=resume, log=print_log)
         if os.environ.get("RANK", "0") == "0":
             console.print(f"run: {cfg.out}  status: {info['status']}  final loss: {info['metrics']['final_loss']}")
 
@@ -79,7 +80,7 @@ def register(app: typer.Typer) -> None:
     @friendly_errors
     def export(
         run: Path = typer.Argument(..., help="Run directory (or a model/adapter directory)."),
-        out: Path = typer.Option(..., "--out", help="Where to write the model."),
+        out: Path = out_option("Output folder: the Hugging Face model (and OUT/gguf/ with --gguf).", required=True),
         merge: bool = typer.Option(True, "--merge/--no-merge", help="Merge LoRA into the base weights."),
         scores: Path = typer.Option(None, "--scores", help=f"Eval scores for the model card (a {SCORES} or an "
                                                             "`eval run --out` folder; default: the run's latest)."),
@@ -90,6 +91,6 @@ def register(app: typer.Typer) -> None:
 
         if gguf and not merge:
             raise ValueError("--gguf needs the merged model: drop --no-merge")
-        export_run(run, out, merge=merge, scores=scores, log=console.print)
+        export_run(run, out, merge=merge, scores=scores, log=print_log)
         if gguf:
-            export_gguf(out, dtype=gguf_dtype, log=console.print)
+            export_gguf(out, dtype=gguf_dtype, log=print_log)

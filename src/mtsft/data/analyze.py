@@ -155,7 +155,7 @@ def analyze_files(inputs: list[str], html_out: str | Path | None = None, tokeniz
     from mtsft.outputs import check_file
 
     if html_out:
-        check_file(html_out, inputs, flag="--html")
+        check_file(html_out, inputs, flag="--out")
     tokenizer = None
     if tokenizer_spec:
         from mtsft.model import load_tokenizer

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 
 from mtsft.config import Seed, StrictConfig
 from mtsft.mixture import MixtureConfig
@@ -101,7 +101,9 @@ class CurateConfig(StrictConfig):
     workers: int | None = Field(None, ge=1)  # processes for per-record rounds; None: every core this process may use.
                                        # The result is the same whatever the count (fixed chunks, input order kept)
     tokenizer: str | None = None       # model spec for token lengths; None = chars-per-token estimate
-    model: str | None = None           # model spec for model-based difficulty (answer loss); None = heuristics only
+    # Model spec that scores difficulty by answer loss; None = heuristics only. `model`, its old name, still
+    # loads (the config.yaml of earlier runs).
+    difficulty_model: str | None = Field(None, validation_alias=AliasChoices("difficulty_model", "model"))
     progress: bool = True
     classify: ClassifyConfig = Field(default_factory=ClassifyConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)

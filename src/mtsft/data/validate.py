@@ -66,8 +66,8 @@ def validate_round(kept: list[dict], targets: dict[str, int], cfg: CurateConfig,
         share = contamination_share(originals, index, cfg.dedup.contamination_ngram)
         leaked = int((share >= cfg.dedup.contamination_threshold).sum())
     checks.append(Check("no_contamination", leaked == 0,
-                        f"{leaked} records overlap the evaluation files" if eval_records else "no --eval files given",
-                        "pass the evaluation files with --eval so dedup drops leaked records"))
+                        f"{leaked} records overlap the evaluation files" if eval_records else "no --eval-data files given",
+                        "pass the evaluation files with --eval-data so dedup drops leaked records"))
     return checks
 
 

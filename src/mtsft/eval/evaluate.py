@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from mtsft import runfiles
 from mtsft.config import Seed, StrictConfig
@@ -46,7 +46,8 @@ class EvalRunConfig(StrictConfig):
     real_per_set: int | None = Field(None, ge=1)     # real suite: at most this many records per shipped set
     batch_size: int = Field(16, ge=1)
     max_new_tokens: int | None = Field(None, ge=1)   # None: each task family's own cap
-    tag_mode: TagMode | None = None        # None: the adapter run's mode, else "none"
+    # None: the adapter run's mode, else "none". `tag_mode`, its old name, still loads (earlier runs' config.yaml).
+    task_tags: TagMode | None = Field(None, validation_alias=AliasChoices("task_tags", "tag_mode"))
     bootstrap: int = Field(1000, ge=0)     # resamples for the per-task confidence intervals (0: none)
     unsafe_exec: bool = False              # run generated code without the OS wall when none is available
     # transformers (default, what tests run) | vllm (needs vllm and a CUDA GPU) | auto (vllm when usable)
@@ -191,7 +192,7 @@ def evaluate_records(records: list[dict], cfg: EvalRunConfig, out: str | Path, *
     out = claim_folder(out)  # an mtsft folder (the output rule): a rerun replaces only what mtsft wrote
     if model is None:
         model, tokenizer = load_generator(cfg, log=log)
-    tag_mode = cfg.tag_mode or (run_task_tags(cfg.adapter) if cfg.adapter else "none")
+    tag_mode = cfg.task_tags or (run_task_tags(cfg.adapter) if cfg.adapter else "none")
     start = time.perf_counter()
     answers = generate_answers(model, tokenizer, records, cfg, tag_mode)
     seconds = time.perf_counter() - start
