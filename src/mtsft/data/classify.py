@@ -34,6 +34,7 @@ import numpy as np
 
 from mtsft.data.common import RoundResult, curate_meta, progress, reject
 from mtsft.data.config import ClassifyConfig
+from mtsft.data.shingles import char_wb_counts, word_ngram_counts
 from mtsft.records import UNCERTAIN_TASK, prompt
 
 ROUND = "classify"
@@ -173,6 +174,43 @@ def shape_features(views: list[str]):
     return sp.csr_matrix(rows * SHAPE_WEIGHT)
 
 
+def hashed_counts(union, views: list[str]):
+    """`union.transform(views)` (the `_vectorizer` FeatureUnion), the same matrix: its hashed blocks are
+    counted for the whole batch in numpy (`char_wb_counts`, `word_ngram_counts`), not n-gram by n-gram in
+    Python as scikit-learn does (that was most of the classify round); a block with other settings runs
+    through scikit-learn."""
+    import scipy.sparse as sp
+    from sklearn.pipeline import Pipeline
+
+    blocks = []
+    for _, step in union.transformer_list:
+        docs, hasher = views, step
+        if isinstance(step, Pipeline):  # (FunctionTransformer: the view's head or tail) -> hasher
+            docs, hasher = step[0].transform(views), step[-1]
+        blocks.append(_fast_counts(hasher, docs) if _same_counts(hasher) else hasher.transform(docs))
+    return sp.hstack(blocks).tocsr()  # as FeatureUnion stacks its blocks
+
+
+_WORD_TOKENS = (r"(?u)\b\w+\b", r"(?u)\b\w\w+\b")  # tokens without whitespace: `word_ngram_counts` joins them with spaces
+
+
+def _same_counts(hasher) -> bool:
+    """Whether `_fast_counts` gives this HashingVectorizer's matrix (the settings `_vectorizer` uses)."""
+    plain = (hasher.lowercase and not hasher.alternate_sign and hasher.norm is None and not hasher.binary
+             and hasher.preprocessor is None and hasher.strip_accents is None and hasher.dtype == np.float64
+             and hasher.input == "content" and hasher.ngram_range[0] == 1)
+    if hasher.analyzer == "char_wb":
+        return plain and hasher.ngram_range[1] <= 3
+    return (plain and hasher.analyzer == "word" and hasher.ngram_range[1] <= 2 and hasher.tokenizer is None
+            and hasher.stop_words is None and hasher.token_pattern in _WORD_TOKENS)
+
+
+def _fast_counts(hasher, docs: list[str]):
+    if hasher.analyzer == "char_wb":
+        return char_wb_counts(docs, hasher.n_features, hasher.ngram_range[1])
+    return word_ngram_counts(docs, hasher.n_features, hasher.token_pattern, hasher.ngram_range[1])
+
+
 def _features(tfidf, counts, views: list[str]):
     import scipy.sparse as sp
 
@@ -198,7 +236,7 @@ class TaskClassifier:
 
     def log_proba(self, views: list[str]) -> np.ndarray:
         """The model's own log-probabilities (before calibration) for instruction views."""
-        features = _features(self.models["tfidf"], self.vectorizer.transform(views), views)
+        features = _features(self.models["tfidf"], hashed_counts(self.vectorizer, views), views)
         return np.log(np.clip(self.models["logistic"].predict_proba(features), 1e-12, 1.0))
 
     def proba(self, views: list[str]) -> np.ndarray:

@@ -10,6 +10,7 @@ connected components, so the cost grows linearly with the number of records, nev
 from __future__ import annotations
 
 import hashlib
+import re
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -169,3 +170,119 @@ def lsh_components(sigs: np.ndarray, bands: int, threshold: float, confirm: np.n
 
 def stable_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+# ---- scikit-learn's hashed char_wb n-grams, for a whole batch at once ------------------------------------
+# The task classifier's features are scikit-learn `HashingVectorizer(analyzer="char_wb")` counts. Its
+# analyzer builds every n-gram as a Python string and hashes them one by one, which was most of the
+# classify round's time. The same counts come from numpy here: the n-grams' UTF-8 bytes are hashed with
+# MurmurHash3 (x86, 32 bits, seed 0, as `sklearn.utils.murmurhash3_32`) over the whole batch. scikit-learn
+# has no vectorised form of its hasher, hence this; a test checks the matrices are equal on real text.
+
+_C1, _C2 = np.uint32(0xCC9E2D51), np.uint32(0x1B873593)
+
+
+def _rotl(x: np.ndarray, r: int) -> np.ndarray:
+    return (x << np.uint32(r)) | (x >> np.uint32(32 - r))
+
+
+def murmur3_32(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Signed MurmurHash3_x86_32 (seed 0) of the byte strings buf[starts[i] : starts[i] + lengths[i]];
+    `buf` is uint8 with at least 3 spare bytes after the last string. Each 4-byte step works on the strings
+    still that long only, so the cost is the bytes hashed, whatever the longest string."""
+    h = np.zeros(len(starts), dtype=np.uint32)
+    lengths = lengths.astype(np.int64)
+    # every position's next 4 bytes as one little-endian word (an unaligned strided view, nothing copied)
+    words = np.ndarray((max(len(buf) - 3, 0),), dtype="<u4", buffer=buf, strides=(1,))
+    blocks = lengths // 4
+    with np.errstate(over="ignore"):
+        for block in range(int(blocks.max(initial=0))):
+            rows = np.flatnonzero(blocks > block)
+            k = _rotl(words[starts[rows] + 4 * block] * _C1, 15) * _C2
+            h[rows] = _rotl(h[rows] ^ k, 13) * np.uint32(5) + np.uint32(0xE6546B64)
+        rows = np.flatnonzero(lengths & 3)
+        tail = lengths[rows] & 3  # the tail's own bytes only
+        k = words[starts[rows] + 4 * blocks[rows]] & ((np.uint64(1) << (8 * tail).astype(np.uint64)) - np.uint64(1)).astype(np.uint32)
+        h[rows] ^= _rotl(k * _C1, 15) * _C2
+        h ^= lengths.astype(np.uint32)
+        h ^= h >> np.uint32(16)
+        h *= np.uint32(0x85EBCA6B)
+        h ^= h >> np.uint32(13)
+        h *= np.uint32(0xC2B2AE35)
+        h ^= h >> np.uint32(16)
+    return h.view(np.int32)
+
+
+def hashed_buckets(h: np.ndarray, n_features: int) -> np.ndarray:
+    """scikit-learn's FeatureHasher index of a signed 32-bit hash: abs(h) % n (abs(-2**31) defined apart)."""
+    h = h.astype(np.int64)
+    return np.where(h == -2**31, (2**31 - 1 - (n_features - 1)) % n_features, np.abs(h) % n_features)
+
+
+_SPACES = re.compile(r"\s\s+")
+
+
+def char_wb_counts(docs: list[str], n_features: int, max_n: int = 3):
+    """`HashingVectorizer(analyzer="char_wb", ngram_range=(1, max_n), n_features=n_features,
+    alternate_sign=False, norm=None, lowercase=True).transform(docs)`, the same matrix: each document
+    lowercased, its whitespace runs joined, each word padded with a space, every n-gram of 1..max_n
+    characters of each padded word counted (max_n <= 3: a padded word has at least 3 characters, so
+    scikit-learn's short-word rule never applies)."""
+    assert 1 <= max_n <= 3
+    words = [_SPACES.sub(" ", d.lower()).split() for d in docs]
+    padded = [" " + "  ".join(w) + " " if w else "" for w in words]  # spaces appear only as padding
+    text, cps, buf, offset = _utf8("".join(padded))
+    space = cps == 32
+    leading = space & ((np.cumsum(space) - 1) % 2 == 0)  # spaces alternate: a word's leading, then its trailing
+    word = np.cumsum(leading) - 1
+    doc = np.repeat(np.arange(len(docs)), [len(p) for p in padded])
+    rows, cols = [], []
+    for n in range(1, max_n + 1):
+        start = np.arange(max(len(cps) - n + 1, 0))
+        start = start[word[start] == word[start + n - 1]]  # the n-gram stays within its padded word
+        cols.append(hashed_buckets(murmur3_32(buf, offset[start], offset[start + n] - offset[start]), n_features))
+        rows.append(doc[start])
+    return _count_matrix(np.concatenate(rows), np.concatenate(cols), len(docs), n_features)
+
+
+def word_ngram_counts(docs: list[str], n_features: int, token_pattern: str, max_n: int = 2):
+    """`HashingVectorizer(analyzer="word", ngram_range=(1, max_n), token_pattern=token_pattern,
+    n_features=n_features, alternate_sign=False, norm=None, lowercase=True).transform(docs)`, the same
+    matrix (max_n <= 2): each document's tokens joined by one space, so a bigram "a b" is a span of that
+    text like its words, and every span is hashed in one batch."""
+    assert 1 <= max_n <= 2
+    find = re.compile(token_pattern).findall
+    tokens = [find(d.lower()) for d in docs]
+    text, cps, buf, offset = _utf8("\n".join(" ".join(t) for t in tokens))  # tokens hold no whitespace
+    cut = np.flatnonzero((cps == 32) | (cps == 10))
+    begin = np.concatenate([[0], cut + 1])
+    end = np.concatenate([cut, [len(cps)]])
+    doc = np.concatenate([[0], np.cumsum(cps[cut] == 10)])  # the document of the token after each cut
+    real = end > begin  # an empty document leaves an empty span between its two newlines
+    begin, end, doc = begin[real], end[real], doc[real]
+    starts, stops, rows = [begin], [end], [doc]
+    if max_n == 2:
+        pair = doc[1:] == doc[:-1]
+        starts.append(begin[:-1][pair])
+        stops.append(end[1:][pair])
+        rows.append(doc[:-1][pair])
+    starts, stops = np.concatenate(starts), np.concatenate(stops)
+    cols = hashed_buckets(murmur3_32(buf, offset[starts], offset[stops] - offset[starts]), n_features)
+    return _count_matrix(np.concatenate(rows), cols, len(docs), n_features)
+
+
+def _utf8(text: str):
+    """(text, its code points, its UTF-8 bytes with 4 spare zero bytes, each character's byte offset)."""
+    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    buf = np.frombuffer(text.encode("utf-8") + b"\0\0\0\0", dtype=np.uint8)  # strict: a lone surrogate raises, as in scikit-learn
+    nbytes = 1 + (cps >= 0x80) + (cps >= 0x800) + (cps >= 0x10000)
+    return text, cps, buf, np.concatenate([[0], np.cumsum(nbytes)]).astype(np.int64)
+
+
+def _count_matrix(rows: np.ndarray, cols: np.ndarray, n_docs: int, n_features: int):
+    """FeatureHasher's matrix: float64 counts per (document, bucket), duplicates summed, indices sorted."""
+    import scipy.sparse as sp
+
+    counts = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_docs, n_features), dtype=np.float64)
+    counts.sum_duplicates()
+    return counts
