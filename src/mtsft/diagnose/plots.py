@@ -176,14 +176,14 @@ def forgetting_bars(extra: dict) -> str:
     if "perplexity" in extra:
         p = extra["perplexity"]
         items.append(("general perplexity", p["base"], p["tuned"]))
-    if "general" in extra:
+    if "general" in extra:   # a change in score points: a ratio to a base near zero says nothing
         g = extra["general"]
         items.append((f"general prompts score\n({g['which']})", g["base"], g["tuned"]))
     fig, axes = plt.subplots(1, len(items), figsize=(3.6 * len(items), 3), squeeze=False)
     for ax, (name, b, t) in zip(axes.flat, items):
         ax.bar(["base", "tuned"], [b, t], color=[COLORS["base"], COLORS["tuned"]])
         ax.set_title(name, fontsize=9)
-        rel = (t / b - 1) if b else 0.0
-        ax.text(1, t, f"{rel:+.1%}", ha="center", va="bottom", fontsize=8)
+        change = f"{t - b:+.3f}" if name.startswith("general prompts") else f"{(t / b - 1) if b else 0.0:+.1%}"
+        ax.text(1, t, change, ha="center", va="bottom", fontsize=8)
     fig.tight_layout()
     return to_base64(fig)

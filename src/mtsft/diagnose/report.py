@@ -36,8 +36,9 @@ EXPLAIN = {
     "format": "Outputs breaking their task's format (the registry's format checks), per task and kind. Decided "
               "like crosstalk on the rise over base (tuned minus base violation rate on the same prompts, paired "
               "95% interval) against the threshold; the absolute rates stand beside it.",
-    "forgetting": "General ability, tuned vs base: perplexity on general held-out text and scores on general "
-                  "prompts, as relative changes with paired bootstrap intervals.",
+    "forgetting": "General ability, tuned vs base: perplexity on general held-out text (tuned / base - 1) and "
+                  "the score drop on general prompts (base minus tuned on the same prompts, in score points), "
+                  "each with a paired bootstrap interval. Fires when an interval lies above its threshold.",
     "overfit": "Per-task eval minus train loss at the end of training (task_loss.csv) and the rank correlation "
                "of each task's mixture share with its gain, decided on the point values; and each task's score on "
                "content it trained on minus on held-out content (eval_seen), decided on its 95% interval.",
@@ -57,7 +58,7 @@ def _ci(ci, pct=False) -> str:
 
 
 PCT_CHECKS = {"crosstalk rate", "violation rate", "crosstalk rise over base", "violation rise over base",
-              "perplexity increase", "general score drop"}
+              "perplexity increase"}
 
 
 def absolute_rates(f: Finding, task: str | None) -> str:
@@ -109,8 +110,9 @@ def _table(f: Finding) -> list[list[str]]:
                 row.append(", ".join(f"{k} {v}" for k, v in r["kinds"].items()))
         return [head] + rows
     if f.problem == "forgetting":
-        return [["general task", "n", "base", "tuned"]] + [[r["task"], str(r["n"]), _fmt(r["base"]), _fmt(r["tuned"])]
-                                                          for r in f.table]
+        return [["general task", "n", "base", "tuned", "drop (base - tuned)", "drop 95%", "interval"]] + [
+            [r["task"], str(r["n"]), _fmt(r["base"]), _fmt(r["tuned"]), _fmt(r.get("drop")), _ci(r.get("drop_ci")),
+             "paired" if r.get("drop_ci") else ""] for r in f.table]
     what = f.extra.get("what", "score")
     return [["task", "mixture share", "train loss", "eval loss", "gap", "eval rise since its best", what]] + [
         [r["task"], _fmt(r.get("share"), True), _fmt(r.get("train")), _fmt(r.get("eval")), _fmt(r.get("gap")),

@@ -11,7 +11,7 @@ Injections (name: what is set to `level` x the threshold):
     crosstalk           one task's share of outputs performing another task
     format              one task's share of outputs with a format violation
     forgetting.ppl      general perplexity, tuned / base - 1
-    forgetting.score    general prompts' score, 1 - tuned / base
+    forgetting.score    general prompts' score, base minus tuned (score points)
     overfit.gap         one task's final eval minus train loss
     overfit.seen        one task's score on seen (training) content minus on held-out content
     overfit.share       Spearman correlation of mixture share and gain (1.5 x 0.6 = 0.9: one swapped rank)
@@ -70,7 +70,7 @@ def write_synthetic_run(out: str | Path, *, inject: str | list[str] | None = Non
     gains[general_task] = 0.0
     general_base = tuned_mean[general_task]
     if "forgetting.score" in injects:
-        tuned_mean[general_task] = general_base * (1 - level * cfg.forgetting.max_score_drop)
+        tuned_mean[general_task] = general_base - level * cfg.forgetting.max_score_drop
         gains[general_task] = tuned_mean[general_task] - general_base
 
     crossed_rate = {t: 0.01 for t in tasks + [general_task]}
