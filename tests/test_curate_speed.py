@@ -73,3 +73,17 @@ def test_curated_files_are_byte_identical_to_scikit_learns_counting(tmp_path, mo
     curate_files([str(tmp_path / "in.jsonl")], cfg, tmp_path / "sklearn", log=None)
     for name in ("kept.jsonl", "rejected.jsonl", "review.jsonl"):
         assert (tmp_path / "fast" / name).read_bytes() == (tmp_path / "sklearn" / name).read_bytes(), name
+
+
+def test_quality_score_is_numpys_mean_bit_for_bit():
+    """The score is summed in plain floats now; it must round exactly as numpy's mean and clip did."""
+    from mtsft.data.quality import quality_score
+
+    rng = random.Random(1)
+    record = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}
+    for _ in range(20_000):
+        repetition, verified = rng.random(), rng.choice([None, rng.random(), 0.0, 1.0, 1 / 3])
+        relative = rng.choice([rng.random() * 3, rng.random() * 1e-6, 1.0, 0.5, 2.0, 1e9 * rng.random()])
+        parts = [1.0 - repetition, float(np.clip(min(relative, 1.0 / max(relative, 1e-9)) * 2, 0.0, 1.0))]
+        parts += [] if verified is None else [verified]
+        assert quality_score(record, verified, relative, repetition) == round(float(np.mean(parts)), 4)

@@ -21,9 +21,9 @@ from collections import Counter
 import numpy as np
 
 from mtsft.data import score_cache
-from mtsft.data.common import RoundResult, curate_meta, progress, reject, task_of
+from mtsft.data.common import RoundResult, curate_meta, reject, task_of
 from mtsft.data.config import ConflictsConfig, DedupConfig
-from mtsft.data.parallel import engine_groups, groups_of, map_parts
+from mtsft.data.parallel import engine_groups, groups_of, map_chunks, map_parts
 from mtsft.data.shingles import lsh_components, minhash_signatures
 from mtsft.records import response
 from mtsft.text import normalize
@@ -201,18 +201,27 @@ def _check_answers(records, members, cfg, registry, dec):
         dec.set(i, "contradictory_answers", policy, conflict_with=other)
 
 
-def check_answer_shape(records, cfg: ConflictsConfig, registry, dec: _Decisions, show: bool):
-    for i, r in enumerate(progress(records, "answer shape", show)):
+def answer_shapes(records: list[dict], cfg: ConflictsConfig) -> list[tuple | None]:
+    """Per batch (the local pool and Ray call it): for each record whose answer looks unlike its own task's
+    and like another task's, (that task, its likeness), else None."""
+    registry, out = _registry(), []
+    for r in records:
         task = registry.get(task_of(r))
-        if task is None or i in dec.action:
-            continue
-        answer = response(r)
-        if task.output_likeness(answer) > cfg.shape_own_max:
+        answer = response(r) if task is not None else ""
+        if task is None or task.output_likeness(answer) > cfg.shape_own_max:
+            out.append(None)
             continue
         scores = {name: t.output_likeness(answer) for name, t in registry.items() if name != task.name}
         other = max(scores, key=lambda n: (scores[n], n)) if scores else None
-        if other and scores[other] >= cfg.shape_other_min:
-            dec.set(i, "answer_shape", cfg.answer_shape, looks_like=other, likeness=round(scores[other], 3))
+        out.append((other, round(scores[other], 3)) if other and scores[other] >= cfg.shape_other_min else None)
+    return out
+
+
+def check_answer_shape(records, cfg: ConflictsConfig, dec: _Decisions, workers: int = 1):
+    """Records an earlier check decided keep that decision (`_Decisions` keeps the first)."""
+    for i, shape in enumerate(map_chunks(answer_shapes, records, (cfg,), workers)):
+        if shape is not None:
+            dec.set(i, "answer_shape", cfg.answer_shape, looks_like=shape[0], likeness=shape[1])
 
 
 def conflicts_round(records: list[dict], cfg: ConflictsConfig, relabel_ratio: float = 5.0,
@@ -224,7 +233,7 @@ def conflicts_round(records: list[dict], cfg: ConflictsConfig, relabel_ratio: fl
     members_of = member_groups(prompt_groups(records, cfg.near_threshold, workers))
     prefetch_scores(records, members_of, registry, workers)
     check_groups(records, members_of, cfg, registry, dec)
-    check_answer_shape(records, cfg, registry, dec, show)
+    check_answer_shape(records, cfg, dec, workers)
     kept, rejected, review = [], [], []
     relabelled = 0
     for i, r in enumerate(records):
