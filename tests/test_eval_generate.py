@@ -42,6 +42,9 @@ def test_batched_answers_equal_one_at_a_time_for_prompts_of_very_different_lengt
     expected = one_at_a_time(varied_model, tokenizer, prompts, 10)
     assert all(expected) and len(set(expected)) == len(expected)
     assert generate(varied_model, tokenizer, prompts, max_new_tokens=10, batch_size=3) == expected
+    raw = [" ".join(WORDS[(i + k) % len(WORDS)] for k in range(n)) for i, n in enumerate([2, 90, 30, 200, 5])]
+    assert generate(varied_model, tokenizer, raw, max_new_tokens=8, batch_size=2) == \
+        one_at_a_time(varied_model, tokenizer, raw, 8)  # no shared start: nothing prefilled once
 
 
 def test_rows_finishing_at_different_steps_give_the_same_answers(tokenizer, varied_model):
@@ -74,6 +77,6 @@ def test_finished_rows_leave_the_running_batch(tokenizer, varied_model, monkeypa
 
     monkeypatch.setattr(varied_model, "forward", counting)
     generate(varied_model, tokenizer, prompts, max_new_tokens=caps, batch_size=4)
-    assert rows_per_step[0] == 4  # one prefill of all four
-    assert sum(rows_per_step[1:]) == sum(c - 1 for c in caps)  # then only the tokens each row still needs
+    assert rows_per_step[:2] == [1, 4]  # the prompts' shared system turn once, then one prefill of all four
+    assert sum(rows_per_step[2:]) == sum(c - 1 for c in caps)  # then only the tokens each row still needs
     assert rows_per_step[-1] == 1

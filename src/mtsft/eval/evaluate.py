@@ -101,24 +101,23 @@ def max_new_tokens_for(task_name: str, cfg: EvalRunConfig) -> int:
 # ---- generation and scoring --------------------------------------------------------------------------
 
 def generate_answers(model, tokenizer, records: list[dict], cfg: EvalRunConfig, tag_mode: str) -> list[str]:
-    """Greedy answers to each record's last turn; records sharing a token cap are batched together."""
+    """Greedy answers to each record's last turn, each within its task's token cap. The transformers path
+    runs every record in one stream (a row leaves when its answer ends, so short caps free rows early)."""
     from mtsft.eval.generate import generate, render_prompts
     from mtsft.eval.vllm_backend import VllmGenerator
 
     prompts = render_prompts(tokenizer, [last_prompt(r) for r in records], [r["task"] for r in records],
                              tag_mode, [r.get("lang") for r in records])
+    caps = [max_new_tokens_for(r["task"], cfg) for r in records]
+    if not isinstance(model, VllmGenerator):
+        return generate(model, tokenizer, prompts, max_new_tokens=caps, batch_size=cfg.batch_size,
+                        progress=cfg.progress)
     answers = [""] * len(records)
     by_cap: dict[int, list[int]] = {}
-    for i, r in enumerate(records):
-        by_cap.setdefault(max_new_tokens_for(r["task"], cfg), []).append(i)
+    for i, cap in enumerate(caps):
+        by_cap.setdefault(cap, []).append(i)
     for cap, idx in sorted(by_cap.items()):
-        batch = [prompts[i] for i in idx]
-        if isinstance(model, VllmGenerator):
-            out = model.generate(batch, max_new_tokens=cap)
-        else:
-            out = generate(model, tokenizer, batch, max_new_tokens=cap, batch_size=cfg.batch_size,
-                           progress=cfg.progress)
-        for i, text in zip(idx, out):
+        for i, text in zip(idx, model.generate([prompts[i] for i in idx], max_new_tokens=cap)):
             answers[i] = text
     return answers
 
