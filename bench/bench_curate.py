@@ -5,6 +5,11 @@
     .venv/bin/python bench/bench_curate.py --sizes 20000        # a quick look
     PYTHONPATH=/tmp/old/src .venv/bin/python bench/bench_curate.py --sizes 200000 --tag before
                                                                 # the same bench against older code
+    git worktree add /tmp/old 9afea75
+    .venv/bin/python bench/bench_curate.py --sizes 200000 --modes off --baseline /tmp/old/src --tag speed
+                                                                # older code first, then this code, in one
+                                                                # run: the speed-up, and kept/rejected.jsonl
+                                                                # compared byte for byte
 
 The input (cached under --work, keyed by size, seed and this file's INPUT_VERSION):
 - 2.5% real records (`../shared/datasets`, imported with bench/real_sets.py; a fixed share at every size,
@@ -236,6 +241,21 @@ def _print_run(n: int, mode: str, r: dict) -> None:
           f"end to end  peak {r['peak_gb']:.2f} GB summed RSS, {r.get('peak_pss_gb', 0):.2f} GB summed PSS\n          per round: {per_round}", flush=True)
 
 
+def _child(path: Path, out: Path, mode: str, workers: int | None, engine: str, src: str | None = None) -> dict:
+    """One curation in its own process; `src` (a `src` folder of older code) goes first on PYTHONPATH."""
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
+    proc = subprocess.run([sys.executable, __file__, "--child", str(path), str(out), mode,
+                           "-" if workers is None else str(workers), engine],
+                          stdout=subprocess.PIPE, text=True, check=True, env=env)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _same_files(a: Path, b: Path) -> dict[str, bool]:
+    return {name: (a / name).read_bytes() == (b / name).read_bytes() for name in ("kept.jsonl", "rejected.jsonl")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[200_000, 1_000_000])
@@ -247,6 +267,10 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "mtsft-bench-curate")
     parser.add_argument("--engine", choices=["local", "ray"], default="local",
                         help="ray: the same rounds on a local Ray Data instance (pip install mtsft[ray])")
+    parser.add_argument("--baseline", metavar="SRC", default=None,
+                        help="a `src` folder of older code (git worktree add /tmp/old COMMIT): each size and mode "
+                             "runs with it first, then with this code; prints the speed-up and whether "
+                             "kept.jsonl and rejected.jsonl are byte-identical")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -268,13 +292,22 @@ def main() -> None:
         results[n] = {"input": stats}
         for mode in args.modes:
             out = args.work / f"out-{n}-{mode}{'-' + args.tag if args.tag else ''}"
-            proc = subprocess.run([sys.executable, __file__, "--child", str(path), str(out), mode,
-                                   "-" if args.workers is None else str(args.workers), args.engine],
-                                  stdout=subprocess.PIPE, text=True, check=True)
-            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            if args.baseline:
+                base = _child(path, out.with_name(out.name + "-baseline"), mode, args.workers, args.engine, args.baseline)
+                base["records_per_s"] = round(n / base["seconds"])
+                base["code_under_test"] = code_version(Path(args.baseline).resolve())
+                results[n][f"baseline_code_{mode}"] = base
+                print(f"baseline ({base['code_under_test']}):", flush=True)
+                _print_run(n, mode, base)
+            r = _child(path, out, mode, args.workers, args.engine)
             r["records_per_s"] = round(n / r["seconds"])
             results[n][f"code_{mode}"] = r
             _print_run(n, mode, r)
+            if args.baseline:
+                r["speedup_vs_baseline"] = round(base["seconds"] / r["seconds"], 2)
+                r["identical_to_baseline"] = same = _same_files(out.with_name(out.name + "-baseline"), out)
+                print(f"          {r['speedup_vs_baseline']:.2f}x the baseline's records/s in this run; "
+                      + ", ".join(f"{k} {'byte-identical' if v else 'DIFFERS'}" for k, v in same.items()), flush=True)
     sizes = sorted(results)
     if len(sizes) >= 2:
         small, big = sizes[0], sizes[-1]
