@@ -2,17 +2,18 @@
 leaves it the step it finishes.
 
 One worker thread owns the model (no threads racing on it) and loops: take the requests that have arrived,
-prefill them together (their own forward, left-padded) and merge their KV cache into the running batch's,
-hand every row's new token to its job (streamed text, stop strings, its token cap, its client gone), drop
-the finished rows from the cache, and run one decoding step for the rows left. So a request that arrives
-while others decode gets its first token after one prefill, not after the running batch ends; a row whose
-client went away is dropped at the next step and its place is free at once. When the engine is idle, the
-first request waits while more arrive less than `batch_wait` apart (at most `max_wait`), so a burst is
-prefilled in one forward. At most `max_batch` rows decode together; at most `max_pending` jobs wait or run,
-one more gets `QueueFull` (the API answers 429).
+prefill each (its own forward and KV cache) and merge its cache into the running batch's, left-padded to
+the same length, hand every row's new token to its job (streamed text, stop strings, its token cap, its
+client gone), drop the finished rows from the cache, and run one decoding step for the rows left. So a
+request that arrives while others decode gets its first token after the step under way and its prefill,
+not after the running batch ends; a row whose client went away is dropped at the next step and its place
+is free at once. When the engine is idle, the first request waits while more arrive less than
+`batch_wait` apart (at most `max_wait`), so a burst starts decoding together. At most `max_batch` rows
+decode together; at most `max_pending` jobs wait or run, one more gets `QueueFull` (the API answers 429).
+The prompts are rendered and tokenized by the API in a worker thread, never on its event loop.
 
 The running batch is the eval generator's (`mtsft.eval.generate._Batch`: join, keep, step over one
-`DynamicCache`), with the next token picked per row: argmax for greedy rows, each row's own temperature and
+`DynamicCache`; the chat template's start that prompts share is prefilled once, its cache reused), with the next token picked per row: argmax for greedy rows, each row's own temperature and
 top-p for sampled ones; streaming and stopping per row are the streamed generator's (`_RowHook`). Why not
 transformers' `ContinuousBatchingManager`: it is built around paged attention for GPUs (on a CPU it sizes its
 paged cache from the machine's total RAM unless told a block count), has no stop strings, and would give
@@ -32,8 +33,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from mtsft.eval.generate import (StreamRequest, StreamResult, _Batch, _plain_cache, _prefill_chunk,
-                                 _Row, _RowHook, _RowSampling, eos_token_ids, generate_stream_batch)
+from mtsft.eval.generate import (PREFILL_TOKENS, StreamRequest, StreamResult, _Batch, _plain_cache, _Row,
+                                 _RowHook, _RowSampling, _shared_prefix, eos_token_ids, generate_stream_batch,
+                                 render_prompts)
 
 
 class QueueFull(RuntimeError):
@@ -71,30 +73,47 @@ class Job:
 
 
 class _ServingBatch(_Batch):
-    """The eval generator's running batch, with each row's next token picked by its own sampling settings."""
+    """The eval generator's running batch, with each row's next token picked by its own sampling settings.
+    `prefix` is the chat template's start that most prompts share (its cache is computed once); a prompt
+    that does not start with it is prefilled whole."""
 
-    def __init__(self, model, sampling: dict[int, tuple[float, float]]):
-        super().__init__(model)
+    def __init__(self, model, sampling: dict[int, tuple[float, float]], prefix: list[int]):
         self.sampling = sampling   # row id -> (temperature, top_p), kept by the engine
         self._picking: list[int] = []  # the rows of the forward under way
+        super().__init__(model, prefix)
 
     def join(self, rows: list[int], encoded: list[list[int]], pad_id: int) -> None:
         self._picking = rows
-        super().join(rows, encoded, pad_id)
+        n = len(self.prefix)
+        if all(len(e) > n and e[:n] == self.prefix for e in encoded):
+            return super().join(rows, encoded, pad_id)
+        shared, self.prefix, self.prefix_kv = (self.prefix, self.prefix_kv), [], []
+        try:
+            super().join(rows, encoded, pad_id)
+        finally:
+            self.prefix, self.prefix_kv = shared
 
     def step(self) -> None:
         self._picking = list(self.rows)
         super().step()
 
     def _forward(self, ids, mask, position, cache):
-        temperatures, top_ps = zip(*(self.sampling[r] for r in self._picking))
-        if max(temperatures) <= 0:
+        params = [self.sampling[r] for r in self._picking]
+        if all(t <= 0 for t, _ in params):
             return super()._forward(ids, mask, position, cache)  # every row greedy: the eval path exactly
         logits = self.model(input_ids=ids, attention_mask=mask, position_ids=position, cache=cache,
                             use_cache=True, logits_to_keep=1).logits[:, -1]
         # greedy rows keep only their argmax (probability 1), sampled rows their tempered top-p
-        allowed = _RowSampling(list(temperatures), list(top_ps))(ids, logits)
+        allowed = _RowSampling([t for t, _ in params], [p for _, p in params])(ids, logits)
         return torch.multinomial(allowed.softmax(dim=-1), 1)[:, 0]
+
+
+def template_prefix(tokenizer) -> list[int]:
+    """The tokens every one-user-message prompt starts with (the chat template's system turn and the user
+    turn's opening): what the running batch prefills once instead of once a request."""
+    convs = [[{"role": "user", "content": text}] for text in ("a", "b")]
+    return _shared_prefix([tokenizer(p, add_special_tokens=False)["input_ids"]
+                           for p in render_prompts(tokenizer, convs)])
 
 
 class Engine:
@@ -110,7 +129,7 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._ids = itertools.count()
         self.running = 0  # rows decoding now
-        # batches: prefills (requests admitted together); steps: decoding steps of the running batch
+        # batches: rounds of requests joining the running batch; steps: decoding steps of that batch
         self.stats = {"batches": 0, "requests": 0, "largest_batch": 0, "cancelled": 0, "steps": 0}
 
     # ---- lifecycle ----
@@ -201,7 +220,8 @@ class Engine:
         hook = _RowHook(tokenizer, [], eos)  # its per-row step: decode, stream, stop
         sampling: dict[int, tuple[float, float]] = {}
         live: dict[int, tuple[Job, _Row]] = {}
-        batch = _ServingBatch(self.model, sampling)
+        prefix = template_prefix(tokenizer)
+        batch = _ServingBatch(self.model, sampling, prefix)
         waiting: deque[Job] = deque()
         while True:
             if self._arrivals(waiting, idle=not live and not waiting):
@@ -223,36 +243,35 @@ class Engine:
                     self._fail(job, f"generation failed: {e}")
                 live.clear()
                 sampling.clear()
-                batch = _ServingBatch(self.model, sampling)
+                batch = _ServingBatch(self.model, sampling, prefix)
             self.running = len(batch)
 
     def _admit(self, batch: _ServingBatch, waiting: deque[Job], live: dict, sampling: dict, pad_id: int) -> None:
-        """Prefill the next waiting jobs (as many as fit, shortest first, one forward) and join them."""
-        front = list(itertools.islice(waiting, self.max_batch - len(batch)))
-        for job in front:
+        """Prefill waiting jobs in arrival order and join them to the running batch, while rows are free and
+        this round's prompt tokens stay under PREFILL_TOKENS. Each prompt is prefilled alone: on a CPU a
+        prompt's forward is already compute-bound, its time grows with the padded tokens, so prefilling
+        prompts together saves nothing and pays for the shorter ones' padding (measured on the bench's
+        prompts: 7 together, padded to 141 tokens, took 9x one 85-token prompt)."""
+        budget, admitted = PREFILL_TOKENS, 0
+        while waiting and len(batch) < self.max_batch and budget > 0:
+            job = waiting.popleft()
             if job.prompt_ids is None:
                 job.prompt_ids = self.tokenizer(job.prompt, add_special_tokens=False)["input_ids"]
-        by_id = {next(self._ids): job for job in front}
-        encoded = {i: job.prompt_ids for i, job in by_id.items()}
-        chunk = _prefill_chunk(sorted(by_id, key=lambda i: len(encoded[i])), encoded, len(by_id))
-        for i in chunk:
-            sampling[i] = (by_id[i].temperature, by_id[i].top_p)
-            waiting.remove(by_id[i])
-        try:
-            batch.join(chunk, [encoded[i] for i in chunk], pad_id)
-        except Exception as e:  # the running batch is untouched (the prefill has its own cache): fail the newcomers
-            self.log(f"prefill failed for {len(chunk)} request(s): {e!r}")
-            for i in chunk:
+            budget -= len(job.prompt_ids)
+            i = next(self._ids)
+            sampling[i] = (job.temperature, job.top_p)
+            try:
+                batch.join([i], [job.prompt_ids], pad_id)
+            except Exception as e:  # the running batch is untouched (the prefill has its own cache)
+                self.log(f"prefill failed: {e!r}")
                 sampling.pop(i)
-                self._fail(by_id[i], f"generation failed: {e}")
-            return
-        now = time.monotonic()
-        for i in chunk:
-            job = by_id[i]
-            job.started = now
+                self._fail(job, f"generation failed: {e}")
+                continue
+            job.started = time.monotonic()
             live[i] = (job, _Row(job._request(), len(job.prompt_ids)))
-        self.stats["batches"] += 1
-        self.stats["requests"] += len(chunk)
+            admitted += 1
+        self.stats["batches"] += admitted > 0
+        self.stats["requests"] += admitted
         self.stats["largest_batch"] = max(self.stats["largest_batch"], len(batch))
 
     def _hand_out(self, batch: _ServingBatch, live: dict, hook: _RowHook, sampling: dict) -> None:
