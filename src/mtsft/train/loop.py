@@ -26,7 +26,7 @@ from mtsft.train.callbacks import MetricsFiles, ProgressBar
 from mtsft.train.config import TrainStage, TrainConfig
 from mtsft.train.examples import (Encoded, eval_datasets, file_hash, load_records, rows_dataset, split_eval,
                                   stage_rows)
-from mtsft.train.memory import freed_memory_kept
+from mtsft.train.memory import freed_memory_kept, trim_after_each_step
 from mtsft.train.method import choose_method, resolve_batching, resolve_precision
 from mtsft.train.packing import PackedCollator
 from mtsft.train.runinfo import RunInfo, check_run_dir, peak_memory_mb
@@ -162,7 +162,8 @@ def _train(cfg: TrainConfig, *, resume: bool, log, callbacks: tuple) -> dict:
             from transformers.trainer_callback import PrinterCallback
 
             trainer.remove_callback(PrinterCallback)
-            for cb in (ProgressBar(trainer, stage.name), MetricsFiles(run_dir, stage.name, task_names), *callbacks):
+            for cb in (ProgressBar(trainer, stage.name), MetricsFiles(run_dir, stage.name, task_names),
+                       trim_after_each_step(), *callbacks):
                 trainer.add_callback(cb)
             checkpoint = _last_checkpoint(stage_dir) if resume else None
             info.stage_started(stage.name, steps=steps, rows=len(rows), lr=stage.lr, epochs=stage.epochs)

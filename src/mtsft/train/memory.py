@@ -66,3 +66,26 @@ def freed_memory_kept() -> Iterator[bool]:
         if applied and libc is not None:
             _set_thresholds(libc, GLIBC_DEFAULT_THRESHOLD, GLIBC_DEFAULT_THRESHOLD)
         release_freed_memory()
+
+
+def _trim_callback_class():
+    from transformers import TrainerCallback
+
+    class TrimAfterEachStep(TrainerCallback):
+        """`malloc_trim` after every optimizer step. With the thresholds raised, blocks freed within a step are
+        reused by the next chunk and layer, but holes left between steps of different shapes stayed resident:
+        measured on the demo (max_batch_tokens 1024), summed PSS crept from 2.9 GB at step 10 to 4.3 GB at
+        step 44. Trimming once a step hands those pages back; a step then faults in only what it touches once,
+        not every block it allocates (the cost the raised mmap threshold avoids)."""
+
+        def on_step_end(self, args, state, control, **kwargs):
+            libc = _libc()
+            if libc is not None:
+                libc.malloc_trim(0)
+
+    return TrimAfterEachStep
+
+
+def trim_after_each_step():
+    """A Trainer callback that returns the free pages to the OS after every optimizer step."""
+    return _trim_callback_class()()
