@@ -178,7 +178,7 @@ def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer
     run("conflicts", lambda rs: conflicts_round(rs, cfg.conflicts, cfg.classify.relabel_ratio, show, workers,
                                                 cfg.quality.run_code))
     run("dedup", lambda rs: dedup_round(rs, cfg.dedup, eval_records, show, workers))
-    difficulty_round(current, cfg.difficulty_model, show)
+    difficulty_round(current, cfg.difficulty_model, show, workers)
     difficulty_before = _difficulty_by_task(current)
     bal = run("balance", lambda rs: balance_round(rs, cfg.balance, cfg.seed, cfg.quality.max_tokens))
     if bal.added:  # copies changed their prompts: measure them again for the length check

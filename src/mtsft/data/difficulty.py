@@ -14,6 +14,7 @@ import re
 import numpy as np
 
 from mtsft.data.common import curate_meta, progress
+from mtsft.data.parallel import map_chunks
 from mtsft.records import assistant_turns, prompt, response
 
 _STEP = re.compile(r"^\s*(?:\d+[.)、]|[-*•]|step\s*\d+|第[一二三四五六七八九十\d]+步)", re.I | re.M)
@@ -66,11 +67,17 @@ def model_ifd(records: list[dict], model_spec: str, max_tokens: int = 512, show:
     return out
 
 
-def difficulty_round(records: list[dict], model_spec: str | None = None, show: bool = True) -> None:
-    """Annotate `meta.curate.difficulty` (0..1) on every record; rejects nothing."""
+def heuristic_batch(records: list[dict]) -> list[float]:
+    """`heuristic_difficulty` of a batch (the worker pool calls it)."""
+    return [heuristic_difficulty(r) for r in records]
+
+
+def difficulty_round(records: list[dict], model_spec: str | None = None, show: bool = True, workers: int = 1) -> None:
+    """Annotate `meta.curate.difficulty` (0..1) on every record; rejects nothing. The heuristics run per
+    chunk in `workers` processes (three regexes per record were a serial second per 20k records)."""
     if not records:
         return
-    scores = np.array([heuristic_difficulty(r) for r in records])
+    scores = np.array(map_chunks(heuristic_batch, records, (), workers))
     if model_spec:
         ifd = model_ifd(records, model_spec, show=show)
         scores = (_ranks(scores) + _ranks(ifd)) / 2
