@@ -131,3 +131,62 @@ def generic_crossed(task: Task, draw: CrossingDraw) -> list[Crossed]:
     if lead:  # unframed, the request repeated is an echo, which performs no task at all
         options.append(Crossed(lead + draw.material, "summarization", "restated_request"))
     return [c for c in options if c.performed != task.name and task.output_likeness(c.output) < 0.5]
+
+
+# ---- weak outputs: no crossing ---------------------------------------------------------------------
+# What a small model writes when it fails a task is mostly not another task: it garbles the prompt's words,
+# copies the material, stops mid-answer, or answers an open request in the other language. Read without
+# examples of these, a judge calls them crossed (hand-labelled real outputs of the embedded model: 28%
+# false alarms on weak but on-task attempts, 48% on outputs that do no task), so each task's weak outputs
+# are judge training rows too, labelled with the task (a poor attempt) or NO_TASK.
+NO_TASK = "none"
+_FILLER = {"zh": ["你可以", "你可能", "这是一个", "我们", "看到", "明明", "所以", "说明", "我将", "你看这个"],
+           "en": ["I'm going to", "You can", "This is a", "The", "I think", "and the", "you can see", "is a"]}
+
+
+def garbled(text: str, lang: str, rng: random.Random) -> str:
+    """Prompt fragments and filler words strung together and repeated, cut anywhere: what a failing small
+    model writes."""
+    if lang == "zh":
+        han = "".join(re.findall(r"[\u4e00-\u9fff，]", text)) or "你好"
+        pieces = []
+        for _ in range(rng.randint(2, 5)):
+            start = rng.randrange(max(1, len(han) - 2))
+            pieces.append(rng.choice(_FILLER["zh"]) + han[start:start + rng.randint(2, 7)] if rng.random() < 0.5
+                          else han[start:start + rng.randint(2, 7)])
+        body = rng.choice(["", "，", "！", "的"]).join(pieces)
+    else:
+        words = re.findall(r"[A-Za-z']+", text) or ["the"]
+        pieces = []
+        for _ in range(rng.randint(2, 5)):
+            start = rng.randrange(len(words))
+            span = " ".join(words[start:start + rng.randint(1, 5)])
+            pieces.append(f"{rng.choice(_FILLER['en'])} {span}" if rng.random() < 0.5 else span)
+        body = rng.choice([" ", ", ", ". "]).join(pieces)
+    out = joiner(lang).join([body] * rng.choice([1, 1, 2, 3]))
+    return out[:rng.randint(8, 80)] + rng.choice(["", "", "\ufffd"])
+
+
+def truncated(output: str, rng: random.Random) -> str:
+    """An answer cut off by the token cap (a multi-byte character cut in half shows as U+FFFD)."""
+    if len(output) < 12:
+        return output
+    return output[:rng.randint(max(6, len(output) // 3), len(output) - 1)] + rng.choice(["", "\ufffd"])
+
+
+def weak_outputs(task: Task, draw: CrossingDraw) -> list[Crossed]:
+    """Weak outputs of `task`'s prompt that perform no other task: prompt words garbled, the material's
+    opening copied (no task), the clean answer cut short (still the task), and, for an open-ended task, its
+    answer in the other language (a story or a chat reply in English is still a story or a reply). A
+    copy the task itself would accept as its answer (`output_likeness` >= 0.5) is left out."""
+    request = prompt_messages(draw.record)[-1]["content"]
+    options = [Crossed(garbled(request, draw.lang, draw.rng), NO_TASK, "garbled"),
+               Crossed(truncated(task.clean_output(draw.record, draw.rng), draw.rng), task.name, "cut_short")]
+    sents = sentences(draw.material, draw.lang)
+    if draw.material != request.strip() and sents:
+        copied = joiner(draw.lang).join(sents[:draw.rng.choice([1, 2])])
+        if task.output_likeness(copied) < 0.5:
+            options.append(Crossed(copied, NO_TASK, "copied_material"))
+    if task.family == "open":
+        options.append(Crossed(task.clean_output(draw.other, draw.rng), task.name, "answered_in_other_language"))
+    return options

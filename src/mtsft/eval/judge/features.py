@@ -21,12 +21,12 @@ import math
 import re
 
 from mtsft import tasks
+# An output that performs no task at all (an echo of the prompt, a degenerate loop, garbled words) is a
+# failure of the asked task, not crosstalk: the judge says so (NO_TASK), by rule (`no_task_reason`) or
+# learnt from each task's weak outputs (`crossing.weak_outputs`), found on hand-labelled real outputs of
+# the embedded model, where such outputs were read as summaries or translations.
+from mtsft.tasks.crossing import NO_TASK
 from mtsft.text import detect_lang, parse_python
-
-# An output that performs no task at all (an echo of the prompt, a degenerate loop) is a failure of the
-# asked task, not crosstalk: the judge says so before its model reads it (found on hand-labelled real
-# outputs of the embedded model, where such outputs were read as summaries or translations).
-NO_TASK = "none"
 
 # ---- text measurements ---------------------------------------------------------------------------
 
@@ -231,6 +231,9 @@ def pair_features(instruction: str, context: str, material: str, output: str, na
         float(o.count("!") + o.count("！")), float(bool(_CHATTY.search(o))), float(len(_YOU.findall(o))),
         float(len(lines) >= 3 and not items and max(line_lens) <= 20),
         float(len(context) > 0),
+        # a framing phrase of its own ("In short,", "概括：") makes a copy of the material a restatement,
+        # not an echo or a weak attempt that copies
+        float(framed(o, prompt_all)),
     ]
     for name in names if likeness else ():
         try:
@@ -238,6 +241,12 @@ def pair_features(instruction: str, context: str, material: str, output: str, na
         except Exception:  # a plug-in task's heuristic must not break the judge
             feats.append(0.0)
     return feats
+
+
+def framed(output: str, prompt: str) -> bool:
+    """Whether `output` opens with a short framing phrase ("In short:", "概括：") that the prompt does not hold."""
+    m = _PREFIX.match(output)
+    return bool(m) and norm(m.group()) not in norm(prompt)
 
 
 def explain(parsed: tuple[str, str, str], output: str, asked: str, performed: str, guessed: bool) -> str:
@@ -261,5 +270,8 @@ def explain(parsed: tuple[str, str, str], output: str, asked: str, performed: st
         overlap = containment(grams(o, 2), grams(material, 2))
         if overlap > 0.5:
             bits.append(f"{overlap:.0%} of it copied from the material")
-    bits.append(f"performs {performed}" + (" — crossed" if performed != asked else ""))
+    if performed == NO_TASK:
+        bits.append("performs no task (reads like a weak output: garbled, copied or cut short)")
+    else:
+        bits.append(f"performs {performed}" + (" — crossed" if performed != asked else ""))
     return "; ".join(bits)

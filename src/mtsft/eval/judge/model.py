@@ -27,15 +27,17 @@ from mtsft.tasks.plugins import yaml_task_files_digest
 if TYPE_CHECKING:
     from mtsft.eval.judge.backup import LLMBackup
 
-JUDGE_VERSION = 1
+JUDGE_VERSION = 2   # 2: trained on weak outputs too (a "none" class), see `WEAK_SHARE`
 
 # ---- the verdict ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """performed_task: the task the output performs; confidence: the judge's probability for it;
-    crossed: performed_task differs from the intended task (given, or read from the prompt);
+    """performed_task: the task the output performs ("none": no task); confidence: the judge's probability
+    for it; crossed: performed_task is another task than the intended one (given, or read from the prompt)
+    and the verdict clears the bars (`read_verdict`: a weak attempt that merely reads as another task is
+    not crossed);
     reason: a short human-readable account of the evidence."""
 
     performed_task: str
@@ -54,6 +56,30 @@ class Verdict:
     def from_record(cls, stored: dict) -> Verdict:
         return cls(performed_task=stored["task"], confidence=float(stored.get("confidence") or 0.0),
                    crossed=bool(stored.get("crossed")), reason=stored.get("reason") or "", intended=stored.get("asked"))
+
+
+# ---- the bars a verdict must clear ----------------------------------------------------------------
+# A weak output of task A often reads as task B (a copied passage as a summary, a story in English as a
+# translation): the judge errs most there, and its false alarms would count as crosstalk. So a crossing is
+# called only when the model is CROSS_BAR sure, among the tasks, that the output performs the other one,
+# and gives "no task" (a garbled, copied or cut-short output) at most NO_TASK_DOUBT; "none" itself is said
+# only at NONE_BAR (below it, the likeliest task). Chosen on the hand-labelled dev sets
+# (bench/data/judge_hand_labels_v1/v2.jsonl), never on the test set v3.
+CROSS_BAR = 0.95
+NO_TASK_DOUBT = 0.3
+NONE_BAR = 0.9
+
+
+def read_verdict(probabilities: dict[str, float], asked: str) -> tuple[str, float, bool]:
+    """(performed task, confidence, crossed) from the model's probabilities: "none" when the model is
+    NONE_BAR sure of it, else the likeliest task, crossed only past the bars above."""
+    no_task = probabilities.get(NO_TASK, 0.0)
+    if no_task >= NONE_BAR:
+        return NO_TASK, no_task, False
+    tasks_only = {c: q for c, q in probabilities.items() if c != NO_TASK}
+    performed = max(tasks_only, key=tasks_only.get)
+    share = tasks_only[performed] / max(1e-9, sum(tasks_only.values()))
+    return performed, tasks_only[performed], performed != asked and share >= CROSS_BAR and no_task <= NO_TASK_DOUBT
 
 
 # ---- the model -----------------------------------------------------------------------------------
@@ -110,7 +136,7 @@ class CrosstalkJudge:
         parsed = [read_prompt(p["prompt"]) for p in pairs]
         texts = [self._intent_text(i, c) for i, c, _ in parsed]
         intended = [p["intended"] for p in pairs]
-        self.names = sorted(set(self.names) | set(intended) | {p["performed"] for p in pairs})
+        self.names = sorted((set(self.names) | set(intended) | {p["performed"] for p in pairs}) - {NO_TASK})
         intent = make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, sublinear_tf=True,
                                                max_features=60000),
                                LogisticRegression(C=4.0, max_iter=2000))
@@ -171,13 +197,14 @@ class CrosstalkJudge:
                 verdicts.append(Verdict(performed_task=NO_TASK, confidence=1.0, crossed=False,
                                         reason=f"performs no task: {why_none}", intended=asked[k]))
                 continue
-            j = int(np.argmax(probs[k]))
-            performed = classes[j]
             p = {c: float(probs[k][i]) for i, c in enumerate(classes)}
-            verdicts.append(Verdict(performed_task=performed, confidence=float(probs[k][j]),
-                                    crossed=performed != asked[k],
-                                    reason=explain(parsed[k], items[k][1], asked[k], performed, intended[k] is None),
-                                    intended=asked[k], probabilities=p))
+            performed, confidence, crossed = read_verdict(p, asked[k])
+            reason = explain(parsed[k], items[k][1], asked[k], performed, intended[k] is None)
+            if performed not in (asked[k], NO_TASK) and not crossed:
+                reason = (reason.replace(" — crossed", "") + f" — under the bar for calling a crossing ({CROSS_BAR} "
+                          f"among tasks, 'no task' at most {NO_TASK_DOUBT}: {p.get(NO_TASK, 0.0):.2f}): not crossed")
+            verdicts.append(Verdict(performed_task=performed, confidence=confidence, crossed=crossed,
+                                    reason=reason, intended=asked[k], probabilities=p))
         return verdicts
 
     def judge(self, prompt, output: str, intended: str | None = None, **kwargs) -> Verdict:
@@ -188,6 +215,9 @@ class CrosstalkJudge:
 
 _DEFAULT: CrosstalkJudge | None = None
 TRAIN_SEED, TRAIN_PER_TASK_LANG = 0, 120
+# Share of the training records that also give a weak output (garbled, copied, cut short: `make_pairs`'
+# weak_share): without them the judge read a small model's failures as other tasks.
+WEAK_SHARE = 0.4
 
 
 def cache_file() -> Path | None:
@@ -197,7 +227,7 @@ def cache_file() -> Path | None:
     disabled (MTSFT_JUDGE_CACHE=0) or when a source cannot be read."""
     if os.environ.get("MTSFT_JUDGE_CACHE", "1") == "0":
         return None
-    digest = hashlib.sha256(f"{JUDGE_VERSION}:{TRAIN_SEED}:{TRAIN_PER_TASK_LANG}".encode())
+    digest = hashlib.sha256(f"{JUDGE_VERSION}:{TRAIN_SEED}:{TRAIN_PER_TASK_LANG}:{WEAK_SHARE}".encode())
     try:
         sources = {str(p) for p in Path(__file__).resolve().parent.glob("*.py")}
         tasks_dir = Path(tasks.__file__).resolve().parent
@@ -231,7 +261,7 @@ def default_judge() -> CrosstalkJudge:
         except Exception:  # a stale or partial cache file: retrain
             pass
     _DEFAULT = CrosstalkJudge(seed=TRAIN_SEED).fit(make_pairs(seed=TRAIN_SEED, per_task_lang=TRAIN_PER_TASK_LANG,
-                                                              held_out=False))
+                                                              held_out=False, weak_share=WEAK_SHARE))
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

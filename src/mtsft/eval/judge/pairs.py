@@ -12,7 +12,7 @@ import random
 from mtsft import tasks
 from mtsft.eval.judge.prompt import read_prompt
 from mtsft.records import response
-from mtsft.tasks.crossing import CrossingDraw, prompt_messages
+from mtsft.tasks.crossing import CrossingDraw, prompt_messages, weak_outputs
 
 
 def record_material(record: dict) -> str:
@@ -21,12 +21,14 @@ def record_material(record: dict) -> str:
 
 
 def make_pairs(seed: int, per_task_lang: int, *, held_out: bool, crossed_share: float = 0.5,
-               task_names: list[str] | None = None) -> list[dict]:
+               task_names: list[str] | None = None, weak_share: float = 0.0) -> list[dict]:
     """Clean and crossed (prompt, output) pairs from the registry, `per_task_lang` per task and language.
 
     Each row: prompt (messages), output, intended, performed, crossed, kind, lang, source. Crossed rows keep
     the record's content and change what is done with it; `held_out=True` uses the registry's held-out
-    templates and the held-out phrase pools."""
+    templates and the held-out phrase pools. `weak_share` of the records also give a weak output
+    (`crossing.weak_outputs`: garbled, copied, cut short; performed is the task or "none"), drawn from their
+    own random stream so that the other rows stay as they were."""
     rng = random.Random(seed)
     names = task_names or tasks.names()
     known = set(tasks.names())
@@ -42,6 +44,8 @@ def make_pairs(seed: int, per_task_lang: int, *, held_out: bool, crossed_share: 
                     break
                 rec = task.judge_record(rec, rng, held_out=held_out)
                 base = {"intended": name, "lang": lang, "source": f"registry:{name}:{s}"}
+                if weak_share and random.Random(s).random() < weak_share:
+                    rows.append({**base, **weak_row(task, rec, s, held_out)})
                 if int((i + 1) * crossed_share) == int(i * crossed_share):  # clean; crossed_share of i are crossed
                     rows.append({**base, "prompt": prompt_messages(rec), "output": task.clean_output(rec, rng),
                                  "performed": name, "crossed": False, "kind": "clean"})
@@ -61,3 +65,18 @@ def make_pairs(seed: int, per_task_lang: int, *, held_out: bool, crossed_share: 
                              "performed": crossed.performed, "crossed": crossed.performed != name,
                              "kind": crossed.kind})
     return rows
+
+
+def weak_row(task, record: dict, seed: int, held_out: bool) -> dict:
+    """One weak output of `record` (its own random stream, seeded by the record's draw)."""
+    rng = random.Random(seed + 1)
+    draw = CrossingDraw(task, record, seed, rng, held_out, record_material)
+    try:
+        # a task may add weak outputs of its own (`weak_outputs` method), else the shared ones
+        own = getattr(task, "weak_outputs", None)
+        weak = rng.choice(own(draw) if callable(own) else weak_outputs(task, draw))
+    except Exception:  # a plug-in whose records cannot be cut or copied: its reference, clean
+        return {"prompt": prompt_messages(record), "output": response(record), "performed": task.name,
+                "crossed": False, "kind": "clean"}
+    return {"prompt": prompt_messages(record), "output": weak.output, "performed": weak.performed,
+            "crossed": False, "kind": weak.kind}

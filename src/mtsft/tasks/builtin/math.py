@@ -11,7 +11,7 @@ from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content_math
 from mtsft.tasks.builtin._common import BuiltinTask
 from mtsft.tasks.references import MathReference
-from mtsft.tasks.crossing import NUMBER, Crossed, CrossingDraw, joiner, sentences
+from mtsft.tasks.crossing import NUMBER, Crossed, CrossingDraw, joiner, sentences, weak_outputs
 
 TEMPLATES = {
     "en": ["{p}", "Solve this word problem: {p}", "Math question: {p} Show your working.",
@@ -128,6 +128,16 @@ class Math(BuiltinTask):
         code = draw.rng.choice([f"```python\n{var} = {', '.join(nums)}\nresult = {value}\nprint(result)\n```",
                                 f"```python\ndef solve():\n    {var} = {', '.join(nums)}\n    return {value}\n\nprint(solve())\n```"])
         return [restated, Crossed(code, "code", "solved_as_code"), draw.translated_request()]
+
+    def weak_outputs(self, draw: CrossingDraw) -> list[Crossed]:
+        # A poor attempt restates one fact of the problem with a number worked out wrong: still math (the
+        # whole problem restated under a lead is the summary crossing above).
+        statements = [x for x in sentences(draw.material, draw.lang) if NUMBER.search(x) and not re.search(r"[?？]$", x)]
+        weak = weak_outputs(self, draw)
+        if statements:
+            line = NUMBER.sub(lambda m: str(int(float(m.group()) + draw.rng.randint(1, 9))), draw.rng.choice(statements), count=1)
+            weak.append(Crossed(line, self.name, "restated_wrong"))
+        return weak
 
 
 TASK = Math(
