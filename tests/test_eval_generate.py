@@ -52,8 +52,10 @@ def test_rows_finishing_at_different_steps_give_the_same_answers(tokenizer, vari
     waiting prompts (batch of 2) join the ones still running."""
     prompts = chat_prompts(tokenizer, [5, 90, 12, 300, 2, 40, 160, 25])
     caps = [1, 9, 3, 14, 2, 7, 5, 11]
-    assert generate(varied_model, tokenizer, prompts, max_new_tokens=caps, batch_size=2) == \
-        one_at_a_time(varied_model, tokenizer, prompts, caps)
+    expected = one_at_a_time(varied_model, tokenizer, prompts, caps)
+    assert generate(varied_model, tokenizer, prompts, max_new_tokens=caps, batch_size=2) == expected
+    # batch of 8: a finished row stays (its tokens ignored) until a quarter of the batch has finished
+    assert generate(varied_model, tokenizer, prompts, max_new_tokens=caps, batch_size=8) == expected
     # make a token the model writes early in some answers the end-of-turn token
     ids = [tokenizer(a, add_special_tokens=False)["input_ids"] for a in
            one_at_a_time(varied_model, tokenizer, prompts, 14)]

@@ -8,8 +8,11 @@ a finished row in the batch until the longest answer of its batch ends, and it c
 its place, so one long answer holds 31 finished rows. Here greedy decoding is a short loop over the model's
 forward (argmax, no sampling) that keeps the batch full: finished rows leave the cache (index_select), the
 waiting prompts, sorted by length, are prefilled a chunk at a time and join it, and cache columns that only
-hold padding are cut. Each row may carry its own token cap, so eval runs every task in one stream. fp32:
-bf16 matmuls are slower on CPUs without AMX (see `bench/bench_generate.py`) and change greedy outputs.
+hold padding are cut. The prompts' shared start (the chat template's system turn, a third of the built-in
+suite's prompt tokens) is prefilled once; prefill is about half of eval's compute. The cache grows in place
+(DynamicLayer concatenates the whole cache each step). Each row may carry its own token cap, so eval runs
+every task in one stream. The model's dtype is kept (fp32 by default): bf16 changes greedy answers, and
+its matmul speed depends on the CPU (`bench/bench_generate.py` times both).
 """
 
 from __future__ import annotations
@@ -92,7 +95,7 @@ class _Batch:
         self.mask = torch.zeros(0, 0, dtype=torch.long, device=self.device)
         self.position = self.last = torch.zeros(0, dtype=torch.long, device=self.device)
         self.rows: list[int] = []
-        self.tokens: list[list[int]] = []
+        self.tokens: list[list[int] | None] = []  # None: finished
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -186,16 +189,19 @@ def generate(model, tokenizer, prompts: Sequence[str], *, max_new_tokens: int | 
             chunk = _prefill_chunk(waiting, encoded, free)
             waiting = waiting[len(chunk):]
             batch.join(chunk, [encoded[i] for i in chunk], pad_id)
-        alive = []
         for r, (row, token) in enumerate(zip(batch.rows, batch.last.tolist())):
             tokens = batch.tokens[r]
+            if tokens is None:  # finished, not yet out of the batch
+                continue
             tokens.append(token)  # EOS too, like `generate`: decoding drops it as a special token
             if token in eos or len(tokens) >= caps[row]:
                 results[row] = tokenizer.decode(tokens, skip_special_tokens=True).strip()
+                batch.tokens[r] = None
                 bar.update(1)
-            else:
-                alive.append(r)
-        if len(alive) < len(batch):
+        alive = [r for r, tokens in enumerate(batch.tokens) if tokens is not None]
+        # Leaving copies the whole cache, while a finished row costs only its share of a step: finished rows
+        # leave together, once they are a quarter of the batch (room for a refill) or all of it.
+        if len(alive) < len(batch) and 4 * (len(batch) - len(alive)) >= len(batch):
             batch.keep(alive)
         if len(batch):
             batch.step()
