@@ -88,10 +88,11 @@ def register(app: typer.Typer) -> None:
         max_tokens_cap: int = from_config(ServeConfig, "max_tokens_cap", "--max-tokens-cap", min=1,
                                           help="Largest max_tokens accepted."),
         max_batch: int = from_config(ServeConfig, "max_batch", "--max-batch", min=1,
-                                     help="Requests generated together at most."),
+                                     help="Answers decoded together at most (more wait for a free row)."),
         batch_wait_ms: float = from_config(ServeConfig, "batch_wait_ms", "--batch-wait-ms", min=0.0, max=10_000.0,
-                                           help="A batch keeps gathering while requests arrive less than this "
-                                                "apart (at most 10x this in all)."),
+                                           help="An idle server lets a burst gather while requests arrive "
+                                                "less than this apart (at most 10x this in all); a request "
+                                                "that arrives while others run joins them at the next step."),
         max_queue: int = from_config(ServeConfig, "max_queue", "--max-queue", min=1,
                                      help="Requests waiting or running before 429."),
         report: Path = typer.Option(None, "--report", help="Diagnosis report.html to link from the page "
