@@ -143,6 +143,10 @@ def classify_parallel(records: list[dict], cfg: ClassifyConfig, show: bool, work
     return apply_classify(records, map_chunks(classify_batch, records, (cfg,), workers), cfg)
 
 
+def _token_counts(records: list[dict], tokenizer) -> list[int]:
+    return token_lengths([conversation_text(r) for r in records], tokenizer).tolist()
+
+
 def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer=None,
            eval_records: list[dict] | None = None, log=print, copy: bool = True) -> CurationResult:
     """Run every round. `copy=False` lets the rounds annotate the given records in place (saves a dict
@@ -181,8 +185,8 @@ def curate(records: list[dict], config: CurateConfig | None = None, *, tokenizer
     difficulty_round(current, cfg.difficulty_model, show, workers)
     difficulty_before = _difficulty_by_task(current)
     bal = run("balance", lambda rs: balance_round(rs, cfg.balance, cfg.seed, cfg.quality.max_tokens))
-    if bal.added:  # copies changed their prompts: measure them again for the length check
-        for r, n in zip(bal.added, token_lengths([conversation_text(r) for r in bal.added], tokenizer)):
+    if bal.added:  # copies changed their prompts: measure them again for the length check (in the pool)
+        for r, n in zip(bal.added, map_chunks(_token_counts, bal.added, (tokenizer,), workers)):
             curate_meta(r)["tokens"] = int(n)
     targets = bal.notes.get("targets", {})
     checks = validate_round(current, targets, cfg, eval_records)
