@@ -267,7 +267,7 @@ MALFORMED = {
 
 def test_every_tasks_verifier_rejects_a_malformed_reference_with_a_reason():
     from mtsft import tasks
-    from mtsft.eval.scoring import score_predictions
+    from mtsft.eval.prediction_scores import score_predictions
 
     assert set(MALFORMED) == set(tasks.names())  # a new task gets a case here
     records = [{"id": name, "task": name, "messages": MATH, "reference": ref, "prediction": "4"}
@@ -281,7 +281,7 @@ def test_every_tasks_verifier_rejects_a_malformed_reference_with_a_reason():
 
 def test_a_verifier_failing_on_an_unforeseen_shape_rejects_the_record_only(monkeypatch):
     from mtsft import tasks
-    from mtsft.eval.scoring import score_predictions
+    from mtsft.eval.prediction_scores import score_predictions
 
     math_task = tasks.get("math")
     monkeypatch.setattr(type(math_task), "score", lambda self, output, record: record["reference"]["missing"])

@@ -325,7 +325,7 @@ def _measured(fn):
 
 
 def test_1_mb_answer_scores_zero_unread_with_the_cap_named():
-    from mtsft.eval.scoring import score_predictions
+    from mtsft.eval.prediction_scores import score_predictions
 
     answer = "```python\nx = [" + "1, " * 350_000 + "]\n" + cases.SOLUTION + "```"  # 1 MB of valid Python
     result, peak_mb, _ = _measured(lambda: score_predictions([{**cases.EN, "prediction": answer}], workers=1))

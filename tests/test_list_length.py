@@ -9,7 +9,7 @@ import pytest
 from mtsft import tasks
 from mtsft.data.config import QualityConfig
 from mtsft.data.quality import quality_round
-from mtsft.eval.scoring import score_one
+from mtsft.eval.prediction_scores import score_one
 from mtsft.tasks.lists import list_entries, requested_count
 
 VIOLATION = "wrong_list_length"

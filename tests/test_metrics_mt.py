@@ -7,7 +7,7 @@ from mtsft import tasks
 from mtsft.data.config import QualityConfig
 from mtsft.data.quality import expected_language, quality_round
 from mtsft.records import make_record
-from mtsft.tasks import scorers
+from mtsft.tasks import matchers
 from mtsft.tasks.metrics import mt
 
 # sacrebleu's README example (two reference streams): BLEU = 48.53, chrF2 = 59.73
@@ -80,10 +80,10 @@ def test_quality_keeps_correct_imported_translations_and_rejects_untranslated_on
 
 def test_translation_score_strips_a_polite_lead_in_but_not_a_copy():
     record = _rec("en", f"Translate into Chinese: {EN_SRC}", ZH, answer=ZH, source=EN_SRC)
-    assert scorers.translation_score(f"Here is the translation:\n{ZH}", record) == 1.0
-    assert scorers.translation_score(f"“{ZH}”", record) == 1.0
-    assert scorers.translation_score(f"Sure! Here is the translation:\n{EN_SRC}", record) == 0.0
-    assert scorers.translation_score("After lunch I normally have green tea.", record) == 0.0
+    assert matchers.translation_score(f"Here is the translation:\n{ZH}", record) == 1.0
+    assert matchers.translation_score(f"“{ZH}”", record) == 1.0
+    assert matchers.translation_score(f"Sure! Here is the translation:\n{EN_SRC}", record) == 0.0
+    assert matchers.translation_score("After lunch I normally have green tea.", record) == 0.0
 
 
 def test_corpus_scores_of_a_set():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mtsft.tasks import scorers
+from mtsft.tasks import matchers
 from mtsft.tasks.metrics import ner
 from mtsft.tasks.metrics.accuracy import accuracy, named_label
 
@@ -28,10 +28,10 @@ def test_corpus_micro_f1_sums_counts_before_dividing():
 
 def test_field_extraction_is_the_same_metric_and_a_stuffed_field_earns_nothing():
     ref = {"name": "Tom Baker", "city": "Kunming"}
-    assert scorers.json_field_f1('{"name": " Tom  Baker ", "city": "kunming"}', ref) == 1.0
-    assert scorers.json_field_f1('{"name": "Tom Baker", "city": "Xiamen"}', ref) == 0.5
-    assert scorers.json_field_f1('{"name": ["Tom Baker", "Kunming"], "city": ["Tom Baker", "Kunming"]}', ref) == 0.0
-    assert scorers.json_field_f1('{"name": "", "city": ""}', ref) == 0.0
+    assert matchers.json_field_f1('{"name": " Tom  Baker ", "city": "kunming"}', ref) == 1.0
+    assert matchers.json_field_f1('{"name": "Tom Baker", "city": "Xiamen"}', ref) == 0.5
+    assert matchers.json_field_f1('{"name": ["Tom Baker", "Kunming"], "city": ["Tom Baker", "Kunming"]}', ref) == 0.0
+    assert matchers.json_field_f1('{"name": "", "city": ""}', ref) == 0.0
 
 
 LABELS = ["positive", "negative"]

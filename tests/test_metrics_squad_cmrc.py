@@ -3,7 +3,7 @@ feeds them (lead-ins, question echo, hedges)."""
 
 import pytest
 
-from mtsft.tasks import scorers
+from mtsft.tasks import matchers
 from mtsft.tasks.metrics import cmrc2018, squad
 from mtsft.tasks.metrics.answers import answer_span, copies_passage, is_hedge, strip_lead_in
 
@@ -75,11 +75,11 @@ def test_hedges_and_lists_are_no_answer_unless_the_reference_has_the_separator()
 
 def test_answer_f1_uses_squad_for_english_and_cmrc_for_chinese():
     # SQuAD counts words, CMRC characters: the same partial answer scores differently
-    assert scorers.answer_f1("Denver", ["Denver Broncos"], question="Who won?") == pytest.approx(2 / 3)
-    assert scorers.answer_f1("丹佛", ["丹佛野马"], question="谁赢了？") == pytest.approx(2 / 3)
+    assert matchers.answer_f1("Denver", ["Denver Broncos"], question="Who won?") == pytest.approx(2 / 3)
+    assert matchers.answer_f1("丹佛", ["丹佛野马"], question="谁赢了？") == pytest.approx(2 / 3)
     # no containment floor: the right entity inside a list, or a wrong number with the right unit, is 0
-    assert scorers.answer_f1("Paris, Lyon, Nice, Rome", ["Paris"], question="Capital of France?") == 0.0
-    assert scorers.answer_f1("有20名员工", ["35名"], question="有多少名员工？") == 0.0
+    assert matchers.answer_f1("Paris, Lyon, Nice, Rome", ["Paris"], question="Capital of France?") == 0.0
+    assert matchers.answer_f1("有20名员工", ["35名"], question="有多少名员工？") == 0.0
 
 
 def test_a_copied_passage_is_not_an_answer_but_a_long_reference_span_is():

@@ -11,7 +11,7 @@ import statistics
 import pytest
 
 from mtsft import tasks
-from mtsft.eval.scoring import score_predictions, scores_table
+from mtsft.eval.prediction_scores import score_predictions, scores_table
 from mtsft.records import response
 from mtsft.tasks import relevance as R
 

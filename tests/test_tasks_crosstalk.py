@@ -3,7 +3,7 @@ recognised (the figures are printed with -s)."""
 
 from __future__ import annotations
 
-from mtsft.eval.scoring import cross_task_matrix, likeness_accuracy
+from mtsft.eval.prediction_scores import cross_task_matrix, likeness_accuracy
 
 
 def test_cross_task_scores_stay_below_point_three_and_diagonal_is_one():

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mtsft.cli import app
-from mtsft.eval.scoring import score_predictions
+from mtsft.eval.prediction_scores import score_predictions
 from mtsft.records import response, write_jsonl
 from mtsft.tasks.synth import synth_records
 

@@ -8,7 +8,7 @@ import pytest
 
 import mtsft.tasks as registry
 from mtsft.records import response
-from mtsft.tasks import scorers
+from mtsft.tasks import matchers
 
 
 def _one(name, lang="en", seed=0, **where):
@@ -21,10 +21,10 @@ def _one(name, lang="en", seed=0, **where):
 
 
 def test_numeric_match_tolerates_units_commas_and_markers():
-    assert scorers.numeric_match("so the total is 1,250 yuan.", 1250) == 1.0
-    assert scorers.numeric_match("12 × 3 = 36\n答案：36元", 36) == 1.0
-    assert scorers.numeric_match("#### 7", 7.0) == 1.0
-    assert scorers.numeric_match("Answer: 35", 36) == 0.0
+    assert matchers.numeric_match("so the total is 1,250 yuan.", 1250) == 1.0
+    assert matchers.numeric_match("12 × 3 = 36\n答案：36元", 36) == 1.0
+    assert matchers.numeric_match("#### 7", 7.0) == 1.0
+    assert matchers.numeric_match("Answer: 35", 36) == 0.0
 
 
 def test_math_scores_the_final_answer_not_intermediate_numbers():
@@ -35,11 +35,11 @@ def test_math_scores_the_final_answer_not_intermediate_numbers():
 
 
 def test_chinese_rouge_is_not_zero_for_chinese_text():
-    assert scorers.rouge_l("今天天气很好", "今天天气不错") > 0.4
+    assert matchers.rouge_l("今天天气很好", "今天天气不错") > 0.4
 
 
 def test_json_field_f1_gives_partial_credit_per_field():
-    assert scorers.json_field_f1('{"name": "Li Wei", "city": "Xi\'an"}', {"name": "Li Wei", "city": "Xiamen"}) == 0.5
+    assert matchers.json_field_f1('{"name": "Li Wei", "city": "Xi\'an"}', {"name": "Li Wei", "city": "Xiamen"}) == 0.5
 
 
 def test_classification_label_in_a_sentence_is_right_but_a_named_violation():

@@ -22,7 +22,7 @@ def score_cmd(
                                      "(bubblewrap) when none is available. Only for code you trust."),
 ) -> None:
     from mtsft.cli.common import console
-    from mtsft.eval.scoring import score_file, scores_table
+    from mtsft.eval.prediction_scores import score_file, scores_table
     from mtsft.outputs import check_file
     from mtsft.runfiles import scores_beside, write_scores
 

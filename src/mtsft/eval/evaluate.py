@@ -148,7 +148,7 @@ def bootstrap_ci(values, samples: int = 1000, seed: int = 0) -> list[float] | No
 def score_answers(records: list[dict], answers: list[str], cfg: EvalRunConfig) -> tuple[list[dict], dict]:
     """(prediction rows, scores summary with per-task confidence intervals and metric names)."""
     from mtsft import tasks
-    from mtsft.eval.scoring import score_predictions
+    from mtsft.eval.prediction_scores import score_predictions
 
     scored = [{**r, "prediction": a} for r, a in zip(records, answers)]
     result = score_predictions(scored, allow_unsafe=cfg.unsafe_exec or None)  # for this eval only, never process-wide

@@ -11,7 +11,7 @@ import json
 import re
 
 from mtsft.tasks import lists
-from mtsft.tasks.scorers import list_items, normalize_label, parse_json_object
+from mtsft.tasks.matchers import list_items, normalize_label, parse_json_object
 from mtsft.text import cjk_ratio, parse_python
 
 # The longest answer any verifier reads (characters). Scoring gives a longer one 0 with ANSWER_OVER_CAP as

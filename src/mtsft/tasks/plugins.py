@@ -11,7 +11,7 @@ examples so that it can generate records:
         description: {en: "Write an SQL query.", zh: "写SQL查询。"}
         family: structured
         signals: {en: ["\\\\bSQL\\\\b"], zh: ["SQL"]}
-        scorer: exact_match           # one of mtsft.tasks.scorers.SCORERS
+        scorer: exact_match           # one of mtsft.tasks.matchers.SCORERS
         output_shape: code            # code | json | list | label | text (what crosstalk detection looks for)
         examples:
           - {lang: en, prompt: "Count the rows of table t.", answer: "SELECT COUNT(*) FROM t;"}
@@ -30,12 +30,12 @@ from pathlib import Path
 import yaml
 
 from mtsft.records import make_record
-from mtsft.tasks import formats, register, relevance, scorers
+from mtsft.tasks import formats, register, relevance, matchers
 from mtsft.tasks.base import Task
 
 ENTRY_POINT_GROUP = "mtsft.tasks"
 SHAPES = {"code": formats.code_likeness, "json": formats.json_likeness, "list": formats.list_likeness,
-          "label": lambda o: float(0 < len(scorers.tokens(o)) <= 3 and "\n" not in o.strip()),
+          "label": lambda o: float(0 < len(matchers.tokens(o)) <= 3 and "\n" not in o.strip()),
           "text": lambda o: 0.3 if o.strip() and not formats.has_markdown(o) else 0.0}
 
 
@@ -97,7 +97,7 @@ class YamlTask(Task):
     def score(self, output: str, record: dict) -> float:
         ref = record.get("reference")
         expected = ref.get("value", ref.get("answer")) if isinstance(ref, dict) else ref
-        return float(scorers.SCORERS[self.scorer](output, expected))
+        return float(matchers.SCORERS[self.scorer](output, expected))
 
     def reference_problem(self, record: dict) -> str | None:
         ref = record.get("reference")
@@ -140,8 +140,8 @@ def _yaml_task(path: Path, i: int, entry) -> YamlTask:
     if unknown:
         raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     scorer = entry.get("scorer", "exact_match")
-    if scorer not in scorers.SCORERS:
-        raise ValueError(f"{where}: unknown scorer {scorer!r} (one of {', '.join(scorers.SCORERS)})")
+    if scorer not in matchers.SCORERS:
+        raise ValueError(f"{where}: unknown scorer {scorer!r} (one of {', '.join(matchers.SCORERS)})")
     shape = entry.get("output_shape", "text")
     if shape not in SHAPES:
         raise ValueError(f"{where}: unknown output_shape {shape!r} (one of {', '.join(SHAPES)})")

@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from mtsft.tasks import formats, lists, relevance, scorers
+from mtsft.tasks import formats, lists, relevance, matchers
 from mtsft.tasks.builtin import content
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask, numbered
@@ -114,7 +114,7 @@ def _distinct(items: list[str]) -> float:
     repeats an earlier one (digits ignored) is not distinct; one item said n times scores 0."""
     kept: list[tuple[str, str]] = []  # (item, its normalised label), each label computed once
     for item in items:
-        label = scorers.normalize_label(item)
+        label = matchers.normalize_label(item)
         if not any(relevance.similarity(item, k) >= 0.8 or label == k_label for k, k_label in kept):
             kept.append((item, label))
     return (len(kept) - 1) / (len(items) - 1) if len(items) > 1 else 1.0
@@ -156,7 +156,7 @@ class Brainstorming(BuiltinTask):
                        for b in bare)
         rel = max(0.0, min(1.0, (on_topic / len(items) - 0.25) / 0.5))  # full from 3 in 4 items
         distinct = _distinct(bare)
-        lang_ok = scorers.language_ok(" ".join(items), self.answer_lang(record))
+        lang_ok = matchers.language_ok(" ".join(items), self.answer_lang(record))
         return count * distinct * rel * (0.5 + 0.5 * lang_ok)
 
     def format_violations(self, output, record):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from mtsft.tasks import formats, relevance, scorers
+from mtsft.tasks import formats, relevance, matchers
 from mtsft.tasks.builtin import content
 from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import partition as P
@@ -92,9 +92,9 @@ class Chitchat(BuiltinTask):
         if relevance.is_echo(output, user) or relevance.is_echo(output, relevance.conversation(record)):
             return 0.0
         rel = relevance.anchored(output, user, ref.get("answer", ""), *ref.get("keywords", []), need=2.0)
-        plain = float(not formats.has_markdown(output) and not scorers.list_items(output)
+        plain = float(not formats.has_markdown(output) and not matchers.list_items(output)
                       and not formats.extract_code(output)[0] and formats.json_likeness(output) == 0)
-        shape = (scorers.language_ok(output, lang) + scorers.length_ok(output, lang, ref["min_len"], ref["max_len"]) + plain) / 3
+        shape = (matchers.language_ok(output, lang) + matchers.length_ok(output, lang, ref["min_len"], ref["max_len"]) + plain) / 3
         return rel * shape * relevance.fluency(output) * relevance.non_degenerate(output)
 
     def format_violations(self, output, record):
@@ -103,7 +103,7 @@ class Chitchat(BuiltinTask):
             return problems
         ref, lang = record["reference"], self.answer_lang(record)
         problems = formats.check_language(output, lang) + formats.check_plain_text(output)
-        if not scorers.length_ok(output, lang, ref["min_len"], ref["max_len"]):
+        if not matchers.length_ok(output, lang, ref["min_len"], ref["max_len"]):
             problems.append("wrong_length")
         return problems
 

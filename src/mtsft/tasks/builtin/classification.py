@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from mtsft.tasks import formats, scorers
+from mtsft.tasks import formats, matchers
 from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content
 from mtsft.tasks.builtin import partition as P
@@ -133,12 +133,12 @@ class Classification(BuiltinTask):
 
     def output_likeness(self, output):
         # A bare label: one known label word, or one or two words with nothing else.
-        norm = scorers.normalize_label(output)
+        norm = matchers.normalize_label(output)
         if not norm or "\n" in output.strip():
             return 0.0
         if norm in ALL_LABELS:
             return 1.0
-        n = len(scorers.tokens(output))
+        n = len(matchers.tokens(output))
         return 0.5 if n <= 2 and not any(c.isdigit() for c in norm) else 0.0
 
     def judge_record(self, record, rng, *, held_out=False):
@@ -165,7 +165,7 @@ class Classification(BuiltinTask):
                 Crossed(draw.pick("summary_lead") + draw.material, "summarization", "restated_text")]
 
 
-ALL_LABELS = {scorers.normalize_label(x) for group in (SENTIMENT, TOPICS) for labels in group.values() for x in labels}
+ALL_LABELS = {matchers.normalize_label(x) for group in (SENTIMENT, TOPICS) for labels in group.values() for x in labels}
 
 
 TASK = Classification(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mtsft.tasks import formats, relevance, scorers
+from mtsft.tasks import formats, relevance, matchers
 from mtsft.tasks.builtin import content
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
@@ -129,11 +129,11 @@ class CreativeWriting(BuiltinTask):
         output = _without_title(output)
         lines = [line for line in output.splitlines() if line.strip()]
         if ref["form"] == "poem":
-            form_ok = float(len(lines) == ref["lines"] and not scorers.list_items(output))
+            form_ok = float(len(lines) == ref["lines"] and not matchers.list_items(output))
         else:
             form_ok = float(formats.n_sentences(output) >= 2 and len(lines) <= 3 and not formats.has_markdown(output))
-        return {"form": form_ok, "length": scorers.length_ok(output, lang, ref["min_len"], ref["max_len"]),
-                "language": scorers.language_ok(output, lang)}
+        return {"form": form_ok, "length": matchers.length_ok(output, lang, ref["min_len"], ref["max_len"]),
+                "language": matchers.language_ok(output, lang)}
 
     def format_violations(self, output, record):
         problems = formats.check_not_empty(output)
@@ -152,7 +152,7 @@ class CreativeWriting(BuiltinTask):
     def output_likeness(self, output):
         # Verse (several short lines, no numbering) or a narrative paragraph of several sentences.
         text = output.strip()
-        if not text or formats.has_markdown(text) or scorers.list_items(text) or formats.extract_code(text)[0]:
+        if not text or formats.has_markdown(text) or matchers.list_items(text) or formats.extract_code(text)[0]:
             return 0.0
         lines = [line for line in text.splitlines() if line.strip()]
         if 3 <= len(lines) <= 16 and all(len(line) < 80 for line in lines):

@@ -6,7 +6,7 @@ import json
 import random
 from dataclasses import dataclass
 
-from mtsft.tasks import formats, scorers
+from mtsft.tasks import formats, matchers
 from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
@@ -81,7 +81,7 @@ class Extraction(BuiltinTask):
                           reference={"answer": answer, "json": obj, "fields": keys})
 
     def score(self, output, record):
-        return scorers.json_field_f1(output, record["reference"]["json"])
+        return matchers.json_field_f1(output, record["reference"]["json"])
 
     def format_violations(self, output, record):
         return formats.check_not_empty(output) or formats.check_json_object(output, record["reference"].get("fields"))

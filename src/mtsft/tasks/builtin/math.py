@@ -6,7 +6,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from mtsft.tasks import formats, scorers
+from mtsft.tasks import formats, matchers
 from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content_math
 from mtsft.tasks.builtin._common import BuiltinTask
@@ -98,13 +98,13 @@ class Math(BuiltinTask):
                           held_out=held_out, reference={"answer": answer, "value": ans})
 
     def score(self, output, record):
-        return scorers.numeric_match(output, record["reference"]["value"])
+        return matchers.numeric_match(output, record["reference"]["value"])
 
     def format_violations(self, output, record):
         problems = formats.check_answer_text(output, self.answer_lang(record), plain=False)
         if problems == ["empty_output"]:
             return problems
-        if scorers.final_number(output) is None:
+        if matchers.final_number(output) is None:
             problems.append("no_final_answer")
         return problems
 

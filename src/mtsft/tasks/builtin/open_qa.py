@@ -7,7 +7,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from mtsft.tasks import formats, scorers
+from mtsft.tasks import formats, matchers
 from mtsft.tasks.builtin import content
 from mtsft.tasks.builtin import partition as P
 from mtsft.tasks.builtin._common import BuiltinTask
@@ -139,10 +139,10 @@ class OpenQA(BuiltinTask):
 
     def score(self, output, record):
         ref = record["reference"]  # the short answer: a wrong entity in the reference sentence is wrong
-        if ref.get("short") and scorers.normalize_label(output) == scorers.normalize_label(ref["answer"]):
+        if ref.get("short") and matchers.normalize_label(output) == matchers.normalize_label(ref["answer"]):
             return 1.0  # the reference sentence itself (its wording may paraphrase the question)
         answers = [ref["short"]] if ref.get("short") else list(ref.get("answers") or [ref["answer"]])
-        return scorers.answer_f1(output, answers, question=last_user_turn(record), lang=self.answer_lang(record))
+        return matchers.answer_f1(output, answers, question=last_user_turn(record), lang=self.answer_lang(record))
 
     def format_violations(self, output, record):
         return (formats.check_not_empty(output) or

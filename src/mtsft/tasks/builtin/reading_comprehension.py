@@ -6,7 +6,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from mtsft.tasks import formats, scorers
+from mtsft.tasks import formats, matchers
 from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content_passages as CP
 from mtsft.tasks.builtin import partition as P
@@ -122,7 +122,7 @@ class ReadingComprehension(BuiltinTask):
             return 0.0  # the passage (or most of it) handed back is no answer
         # the words the question supplies (not the passage: the answer is in the passage)
         question = ref.get("question") or last_user_turn(record).replace(ref.get("passage") or "\0", " ")
-        return scorers.answer_f1(output, ref.get("answers") or [ref["answer"]], question=question,
+        return matchers.answer_f1(output, ref.get("answers") or [ref["answer"]], question=question,
                                  lang=self.answer_lang(record))
 
     def format_violations(self, output, record):
@@ -139,7 +139,7 @@ class ReadingComprehension(BuiltinTask):
         text = output.strip()
         if not text or "\n" in text or formats.has_markdown(text):
             return 0.0
-        n = len(scorers.tokens(text))
+        n = len(matchers.tokens(text))
         sentence_end = bool(re.search(r"[.!?。！？]$", text))
         if n <= 6 and not sentence_end:
             return 0.75

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from mtsft.tasks import formats, relevance, scorers
+from mtsft.tasks import formats, relevance, matchers
 from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content
 from mtsft.tasks.builtin import partition as P
@@ -98,7 +98,7 @@ class Rewriting(BuiltinTask):
             changed = max(0.0, min(1.0, (1.0 - n_out / n_src) / 0.1))
         else:
             changed = max(0.0, min(1.0, (0.85 - relevance.similarity(output, source)) / 0.15))
-        lang_ok = scorers.language_ok(output, self.answer_lang(record))
+        lang_ok = matchers.language_ok(output, self.answer_lang(record))
         return meaning * changed * relevance.non_degenerate(output) * (0.5 + 0.5 * lang_ok)
 
     def format_violations(self, output, record):

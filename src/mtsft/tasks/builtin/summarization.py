@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from mtsft.tasks import formats, relevance, scorers
+from mtsft.tasks import formats, relevance, matchers
 from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content_passages as CP
 from mtsft.tasks.builtin import partition as P
@@ -122,14 +122,14 @@ class Summarization(BuiltinTask):
         allowed = max(0.5, 1.25 * relevance.length(answer) / n_src)
         compression = max(0.0, min(1.0, 1 - (relevance.length(output) / n_src - allowed) / 0.2))
         sentence = 1.0 if relevance.sentence_end(output) else 0.15
-        lang_ok = scorers.language_ok(output, self.answer_lang(record))
+        lang_ok = matchers.language_ok(output, self.answer_lang(record))
         return facts * compression * sentence * relevance.non_degenerate(output) * (0.5 + 0.5 * lang_ok)
 
     def format_violations(self, output, record):
         problems = formats.check_answer_text(output, self.answer_lang(record))
         if problems == ["empty_output"]:
             return problems
-        n_out, n_src = len(scorers.tokens(output)), len(scorers.tokens(record["reference"]["source"]))
+        n_out, n_src = len(matchers.tokens(output)), len(matchers.tokens(record["reference"]["source"]))
         if n_out > max(1.5 * n_src, 40) or n_out > 0.9 * n_src > 40:
             problems.append("summary_too_long")
         return problems
@@ -139,7 +139,7 @@ class Summarization(BuiltinTask):
         text = output.strip()
         if not text or "\n" in text or formats.has_markdown(text) or "?" in text or "？" in text:
             return 0.0
-        n = len(scorers.tokens(text))
+        n = len(matchers.tokens(text))
         return 0.55 if 12 <= n <= 50 and formats.n_sentences(text) <= 2 else 0.2 if n > 8 else 0.05
 
     def crossed_outputs(self, draw: CrossingDraw) -> list[Crossed]:

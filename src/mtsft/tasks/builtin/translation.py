@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass
 
 from mtsft.records import response
-from mtsft.tasks import formats, relevance, scorers
+from mtsft.tasks import formats, relevance, matchers
 from mtsft.tasks import get as get_task
 from mtsft.tasks.builtin import tables as T
 from mtsft.tasks.builtin import content
@@ -142,11 +142,11 @@ class Translation(BuiltinTask):
                           reference={"answer": answer, "source": source, "answer_lang": other_lang(lang)})
 
     def score(self, output, record):
-        return scorers.translation_score(output, record, self.answer_lang(record))
+        return matchers.translation_score(output, record, self.answer_lang(record))
 
     def answer_lang(self, record):
         # the record's `lang` is the source language; the target is the reference's, else the instruction's
-        return scorers.translation_answer_lang(record)
+        return matchers.translation_answer_lang(record)
 
     def corpus_scores(self, outputs, records):
         """Corpus-level sacrebleu chrF and BLEU (in [0, 1]) of a set, for a scores table."""
@@ -165,7 +165,7 @@ class Translation(BuiltinTask):
         text = output.strip()
         if not text or "\n" in text or formats.has_markdown(text) or formats.is_chatty(text):
             return 0.0
-        return 0.45 if formats.n_sentences(text) == 1 and len(scorers.tokens(text)) >= 4 else 0.15
+        return 0.45 if formats.n_sentences(text) == 1 and len(matchers.tokens(text)) >= 4 else 0.15
 
     def crossed_outputs(self, draw: CrossingDraw) -> list[Crossed]:
         """The sentence to translate replaced by another task's request, which is then performed (answered,

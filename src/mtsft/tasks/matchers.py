@@ -1,4 +1,4 @@
-"""The built-in scorers every verifier is made of; each returns a float in [0, 1].
+"""The matchers and metric entry points every task verifier is built from; each returns a float in [0, 1].
 
 Standard metrics where the field has one live in `mtsft.tasks.metrics` (GSM8K, SQuAD, CMRC 2018, sacrebleu
 chrF/BLEU, entity micro-F1, label accuracy); the functions here are the entry points tasks call, plus the

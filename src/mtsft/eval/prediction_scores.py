@@ -1,4 +1,4 @@
-"""Score predictions with each task's verifier: `mtsft eval score` and the cross-task check.
+"""Scores of predictions: each record carrying a `prediction` scored by its task's verifier (`mtsft eval score`, the cross-task check).
 
 `score_predictions` takes records that carry a `prediction` (the model's answer to the last user turn,
 generated anywhere) and asks the task registry how good and how well-formed each one is. It never knows a
