@@ -2,22 +2,25 @@
 defaults, same model, data, trained tokens and LoRA, one process, one after the other, same threads.
 Also measures this machine's matmul peaks for MFU. Writes bench/results/train_vs_trl.json.
 
-    .venv/bin/python bench/bench_train.py                      # 24 alpaca examples, batch 8, LoRA r16, 1 round
-    .venv/bin/python bench/bench_train.py --examples 16 --rounds 2 --variants defaults "max_batch_tokens=null"
+    .venv/bin/python bench/bench_train.py --threads 2          # 16 alpaca examples, batch 8, LoRA r16, 1 round
+    .venv/bin/python bench/bench_train.py --threads 2 --trl-configs packed-fp32,packed-bf16 \
+        --variants defaults "max_batch_tokens=null"            # fp32 vs bf16 for TRL; mtsft budget on/off
 
 A: SFTTrainer given its best switches on CPU: gradient checkpointing off (TRL's SFTConfig turns it on by
    default), packing on with padding-free (`packing=True, packing_strategy="bfd", padding_free=True`: whole
    examples packed into rows of `max_length`, each batch flattened into one sequence with restarting
    position ids and no attention mask), completion-only loss (prompt/completion data), LoRA r16 all-linear,
-   and both precisions (`--trl-configs packed-fp32,packed-bf16`, bf16 = autocast); the faster one is
-   "TRL's best". `padded-fp32`/`padded-bf16` add TRL without packing (padded to each batch's longest).
+   in bf16 autocast (timed faster than fp32 for TRL here: bench/results/train_vs_trl_precision.json; add
+   `packed-fp32` to --trl-configs to retime). `padded-bf16` is the same without packing/padding-free (padded
+   to each batch's longest), which measured faster than packing on CPU: SDPA gets a dense block-diagonal
+   mask over the whole flattened batch, quadratic in its length. The fastest configuration is "TRL's best".
    TRL documents padding-free as FlashAttention-only; on CPU SDPA transformers builds the block-diagonal
    mask from the position ids (no attention mask is passed), so packed examples do not attend to each
    other (check_padding_free below verifies it on the same model before timing anything).
 B: `mtsft train` with its defaults (precision auto, batching auto (grouped on CPU), logits on trained tokens
    only, no gradient checkpointing, token-budget micro-batches), same LoRA, batch size and max length.
    --variants adds other override sets (e.g. "max_batch_tokens=null" for the budget off).
---rounds N repeats A and B interleaved (A fp32, A bf16, B..., then again) and keeps each one's best rate,
+--rounds N repeats A and B interleaved (each A configuration, then each B, then again) and keeps each one's best rate,
 so a busy machine's noise hits both sides alike.
 """
 
@@ -193,12 +196,12 @@ def best_of(runs: list[dict]) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--examples", type=int, default=24)
+    ap.add_argument("--examples", type=int, default=16)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--max-length", type=int, default=512)
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--rounds", type=int, default=1, help="A and B interleaved this many times; best of each kept")
-    ap.add_argument("--trl-configs", default="packed-fp32,packed-bf16",
+    ap.add_argument("--trl-configs", default="packed-bf16,padded-bf16",
                     help="TRL configurations to time (packed|padded)-(fp32|bf16); the fastest is TRL's best")
     ap.add_argument("--variants", nargs="*", default=["defaults"],
                     help='mtsft override sets, each "key=value key=value" ("defaults": none); the first is B')
