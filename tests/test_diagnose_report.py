@@ -194,3 +194,11 @@ def test_forgetting_raises_the_run_configs_replay_share(tmp_path):
     from mtsft.diagnose import DiagnoseConfig
 
     assert load_config(RunConfig, new).replay == pytest.approx(DiagnoseConfig().levers.replay)
+
+
+def test_a_tiny_negative_prints_as_zero_not_minus_zero():
+    from mtsft.diagnose.report import _ci, _fmt
+
+    assert _fmt(-1e-9) == "0.000" and _fmt(-0.0004, pct=True) == "0.0%"
+    assert _ci((-0.0, -1e-12)) == "[0.000, 0.000]"
+    assert _fmt(-0.5) == "-0.500"

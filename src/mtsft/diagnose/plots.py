@@ -73,11 +73,12 @@ def scores_bars(table: list[dict], threshold_spread: float | None = None) -> str
             if side in r:
                 ax.barh(y[i] + off, r[side], height=0.38, color=COLORS[side], xerr=_err(r[side], r.get(f"{side}_ci")),
                         error_kw={"ecolor": "#333", "capsize": 2, "lw": 0.8}, label=side if i == 0 or side not in table[0] else None)
-    if threshold_spread is not None and table:
-        best = max(r["tuned"] for r in table)
+    best = max((r["tuned"] for r in table), default=0.0)
+    if threshold_spread is not None and best - threshold_spread > 0:  # a line left of 0 only stretches the axis
         ax.axvline(best - threshold_spread, color=COLORS["threshold"], ls="--", lw=1,
                    label=f"best - max spread ({threshold_spread:g})")
     ax.set_yticks(y, tasks)
+    ax.set_xlim(0, max(1.0, ax.get_xlim()[1]))  # scores live in [0, 1]: all-zero bars still read as zero
     ax.set_xlabel("score (each task's verifier), 95% bootstrap interval")
     ax.set_title("per-task score: base vs tuned")
     handles, labels = ax.get_legend_handles_labels()

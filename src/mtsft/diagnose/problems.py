@@ -244,7 +244,9 @@ def uneven(inputs: RunInputs, cfg: DiagnoseConfig) -> Finding:
                                              f"{judged[worst].score:.3f}")
     else:
         spread = Check("spread", None, None, c.max_spread, "n/a", None, f"fewer than 2 tasks with {cfg.min_n}+ records")
-    drop = _worst(drops, "tuned below base", c.max_drop, "no base run to compare with")
+    no_pairs = ("no base run to compare with" if not base else
+                f"no task with {cfg.min_n}+ records on both sides")  # say which: a base run can be there, too small
+    drop = _worst(drops, "tuned below base", c.max_drop, no_pairs)
     gains = {r["task"]: r for r in table if "delta" in r and r["n"] >= cfg.min_n}
     if len(gains) >= 2:
         hi = max(gains, key=lambda g: gains[g]["delta"])
@@ -255,7 +257,8 @@ def uneven(inputs: RunInputs, cfg: DiagnoseConfig) -> Finding:
                       c.max_gain_spread, lo, f"largest gain {hi} {gains[hi]['delta']:+.3f}, smallest {lo} "
                                              f"{gains[lo]['delta']:+.3f}")
     else:
-        gain = Check("gain spread", None, None, c.max_gain_spread, "n/a", None, "no base run to compare with")
+        gain = Check("gain spread", None, None, c.max_gain_spread, "n/a", None,
+                     "no base run to compare with" if not base else f"fewer than 2 tasks with {cfg.min_n}+ records")
     evidence = []
     flagged = [ch.task for ch in (spread, drop, gain) if ch.status == "fires" and ch.task] or \
               ([spread.task] if spread.task else [])

@@ -49,7 +49,8 @@ def _fmt(v, pct=False) -> str:
     if v is None:
         return "–"
     if isinstance(v, float):
-        return f"{v:.1%}" if pct else f"{v:.3f}"
+        text = f"{v:.1%}" if pct else f"{v:.3f}"
+        return text.lstrip("-") if float(text.rstrip("%")) == 0 else text  # no "-0.000" from a tiny negative
     return str(v)
 
 
