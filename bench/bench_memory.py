@@ -138,7 +138,7 @@ def measure(cmd: list[str], interval: float, stop_outside: set[str] | None, echo
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--profile", default="demo", help="the run recipe (demo: the default; tiny: a minute)")
-    p.add_argument("--out", default="/tmp/mtsft-bench-memory", help="the run folder (finished stages are reused)")
+    p.add_argument("--out", default="runs/bench-memory", help="the run folder, relative to the repository root by default (git ignores runs/; finished stages are reused)")
     p.add_argument("--stages", nargs="+", default=None, help="redo only these stages and stop after them")
     p.add_argument("--set", dest="sets", action="append", default=[], help="passed to mtsft run (repeatable)")
     p.add_argument("--interval", type=float, default=0.2, help="seconds between samples")
