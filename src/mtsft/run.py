@@ -75,8 +75,9 @@ class RunEvalConfig(EvalRunConfig):
 
     # Capped answers keep the laptop-sized loop short; `mtsft eval run` uses each task's own cap (None).
     max_new_tokens: int | None = Field(96, ge=1)
-    # Real eval records per shipped set (`mtsft eval run`: all of them); the data stage draws them.
-    real_per_set: int | None = Field(24, ge=1)
+    # Real eval records per shipped set (`mtsft eval run`: all of them); the data stage draws them. 48 a set
+    # (about 24 a translation direction) is what a paired interval needs to separate a change of ~0.1.
+    real_per_set: int | None = Field(48, ge=1)
 
     @field_validator("model", "adapter")
     @classmethod
@@ -101,7 +102,9 @@ class RunConfig(StrictConfig):
     # curation's eval decontamination), beside the built-in and real suites.
     eval_data: list[str] = []
     n: int = Field(500, ge=12)                  # synth training records before curation (when `data` is empty)
-    eval_n: int = Field(48, ge=12)              # built-in held-out eval records (content held out of training)
+    # Built-in held-out eval records (content held out of training): 24 a task, enough for a paired interval
+    # to decide (issue 28); 4 a task left every verdict undecided.
+    eval_n: int = Field(288, ge=12)
     # The built-in eval set's draw; None: seed + 1. `iterate`'s seed twin sets v0.1's, so that both answer
     # the very same eval records and their difference is training noise alone.
     eval_seed: Seed | None = None
