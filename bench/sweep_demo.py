@@ -39,6 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "scripts")]
 
+from demo_floor import floor_checks, fmt, paired_table  # noqa: E402
+
 DEV_SEED = 1000
 LEVELS = {"screen": {"per_task": 8, "per_set": 12, "max_new_tokens": 64},
           "confirm": {"per_task": 24, "per_set": 24, "max_new_tokens": None}}   # None: the demo's cap
@@ -218,7 +220,7 @@ def run_child(out: Path, job: str, name: str, level: str = "") -> dict:
     proc = subprocess.Popen(cmd, cwd=ROOT)
     while proc.poll() is None:
         peak = max(peak, tree_memory_mb(proc.pid)[0])
-        time.sleep(0.5)
+        time.sleep(2.0)   # sampling /proc costs CPU the job would use
     if proc.returncode:
         raise SystemExit(f"error: {job} {name} {level} failed (exit {proc.returncode})")
     return {"seconds": round(time.perf_counter() - start, 1), "peak_pss_mb": round(peak)}
@@ -226,50 +228,23 @@ def run_child(out: Path, job: str, name: str, level: str = "") -> dict:
 
 # ---- the table ------------------------------------------------------------------------------------------
 
-def paired_table(base: Path, tuned: Path) -> dict:
-    """Per suite macro and per task: base, tuned, the paired change and its 95% interval; translation also
-    per direction."""
-    from mtsft.diagnose.compare import compare_runs
-    from mtsft.diagnose.stats import paired_mean_diff
-    from mtsft.runfiles import read_predictions
-
-    rows = compare_runs([base, tuned])
-    result = {"rows": [{k: r[k] for k in ("suite", "task", "n", "scores", "delta", "delta_ci", "decided")}
-                       for r in rows]}
-    for suite in ("builtin", "real"):
-        before = {r["id"]: r for r in read_predictions(base / suite) if r["task"] == "translation"}
-        after = {r["id"]: r for r in read_predictions(tuned / suite) if r["task"] == "translation"}
-        for lang, direction in (("zh", "zh>en"), ("en", "en>zh")):
-            ids = [i for i in before if i in after and before[i]["lang"] == lang]
-            if len(ids) >= 2:
-                delta, ci = paired_mean_diff([before[i]["score"] for i in ids], [after[i]["score"] for i in ids])
-                result[f"{suite} translation {direction}"] = {"n": len(ids), "delta": delta, "ci": ci}
-    return result
-
-
-def diagnosis_figures(base: Path, tuned: Path, train: Path) -> dict:
-    """Crosstalk and format as the rise over base, and general perplexity, as the demo's diagnosis reads them."""
+def diagnosis_of(base: Path, tuned: Path, train: Path, folder: Path) -> dict:
+    """The demo's diagnosis of these outputs (crosstalk and format as the rise over base, general perplexity),
+    written to `folder` as the demo writes it, and read back."""
     from mtsft.diagnose.diagnose import diagnose_run
+    from mtsft.diagnose.report import write_report
     from mtsft.run import RunConfig
+    from mtsft.runfiles import read_diagnosis
 
-    diagnosis = diagnose_run(base=base, tuned=tuned, train=train, cfg=RunConfig().diagnosis, log=lambda *a: None)
-    figures = {}
-    for finding in diagnosis.findings:
-        figures[finding.problem] = {"status": finding.status,
-                                    "checks": [{k: c.get(k) for k in ("name", "task", "value", "threshold", "status")}
-                                               for c in finding.checks]}
-    return figures
+    if read_diagnosis(folder) is None:
+        diagnosis = diagnose_run(base=base, tuned=tuned, train=train, cfg=RunConfig().diagnosis,
+                                 log=lambda *a, **k: None)
+        write_report(diagnosis, folder)
+    return read_diagnosis(folder)
 
 
 def macro(table: dict, suite: str) -> dict:
     return next(r for r in table["rows"] if r["suite"] == suite and r["task"] == "macro")
-
-
-def fmt_change(row: dict) -> str:
-    ci = row.get("delta_ci") or row.get("ci")
-    if ci is None:
-        return f"{row['delta']:+.3f}"
-    return f"{row['delta']:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}]"
 
 
 def print_table(results: dict) -> None:
@@ -284,7 +259,7 @@ def print_table(results: dict) -> None:
             down = sum(1 for r in table["rows"] if r["suite"] == "builtin" and r["task"] not in ("macro", "overall")
                        and r["decided"] and r["delta"] < 0)
             print(f"{name:<3} {recipe[:34]:<34} {point['train']['seconds']:>8} {point['train']['peak_pss_mb']:>8}  "
-                  f"{fmt_change(macro(table, 'builtin')):<28} {fmt_change(macro(table, 'real')):<28} "
+                  f"{fmt(macro(table, 'builtin')):<28} {fmt(macro(table, 'real')):<28} "
                   f"{down:>10}  ({level})")
 
 
@@ -336,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
             entry.setdefault("score_seconds", {})[level] = run_child(out, "score", name, level)["seconds"]
         entry[level] = paired_table(out / "base" / level, folder / level)
         if level == "confirm":
-            entry["diagnosis"] = diagnosis_figures(out / "base" / level, folder / level, folder / "train")
+            diagnosis = diagnosis_of(out / "base" / level, folder / level, folder / "train", folder / "diagnose")
+            entry["checks"] = floor_checks(entry[level], diagnosis)
         save()
 
     if args.stage in ("screen", "all"):
