@@ -45,6 +45,16 @@ class EvalConfig(StrictConfig):
     steps: int | None = Field(None, ge=1)   # evaluate every N steps (default: at the end of each stage)
 
 
+class SelectionConfig(StrictConfig):
+    """The held-out set each saved checkpoint answers under `select: best` (train/select.py): built-in synth
+    records of the run's tasks from the held-out content, drawn with their own seed, prompts of the default
+    eval draws left out, answered greedily within a short cap and scored by each task's verifier."""
+
+    per_task: int = Field(8, ge=8)           # records per task (at least 8: fewer cannot tell checkpoints apart)
+    max_new_tokens: int = Field(64, ge=1)    # the short answer cap (eval's own caps are 96-256 tokens)
+    seed: Seed = 7919                        # the draw; eval suites draw with seed 1 / the run's seed + 1
+
+
 class TrainConfig(StrictConfig):
     RECIPES: ClassVar[str] = "train"   # `-c lora`: mtsft/recipes/train/lora.yaml
 
@@ -88,6 +98,12 @@ class TrainConfig(StrictConfig):
     threads: int | None = Field(None, ge=1, le=4096)  # None: mtsft's default (MTSFT_THREADS, else the usable cores)
 
     task_tags: TagMode = "none"
+    # Label tasks' requests end with their label list when they do not name every label (mtsft.mixture.
+    # with_label_list; the labels come from the record's reference or the task registry)
+    label_list: bool = False
+    # A task trains in at most this many of each stage's epochs ({math: 1.5}: the first epoch whole, half
+    # of the second, none after); the overfitting lever's per-task cap
+    max_task_epochs: dict[str, Epochs] = {}
     mixture: MixtureConfig | None = None    # None: train on the data as curated
     stages: list[TrainStage] | None = None
     lora: LoraSettings = LoraSettings()
@@ -96,6 +112,13 @@ class TrainConfig(StrictConfig):
     logging_steps: int = Field(10, ge=1)
     save_steps: int = Field(50, ge=1)
     save_total_limit: int = Field(2, ge=1)
+    # Which weights a stage ends with: best = the saved checkpoint (or the stage's end) with the best macro
+    # score on the selection set, ties to the better worst task; last = the end. With fewer than two
+    # candidates, or no built-in task in the data, nothing is scored and the end is kept.
+    select: Literal["best", "last"] = "best"
+    selection: SelectionConfig = SelectionConfig()
+    # `mtsft train --split-by task|family`: one adapter per part, each with this share of the other parts
+    split_replay: float = Field(0.1, ge=0, le=1)
     report_to: list[str] = ["tensorboard"]
     # auto-method thresholds (records): the rule of thumb measured in bench/bench_lora_vs_full.py
     auto_lora_below: int = Field(2000, ge=0)

@@ -30,6 +30,7 @@ from mtsft.train.memory import freed_memory_kept, trim_after_each_step
 from mtsft.train.method import choose_method, resolve_batching, resolve_precision
 from mtsft.train.packing import PackedCollator
 from mtsft.train.runinfo import RunInfo, check_run_dir, peak_memory_mb
+from mtsft.train.select import make_selector
 from mtsft.train.trainer import MultiTaskSFTTrainer
 
 
@@ -165,6 +166,10 @@ def _train(cfg: TrainConfig, *, resume: bool, log, callbacks: tuple) -> dict:
             for cb in (ProgressBar(trainer, stage.name), MetricsFiles(run_dir, stage.name, task_names),
                        trim_after_each_step(), *callbacks):
                 trainer.add_callback(cb)
+            selector = make_selector(trainer, cfg, steps=steps, task_names=task_names, out_dir=stage_dir / "selection",
+                                     is_main=state.is_main_process, sharded=_is_sharded(state), log=log)
+            if selector is not None:  # select: best, 2+ candidates: each saved checkpoint answers the selection set
+                trainer.add_callback(selector.callback())
             checkpoint = _last_checkpoint(stage_dir) if resume else None
             info.stage_started(stage.name, steps=steps, rows=len(rows), lr=stage.lr, epochs=stage.epochs)
             try:
@@ -172,6 +177,11 @@ def _train(cfg: TrainConfig, *, resume: bool, log, callbacks: tuple) -> dict:
             except torch.OutOfMemoryError:
                 raise MemoryError("out of memory") from None
             metrics = trainer.evaluate() if evals else {}
+            selection = None
+            if selector is not None:  # the stage ends with the best-scoring weights (train/select.py)
+                best, selection = selector.finish(model, trainer.state.global_step, metrics)
+                if best.checkpoint is not None:
+                    _load_stage_weights(model, Path(best.checkpoint), method)
             trainer.save_model(str(stage_dir / "final"))
             tokens += trainer.tokens_processed * state.num_processes
             trained_tokens += trainer.tokens_trained * state.num_processes
@@ -179,7 +189,8 @@ def _train(cfg: TrainConfig, *, resume: bool, log, callbacks: tuple) -> dict:
             losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
             last_loss = losses[-1] if losses else last_loss
             info.stage_finished(stage.name, final_loss=last_loss,
-                                eval={k: v for k, v in metrics.items() if k.endswith("_loss")})
+                                eval={k: v for k, v in metrics.items() if k.endswith("_loss")},
+                                **({"selection": selection} if selection else {}))
 
         elapsed = time.perf_counter() - started
         checksums = _gather_checksums(model)
