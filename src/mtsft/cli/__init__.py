@@ -10,7 +10,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import typer  # noqa: E402
 
 from mtsft import __version__, threads_error  # noqa: E402
-from mtsft.cli import data, diagnose, evaluate, iterate, run, serve, train  # noqa: E402
+from mtsft.cli import data, diagnose, evaluate, iterate, run, runs, serve, train  # noqa: E402
 
 class OneLineUsageErrors(typer.Typer):
     """Typer, with a usage error (a bad or missing option value) printed as one line, as every other user
@@ -58,6 +58,7 @@ diagnose.register(app)
 iterate.register(app)
 serve.register(app)
 run.register(app)
+app.add_typer(runs.app, name="runs", help="List runs, and compare them side by side (a table and an HTML page).")
 
 
 def _version(value: bool) -> None:
