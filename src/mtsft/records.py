@@ -129,6 +129,32 @@ def conversation_text(record: dict) -> str:
     return "\n".join(m["content"] for m in record["messages"])
 
 
+def turn_specs(record: dict) -> list[dict] | None:
+    """A multi-turn eval record's `meta.turns` (one {"task", "reference", "lang"?, "meta"?} per assistant
+    turn, in order: `mtsft.tasks.multiturn`), or None when it has none; RecordError names what is wrong."""
+    meta = record.get("meta")
+    turns = meta.get("turns") if isinstance(meta, dict) else None
+    if turns is None:
+        return None
+    answers = sum(1 for m in record.get("messages") or [] if isinstance(m, dict) and m.get("role") == "assistant")
+    if not isinstance(turns, list) or not turns:
+        raise RecordError("meta.turns must be a non-empty list (one entry per assistant turn)")
+    if len(turns) != answers:
+        raise RecordError(f"meta.turns has {len(turns)} entries but the conversation has {answers} assistant turns")
+    for i, t in enumerate(turns, 1):
+        if not isinstance(t, dict):
+            raise RecordError(f"meta.turns[{i}] is {type(t).__name__}, not an object")
+        if not isinstance(t.get("task"), str) or not t["task"]:
+            raise RecordError(f"meta.turns[{i}] has no `task` (the task its verifier is)")
+        if "reference" not in t:
+            raise RecordError(f"meta.turns[{i}] ({t['task']}) has no `reference`")
+        if t.get("lang") not in (None, *LANGS):
+            raise RecordError(f"meta.turns[{i}] has unknown lang {t['lang']!r}")
+        if not isinstance(t.get("meta", {}), dict):
+            raise RecordError(f"meta.turns[{i}].meta is not an object")
+    return turns
+
+
 # ---- JSONL i/o ----------------------------------------------------------------------------------------
 
 # A line longer than this is rejected without being held in memory (a record this size cannot be trained
@@ -251,11 +277,12 @@ def iter_jsonl(path: str | Path, *, max_line_bytes: int | None = None) -> Iterat
                 yield lineno, text.rstrip("\r\n")[:2000], "JSON nested too deeply to read"
 
 
-def read_records(path: str | Path, *, require: tuple[str, ...] = ()) -> list[dict]:
+def read_records(path: str | Path, *, require: tuple[str, ...] = (), turns: bool = False) -> list[dict]:
     """Read a file already in the record schema; a bad line is an error naming file and line.
 
-    `require` names extra string fields every record must carry (e.g. "prediction" for scoring).
-    A file that belongs to an unfinished output (see `check_complete`) is refused.
+    `require` names extra string fields every record must carry (e.g. "prediction" for scoring); `turns`
+    checks each multi-turn record's `meta.turns` (`turn_specs`). A file that belongs to an unfinished
+    output (see `check_complete`) is refused.
     """
     check_complete(path)
     out = []
@@ -267,6 +294,11 @@ def read_records(path: str | Path, *, require: tuple[str, ...] = ()) -> list[dic
         for key in require:
             if not isinstance(obj.get(key), str):
                 raise RecordError(f"{path}:{lineno}: no string `{key}` field")
+        if turns:
+            try:
+                turn_specs(obj)
+            except RecordError as e:
+                raise RecordError(f"{path}:{lineno}: {e}") from None
         out.append(obj)
     return out
 

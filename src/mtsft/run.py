@@ -108,6 +108,9 @@ class RunConfig(StrictConfig):
     # The built-in eval set's draw; None: seed + 1. `iterate`'s seed twin sets v0.1's, so that both answer
     # the very same eval records and their difference is training noise alone.
     eval_seed: Seed | None = None
+    # Conversations of the built-in multi-turn suite (3 turns, 2 task switches each, held-out content):
+    # scored base and tuned as the suite "multiturn"; diagnosis reads crosstalk per turn from it. 0: off.
+    multiturn_n: int = Field(24, ge=0)
     langs: list[str] = ["zh", "en"]
     real: bool = True                           # mix the shipped real train slices in, score the real eval slices
     # Train records taken from each shipped real set. The demo is sized for ~20 minutes on 2 CPU cores: its
@@ -188,6 +191,11 @@ def make_data(cfg: RunConfig, folder: Path) -> dict:
     write_jsonl(folder / "train.jsonl", train + real_train + replay)
     if cfg.eval_data:
         write_jsonl(folder / YOURS, [r for path in cfg.eval_data for r in read_records(path)])
+    if cfg.multiturn_n:
+        from mtsft.tasks.multiturn import multiturn_records
+
+        write_jsonl(folder / MULTITURN, multiturn_records(cfg.multiturn_n, seed=eval_draw_seed(cfg),
+                                                          langs=tuple(cfg.langs)))
     write_jsonl(folder / "eval.jsonl", synth_records(cfg.eval_n, seed=eval_draw_seed(cfg), langs=tuple(cfg.langs),
                                                      clean=True, eval_split=True))
     return {"train": len(train) + len(real_train) + len(replay), "real_train": len(real_train), "replay": len(replay)}
@@ -199,14 +207,15 @@ def eval_draw_seed(cfg: RunConfig) -> int:
 
 
 GENERAL_SETS = ("alpaca_en_demo", "alpaca_zh_demo")
-OPTIONAL_DATA_KEYS = ("with_synth", "eval_data", "eval_seed")
+OPTIONAL_DATA_KEYS = ("with_synth", "eval_data", "eval_seed", "multiturn_n")
 YOURS = "yours_eval.jsonl"   # the data stage's copy of `eval_data`, scored as the suite "yours"
+MULTITURN = "multiturn_eval.jsonl"   # the built-in multi-turn suite, scored as the suite "multiturn"
 
 
 def eval_files(cfg: RunConfig, data: Path) -> list[Path]:
     """The held-out files the data stage writes: never trained on, scored base and tuned."""
     return [data / "eval.jsonl", *([data / "real_eval.jsonl"] if cfg.real else []),
-            *([data / YOURS] if cfg.eval_data else [])]
+            *([data / YOURS] if cfg.eval_data else []), *([data / MULTITURN] if cfg.multiturn_n else [])]
 
 
 def replay_records(cfg: RunConfig, others: int) -> list[dict]:
@@ -231,6 +240,8 @@ def eval_suites(cfg: RunConfig, data: Path) -> dict[str, list[dict]]:
         suites["real"] = read_records(data / "real_eval.jsonl")
     if cfg.eval_data:
         suites["yours"] = read_records(data / YOURS)
+    if cfg.multiturn_n:
+        suites["multiturn"] = read_records(data / MULTITURN, turns=True)
     return {name: [{**r, "meta": {**(r.get("meta") or {}), "suite": name}} for r in records]
             for name, records in suites.items()}
 

@@ -45,7 +45,8 @@ def score_cmd(
 def run_cmd(
     model: str = model_option(),
     adapter: Path = typer.Option(None, "--adapter", help="A training run directory (mtsft train --out) to evaluate."),
-    suite: list[str] = typer.Option(None, "--suite", help="builtin (default), real, or a record file; repeatable."),
+    suite: list[str] = typer.Option(None, "--suite", help="builtin (default), real, multiturn (conversations "
+                                    "switching task), or a record file; repeatable."),
     out: Path = out_option(f"Output folder: SUITE/{PREDICTIONS} and SUITE/{SCORES}."),
     task_tags: str = task_tags_option(),
     compare_dirs: list[Path] = typer.Option(None, "--compare", help="Earlier eval folders to show side by side (first = baseline)."),
@@ -53,6 +54,8 @@ def run_cmd(
     set_: list[str] = set_option("per_task=16"),
     unsafe_exec: bool = typer.Option(False, "--unsafe-exec", help="Run model-written code without the OS wall "
                                      "(bubblewrap) when none is available. Only for code you trust."),
+    own_turns: bool = typer.Option(False, "--own-turns", help="Multi-turn records: answer each turn after the "
+                                   "model's own earlier answers (default: after the reference answers)."),
 ) -> None:
     from mtsft.cli.common import console
     from mtsft.cli.render import compare_table, eval_table
@@ -65,7 +68,8 @@ def run_cmd(
     if out is not None:
         cfg = load_config(EvalRunConfig, config, set_, {"model": model, "adapter": path_str(adapter),
                                                          "suites": list(suite) if suite else None, "out": str(out),
-                                                         "task_tags": task_tags, "unsafe_exec": unsafe_exec or None})
+                                                         "task_tags": task_tags, "unsafe_exec": unsafe_exec or None,
+                                                         "own_turns": own_turns or None})
         for name, result in evaluate(cfg, log=print_log).items():
             console.print(eval_table(name, result))
         console.print(f"wrote {out}/<suite>/{PREDICTIONS} and {SCORES}", highlight=False)

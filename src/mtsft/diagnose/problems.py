@@ -26,7 +26,7 @@ import numpy as np
 from mtsft.diagnose import stats
 from mtsft.diagnose.config import DiagnoseConfig
 from mtsft.diagnose.inputs import EvalSide, RunInputs
-from mtsft.eval.judge import NO_TASK, Verdict, judge_many
+from mtsft.eval.judge import NO_TASK, Verdict, judge_many, request_of
 from mtsft.runfiles import PREDICTIONS
 
 # How severe a check's status is; a problem's summary line shows its most severe check (the first of
@@ -285,7 +285,7 @@ def performed_tasks(rows: list[dict], cfg: DiagnoseConfig, judge=None, log=None)
         judge = judge or judge_many
         known = set(tasks.names())
         idx = [i for i, r in enumerate(rows) if r["task"] in known]
-        items = [(rows[i].get("messages") or rows[i].get("prompt") or "", rows[i].get("prediction") or "") for i in idx]
+        items = [(request_of(rows[i]), rows[i].get("prediction") or "") for i in idx]
         if log and items:
             log(f"crosstalk: judging {len(items)} outputs against their prompts (the judge trains on its first "
                 "use in a process: a few CPU minutes)")
@@ -335,10 +335,49 @@ def crosstalk(inputs: RunInputs, cfg: DiagnoseConfig, judge=None, log=None) -> F
                                       record_key(rv[0]) in base_crossed, rv[0]["task"]))
     evidence = [_brief(r, performed=v[0], why=v[2]) for r, v in crossed_rows[:cfg.worst * 2]]
     labels = sorted(set(matrix) | {p for row in matrix.values() for p in row})
+    turns = turn_leaks(rows, verdicts, base_rows, base_verdicts, cfg)
     return Finding("crosstalk", [summary], table, evidence,
                    extra={"method": method, "labels": labels,
-                          "matrix": [[matrix[i][j] for j in labels] for i in labels]},
+                          "matrix": [[matrix[i][j] for j in labels] for i in labels], **({"turns": turns} if turns else {})},
                    note=f"performed task read by: {method}" + _base_note(base))
+
+
+def turn_leaks(rows: list[dict], verdicts: list, base_rows: list[dict], base_verdicts: list,
+               cfg: DiagnoseConfig) -> list[dict]:
+    """Task switches inside conversations (rows with `turn`: the multi-turn suite): per turn position and
+    per previous turn's task, how many outputs performed another task (`crossed`) and how many performed
+    the previous turn's task (`leaked`: the last turn's task leaking into this one). The leak share is
+    decided like crosstalk: its rise over base on the same turns, else its absolute rate."""
+    def groups(row: dict) -> list[str]:
+        return [f"turn {row['turn']}"] + ([f"after {row['prev_task']}"] if row.get("prev_task") else [])
+
+    def leaked(row: dict, verdict) -> bool:
+        return bool(verdict[1]) and bool(row.get("prev_task")) and verdict[0] == row["prev_task"]
+
+    def shares(side_rows, side_verdicts) -> tuple[dict[str, TaskScores], Counter]:
+        values, keys, crossed = defaultdict(list), defaultdict(list), Counter()
+        for r, v in zip(side_rows, side_verdicts):
+            if r.get("turn") is None:
+                continue
+            for g in groups(r):
+                values[g].append(float(leaked(r, v)))
+                keys[g].append(record_key(r))
+                crossed[g] += bool(v[1])
+        return {g: TaskScores(len(v), float(np.mean(v)), stats.wilson(int(sum(v)), len(v)), v, keys[g])
+                for g, v in values.items()}, crossed
+
+    tuned, crossed = shares(rows, verdicts)
+    if not tuned:
+        return []
+    base, base_crossed = shares(base_rows, base_verdicts)
+    _, table = _rise_checks("leak", "leaked", tuned, base, cfg.crosstalk.max_rate, cfg,
+                            "perform the previous turn's task")
+    for row in table:
+        group = row.pop("task")
+        row.update(by="turn" if group.startswith("turn ") else "previous task", group=group, crossed=crossed[group])
+        if group in base:
+            row["base_crossed"] = base_crossed[group]
+    return sorted(table, key=lambda r: (r["by"] != "turn", int(r["group"][5:]) if r["by"] == "turn" else 0, r["group"]))
 
 
 def _crossed_verdicts(rows: list[dict], cfg: DiagnoseConfig, judge, log=None) -> tuple[list[tuple[str, bool, str]], str]:

@@ -120,6 +120,24 @@ def _table(f: Finding) -> list[list[str]]:
          _fmt(r.get("eval_rise")), _fmt(r.get(what))] for r in f.table]
 
 
+TURNS_EXPLAIN = ("Task switches inside conversations (the multi-turn suite): each assistant turn judged against its "
+                 "own request, per turn position and per task of the turn before. 'leaked' counts outputs that "
+                 "perform the previous turn's task (the last turn's task leaking into this one), 'crossed' any "
+                 "other task; the leak share is decided on its rise over base on the same turns.")
+
+
+def _turns_table(f: Finding) -> list[list[str]]:
+    """Crosstalk per turn position and per previous task (`problems.turn_leaks`), when the eval had turns."""
+    rows = f.extra.get("turns") or []
+    if not rows:
+        return []
+    head = ["by", "group", "n", "crossed", "base leaked", "base rate", "tuned leaked", "tuned rate", "tuned 95%",
+            "rise over base", "rise 95%", "verdict"]
+    return [head] + [[r["by"], r["group"], str(r["n"]), str(r["crossed"]), _fmt(r.get("base_leaked")),
+                      _fmt(r.get("base_rate"), True), str(r["leaked"]), _fmt(r["rate"], True), _ci(r["ci"], True),
+                      _fmt(r.get("rise"), True), _ci(r.get("rise_ci"), True), r.get("status", "too few")] for r in rows]
+
+
 def _pairing(row: dict) -> str:
     """How a row's base-vs-tuned interval was computed."""
     return {True: "paired", False: "unpaired"}.get(row.get("paired"), "")
@@ -205,6 +223,8 @@ def render_md(d: Diagnosis, figures: dict[str, list], here: Path | None = None) 
         out += [f"- {check_line(c)}" for c in f.checks] + ([f"- {f.note}"] if f.note else []) + [""]
         if _table(f):
             out += [_md_table(_table(f)), ""]
+        if _turns_table(f):
+            out += ["### Task switches: crosstalk per turn", "", TURNS_EXPLAIN, "", _md_table(_turns_table(f)), ""]
         out += [f"*Figure (in report.html): {title}.*" for title, _ in figures[f.problem]]
         if f.evidence:
             out += ["", "### Worst examples", ""]
@@ -240,6 +260,9 @@ def render_html(d: Diagnosis, figures: dict[str, list], here: Path | None = None
                              for c in f.checks) + (f"<li>{html.escape(f.note)}</li>" if f.note else "") + "</ul>")
         if _table(f):
             parts.append(_html_table(_table(f)))
+        if _turns_table(f):
+            parts.append(f"<h3 id='{f.problem}-turns'>Task switches: crosstalk per turn</h3>"
+                         f"<p>{html.escape(TURNS_EXPLAIN)}</p>" + _html_table(_turns_table(f), status_col=11))
         for title, b64 in figures[f.problem]:
             parts.append(f"<figure><img alt='{html.escape(title)}' src='data:image/png;base64,{b64}'>"
                          f"<figcaption>{html.escape(title)}</figcaption></figure>")

@@ -1,7 +1,9 @@
 """`mtsft eval run`: generate answers to a suite of held-out records and score each with its task's verifier.
 
-    suite (builtin synth eval split | shipped real slices | your files)
+    suite (builtin synth eval split | shipped real slices | multiturn: task switches | your files)
       -> prompts rendered with the run's task-tag mode -> batched greedy generation, per-task token caps
+         (a multi-turn record, `meta.turns`: every assistant turn answered and scored, after the reference
+         earlier turns or with `own_turns` the model's own: `answer_turns`)
       -> predictions.jsonl (prompt, prediction, reference, score, metric, violations, what the output looks like)
       -> scores.json (per-task scores with bootstrap confidence intervals)
 
@@ -38,9 +40,12 @@ class EvalRunConfig(StrictConfig):
 
     model: str = "builtin"                 # base model spec (builtin, tiny, a hub id, a directory)
     adapter: str | None = None             # a training run directory (its weights and its task-tag mode)
-    suites: list[str] = ["builtin"]        # builtin | real | a record file (JSONL) with references
+    suites: list[str] = ["builtin"]        # builtin | real | multiturn | a record file (JSONL) with references
     out: str = "runs/eval"
     per_task: int = Field(8, ge=1)         # builtin suite: records per task and language
+    multiturn_n: int = Field(24, ge=1)     # multiturn suite: conversations (3 turns, 2 task switches each)
+    # multi-turn records: earlier assistant turns are the references (False) or the model's own answers
+    own_turns: bool = False
     langs: list[str] = ["zh", "en"]
     seed: Seed = 1                         # builtin suite draw (training synth uses seed 0)
     real_per_set: int | None = Field(None, ge=1)     # real suite: at most this many records per shipped set
@@ -69,10 +74,14 @@ def load_suite(spec: str, cfg: EvalRunConfig) -> list[dict]:
         from mtsft.datasets import real_eval_records
 
         records = real_eval_records(per_set=cfg.real_per_set)
+    elif spec == "multiturn":
+        from mtsft.tasks.multiturn import multiturn_records
+
+        records = multiturn_records(cfg.multiturn_n, seed=cfg.seed, langs=tuple(cfg.langs))
     else:
         if not Path(spec).is_file():
-            raise FileNotFoundError(f"suite {spec!r}: not builtin, real, or an existing record file")
-        records = read_records(spec)
+            raise FileNotFoundError(f"suite {spec!r}: not builtin, real, multiturn, or an existing record file")
+        records = read_records(spec, turns=True)
     missing = [r.get("id") for r in records if not r.get("task")]
     if missing:
         raise ValueError(f"suite {spec}: {len(missing)} records have no task (first: {missing[0]}); "
@@ -122,6 +131,39 @@ def generate_answers(model, tokenizer, records: list[dict], cfg: EvalRunConfig, 
     return answers
 
 
+def answer_turns(model, tokenizer, records: list[dict], cfg: EvalRunConfig,
+                 tag_mode: str) -> tuple[list[dict], list[str], list[list[dict]]]:
+    """(scored records, answers, the conversation each answer replied to). A single-turn record is one
+    scored record; a multi-turn record (`meta.turns`) one per assistant turn (`multiturn.turn_record`),
+    each answered after the earlier turns: their reference answers, or with `cfg.own_turns` the model's
+    own (then turn k is generated once every turn k-1 is, one round per turn position)."""
+    from mtsft.records import turn_specs
+    from mtsft.tasks.multiturn import turn_prompt, turn_record
+
+    jobs: list[tuple[int, int | None]] = []          # (record, assistant turn or None for a single-turn record)
+    for i, r in enumerate(records):
+        specs = turn_specs(r)
+        jobs += [(i, k) for k in range(len(specs))] if specs else [(i, None)]
+    scored = [records[i] if k is None else turn_record(records[i], k) for i, k in jobs]
+    answers: list[str] = [""] * len(jobs)
+    asked: list[list[dict]] = [[] for _ in jobs]
+    at = {job: j for j, job in enumerate(jobs)}
+    rounds = sorted({k or 0 for _, k in jobs}) if cfg.own_turns else [None]
+    for rnd in rounds:
+        todo = [j for j, (_, k) in enumerate(jobs) if rnd is None or (k or 0) == rnd]
+        for j in todo:
+            i, k = jobs[j]
+            own = [answers[at[(i, m)]] for m in range(k)] if cfg.own_turns and k else None
+            asked[j] = last_prompt(records[i]) if k is None else turn_prompt(records[i], k, own)
+        if todo:  # each turn asked as a record whose last answer follows that conversation
+            ask = [scored[j] if jobs[j][1] is None else {**scored[j], "messages": asked[j] + scored[j]["messages"][-1:]}
+                   for j in todo]
+            out = generate_answers(model, tokenizer, ask, cfg, tag_mode)
+            for j, text in zip(todo, out):
+                answers[j] = text
+    return scored, answers, asked
+
+
 def looks_like(output: str) -> str | None:
     """The task an output looks like from the output alone (the crosstalk judge reads the prompt too)."""
     from mtsft import tasks
@@ -145,19 +187,25 @@ def bootstrap_ci(values, samples: int = 1000, seed: int = 0) -> list[float] | No
     return [float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))]  # a list: JSON round-trips it
 
 
-def score_answers(records: list[dict], answers: list[str], cfg: EvalRunConfig) -> tuple[list[dict], dict]:
-    """(prediction rows, scores summary with per-task confidence intervals and metric names)."""
+def score_answers(records: list[dict], answers: list[str], cfg: EvalRunConfig,
+                  asked: list[list[dict]] | None = None) -> tuple[list[dict], dict]:
+    """(prediction rows, scores summary with per-task confidence intervals and metric names). `asked`: the
+    conversation each answer replied to (default: the record's up to its last answer); a row's `messages`
+    are that conversation and the reference answer. A turn of a multi-turn record (`multiturn.turn_record`)
+    adds `turn`, `turns`, `prev_task` and `conversation` to its row."""
     from mtsft import tasks
     from mtsft.eval.prediction_scores import score_predictions
 
     scored = [{**r, "prediction": a} for r, a in zip(records, answers)]
     result = score_predictions(scored, allow_unsafe=cfg.unsafe_exec or None)  # for this eval only, never process-wide
     rows = []
-    for r, a, per in zip(records, answers, result["per_record"]):
+    for i, (r, a, per) in enumerate(zip(records, answers, result["per_record"])):
+        conversation = asked[i] if asked else last_prompt(r)
+        turn = {k: r["meta"].get(k) for k in ("turn", "turns", "prev_task", "conversation")} if "turn" in r["meta"] else {}
         rows.append({"id": r.get("id"), "task": r["task"], "lang": r.get("lang"), "suite": r["meta"].get("suite"),
                      "prompt": last_prompt(r)[-1]["content"], "prediction": a, "reference": r.get("reference"),
                      "score": per["score"], "metric": _metric(r["task"]), "violations": per["violations"],
-                     "looks_like": looks_like(a), "messages": r["messages"],
+                     "looks_like": looks_like(a), "messages": conversation + [r["messages"][-1]] if turn else r["messages"], **turn,
                      **({"rejected": per["rejected"]} if "rejected" in per else {})})  # not scored: why
     kept = [row for row in rows if "rejected" not in row]
     for task, summary in result["tasks"].items():
@@ -193,11 +241,12 @@ def evaluate_records(records: list[dict], cfg: EvalRunConfig, out: str | Path, *
         model, tokenizer = load_generator(cfg, log=log)
     tag_mode = cfg.task_tags or (run_task_tags(cfg.adapter) if cfg.adapter else "none")
     start = time.perf_counter()
-    answers = generate_answers(model, tokenizer, records, cfg, tag_mode)
+    scored, answers, asked = answer_turns(model, tokenizer, records, cfg, tag_mode)
     seconds = time.perf_counter() - start
-    rows, result = score_answers(records, answers, cfg)
+    rows, result = score_answers(scored, answers, cfg, asked)
     result["run"] = {"model": cfg.model, "adapter": cfg.adapter, "suites": sorted({r["suite"] for r in rows}),
                      "tag_mode": tag_mode, "records": len(rows), "generate_seconds": round(seconds, 1),
+                     **({"conversations": len(records), "own_turns": cfg.own_turns} if len(scored) > len(records) else {}),
                      "code_exec": sandbox.mode(cfg.unsafe_exec or None)}  # bwrap | unsafe | unavailable: which wall
     runfiles.write_predictions(out, rows)
     runfiles.write_scores(out, result)
@@ -222,11 +271,11 @@ def evaluate(cfg: EvalRunConfig, *, log=print) -> dict:
     from mtsft.outputs import claim_folder
 
     # before the model loads: never into a suite file, the adapter's run or a folder of the user's
-    claim_folder(cfg.out, [s for s in cfg.suites if s not in ("builtin", "real")], selective=[cfg.adapter])
+    claim_folder(cfg.out, [s for s in cfg.suites if s not in ("builtin", "real", "multiturn")], selective=[cfg.adapter])
     model, tokenizer = load_generator(cfg, log=log)
     results = {}
     for spec in cfg.suites:
-        name = Path(spec).stem if spec not in ("builtin", "real") else spec
+        name = Path(spec).stem if spec not in ("builtin", "real", "multiturn") else spec
         records = load_suite(spec, cfg)
         log(f"suite {name}: {len(records)} records")
         results[name] = evaluate_records(records, cfg, Path(cfg.out) / name, model=model, tokenizer=tokenizer, log=log)

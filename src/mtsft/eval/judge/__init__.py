@@ -33,8 +33,8 @@ from mtsft.eval.judge.model import (
     judge_many,
 )
 from mtsft.eval.judge.pairs import make_pairs
-from mtsft.eval.judge.prompt import material_of, read_prompt
+from mtsft.eval.judge.prompt import material_of, read_prompt, request_of
 
 __all__ = ["NO_TASK", "no_task_reason", "Verdict", "CrosstalkJudge", "LLMBackup", "judge", "judge_many",
-           "default_judge", "default_judge_ready", "make_pairs", "read_prompt", "material_of", "pair_features",
+           "default_judge", "default_judge_ready", "make_pairs", "read_prompt", "request_of", "material_of", "pair_features",
            "JUDGE_VERSION"]

@@ -34,6 +34,16 @@ def messages_of(prompt) -> list[dict]:
     return msgs or [{"role": "user", "content": ""}]
 
 
+def request_of(row: dict):
+    """What the judge reads an eval row's output against: its conversation, except for one turn of a
+    multi-turn eval (a row with `turn`: `mtsft.tasks.multiturn`), which is read against its own request
+    alone. A conversation that switched task would otherwise lend the turn the earlier turns' material
+    (a short request "works on" the previous answer, `read_prompt`), and a leak would read as the task."""
+    if row.get("turn") is not None and row.get("prompt"):
+        return [{"role": "user", "content": row["prompt"]}]
+    return row.get("messages") or row.get("prompt") or ""
+
+
 def material_of(instruction: str) -> str:
     """The content a prompt quotes for the task to work on (the sentence, the passage, the text to label),
     by shape: the block under the first line, else the longest quotation, else what follows the first
