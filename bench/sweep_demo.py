@@ -58,6 +58,9 @@ POINTS: dict[str, dict] = {
     "G": {"method": "lora", "lora.r": 16, "lr": 1e-3, "epochs": 1, "task_tags": "system", "batching": "packed"},
     "H": {"method": "lora", "lora.r": 16, "lr": 1e-3, "epochs": 1, "task_tags": "none", "batching": "grouped"},
     "I": {"method": "lora", "lora.r": 16, "lr": 5e-4, "epochs": 1, "task_tags": "system", "batching": "grouped"},
+    # B again with another training seed: the seed noise a difference between two points must beat
+    "B1": {"method": "lora", "lora.r": 16, "lr": 1e-3, "epochs": 1, "task_tags": "system", "batching": "grouped",
+           "seed": 1},
 }
 
 
@@ -154,13 +157,15 @@ def train_config(name: str, prep: Path, out: Path):
 
     base = demo_config().train.model_dump(by_alias=True)
     for key, value in POINTS[name].items():
+        if key == "seed":
+            continue
         if key == "lora.r":
             if value is not None:
                 base["lora"] = {**base["lora"], "r": value, "alpha": 2 * value}
         else:
             base[key] = value
     return TrainConfig(**{**base, "data": str(prep / "curate" / "kept.jsonl"), "out": str(out / "train"),
-                          "model": "builtin", "seed": 0, "report_to": []})
+                          "model": "builtin", "seed": POINTS[name].get("seed", 0), "report_to": []})
 
 
 def eval_config(level: str, adapter: str | None):
