@@ -119,6 +119,8 @@ class TrainConfig(StrictConfig):
     selection: SelectionConfig = SelectionConfig()
     # `mtsft train --split-by task|family`: one adapter per part, each with this share of the other parts
     split_replay: float = Field(0.1, ge=0, le=1)
+    # tensorboard (RUN/tb), mlflow (the optional extra `pip install 'mtsft[mlflow]'`: RUN/mlruns, a local
+    # file store, unless MLFLOW_TRACKING_URI is set), or [] for none; handed to the Trainer as they are
     report_to: list[str] = ["tensorboard"]
     # auto-method thresholds (records): the rule of thumb measured in bench/bench_lora_vs_full.py
     auto_lora_below: int = Field(2000, ge=0)

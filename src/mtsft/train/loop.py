@@ -5,6 +5,7 @@ stage's weights. Layout of a run directory:
     metrics.jsonl            every log line (train loss, per-task train/eval losses, lr, ...)
     task_loss.csv            step, stage, split, task, loss
     tb/                      TensorBoard
+    mlruns/                  MLflow's local file store (report_to: [mlflow], unless MLFLOW_TRACKING_URI is set)
     stages/NN-name/          checkpoints of that stage, and final/ (its end weights)
     model/                   the final weights (a LoRA adapter or a full model) and the tokenizer
 """
@@ -14,6 +15,8 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import torch
@@ -66,6 +69,37 @@ def _sft_args(cfg: TrainConfig, stage: TrainStage, out: Path, run_dir: Path, pre
     )
 
 
+MLRUNS = "mlruns"
+
+
+@contextmanager
+def mlflow_tracking(run_dir: str | Path) -> Iterator[str]:
+    """The MLflow store a run logs to while the block runs: MLFLOW_TRACKING_URI when the user set it, else a
+    local file store in RUN/mlruns (offline; `mlflow ui --backend-store-uri URI` shows it). Yields the URI.
+
+    Set in the environment because transformers' MLflowCallback reads it there; put back afterwards so a
+    second run in this process gets its own store. MLflow 3 refuses a file store unless
+    MLFLOW_ALLOW_FILE_STORE is set, and its other local store (SQLite) needs the full mlflow package:
+    mlflow-skinny, the optional extra, has the file store only."""
+    try:
+        import mlflow  # noqa: F401
+    except ImportError:
+        raise ValueError("report_to has mlflow, which is not installed: pip install 'mtsft[mlflow]'") from None
+    given = os.environ.get("MLFLOW_TRACKING_URI")
+    env = {} if given else {"MLFLOW_TRACKING_URI": (Path(run_dir).resolve() / MLRUNS).as_uri(),
+                            "MLFLOW_ALLOW_FILE_STORE": "true"}   # RUN/mlruns is in runinfo.RUN_ENTRIES
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield given or env["MLFLOW_TRACKING_URI"]
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def _load_stage_weights(model, final_dir: Path, method: str) -> None:
     """Put a finished stage's end weights into `model` (resuming a staged run after that stage)."""
     from safetensors.torch import load_file
@@ -88,7 +122,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, log=print, callbacks: tuple
     """Run every stage of `cfg`; returns the final run.json content. `callbacks`: extra Trainer callbacks
     (a notebook's own logging, a test's fault injection). Freed memory is kept for reuse while training
     and handed back to the OS once the model and Trainer are gone (train/memory.py)."""
-    with freed_memory_kept():
+    tracking = mlflow_tracking(cfg.out) if "mlflow" in cfg.report_to else nullcontext()
+    with freed_memory_kept(), tracking:
         return _train(cfg, resume=resume, log=log, callbacks=callbacks)
 
 

@@ -60,7 +60,7 @@ def restartable(previous: dict) -> bool:
 
 # What a run writes at its top level (loop.py's layout): the run folder's OWNER list names them from the
 # start, so a resume after a kill finds every entry listed (mtsft.outputs, the output rule).
-RUN_ENTRIES = (RUN_INFO, "config.yaml", "metrics.jsonl", "task_loss.csv", "tb", "stages", "model",
+RUN_ENTRIES = (RUN_INFO, "config.yaml", "metrics.jsonl", "task_loss.csv", "tb", "mlruns", "stages", "model",
                "launch_config.yaml")
 
 
