@@ -1,4 +1,4 @@
-"""`mtsft train` and `mtsft export`."""
+"""`mtsft train` (with `--split-by` and `--select`), `mtsft merge` and `mtsft export`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from pathlib import Path
 
 import typer
 
-from mtsft.cli.common import (config_option, console, friendly_errors, model_option, out_option, path_str, print_log,
-                              set_option)
+from mtsft.cli.common import (config_option, console, friendly_errors, from_config, model_option, out_option,
+                              path_str, print_log, set_option)
 from mtsft.records import check_complete
 from mtsft.runfiles import SCORES
+from mtsft.train.config import TrainConfig
+from mtsft.train.merge import MergeConfig
 
 
 def check_data_file(path: str | None, what: str) -> None:
@@ -35,6 +37,37 @@ def check_before_torch(cfg, *, resume: bool) -> None:
     check_run_dir(cfg.out, resume=resume, inputs=(cfg.data, cfg.eval.data))
 
 
+def spec_given(*launch_flags) -> bool:
+    return any(flag is not None for flag in launch_flags)
+
+
+def _train_split(cfg, split_by: str, *, resume: bool, launcher: bool) -> int:
+    """`train --split-by`: the parts one after another in this process."""
+    from mtsft.train.split import SplitBy, check_split_out
+
+    if split_by not in SplitBy.__args__:
+        raise ValueError(f"--split-by {split_by!r}: use task or family")
+    if launcher:
+        raise ValueError("--split-by trains its parts in one process: drop --nproc and the multi-node flags")
+    check_data_file(cfg.data, "--data")
+    check_data_file(cfg.eval.data, "eval.data")
+    check_split_out(cfg, resume=resume)
+    from mtsft.train.split import train_split
+
+    results = train_split(cfg, split_by, resume=resume, log=print_log)
+    console.print(f"split: {cfg.out}  parts: {', '.join(results)}  (merge them: mtsft merge {cfg.out} -o DIR)")
+    return 0
+
+
+def _weights(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(w) for w in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--weights {text!r}: give numbers separated by commas, e.g. 1,0.5") from None
+
+
 def register(app: typer.Typer) -> None:
     @app.command(help="LoRA / QLoRA / full SFT with multi-task controls, staged schedules and per-task eval loss.")
     @friendly_errors
@@ -53,6 +86,10 @@ def register(app: typer.Typer) -> None:
         machine_rank: int = typer.Option(None, "--machine-rank", help="Multi-node: rank of this machine."),
         main_process_ip: str = typer.Option(None, "--main-process-ip", help="Multi-node: address of rank 0."),
         main_process_port: int = typer.Option(None, "--main-process-port", help="Multi-node: port of rank 0."),
+        split_by: str = typer.Option(None, "--split-by", help="task | family: one LoRA adapter per task (or registry "
+                                     "family) in OUT/<part>/, each with split_replay of the others (see `mtsft merge`)."),
+        select: str = from_config(TrainConfig, "select", "--select", help="best: each stage ends with the checkpoint "
+                                  "scoring best on a held-out selection set (when 2+ are kept); last: its end."),
     ) -> None:
         # Everything that can be checked without torch is checked first: a typo, a missing or unfinished
         # data file, an --out that cannot hold the run fail in a second, not after the model loads.
@@ -63,7 +100,10 @@ def register(app: typer.Typer) -> None:
         if config is None and resume and out is not None and (out / "config.yaml").exists():
             config = str(out / "config.yaml")
         cfg = load_train_config(config, set_, {"data": path_str(data), "out": path_str(out), "model": model,
-                                               "precision": precision})
+                                               "precision": precision, "select": select})
+        if split_by is not None:
+            raise typer.Exit(_train_split(cfg, split_by, resume=resume, launcher=spec_given(
+                nproc, config_accelerate, num_machines, machine_rank, main_process_ip, main_process_port)))
         accelerate_file = str(resolve_recipe(config_accelerate, "accelerate")) if config_accelerate else None
         spec = LaunchSpec(nproc, accelerate_file, num_machines, machine_rank, main_process_ip, main_process_port)
         if not inside_launcher():
@@ -75,6 +115,28 @@ def register(app: typer.Typer) -> None:
         info = run_training(cfg, resume=resume, log=print_log)
         if os.environ.get("RANK", "0") == "0":
             console.print(f"run: {cfg.out}  status: {info['status']}  final loss: {info['metrics']['final_loss']}")
+
+    @app.command(help="Merge LoRA runs (e.g. the parts of `train --split-by`) into one adapter with PEFT's "
+                      "add_weighted_adapter; the result is a run like any other (eval run, diagnose, export, serve).")
+    @friendly_errors
+    def merge(
+        runs: list[Path] = typer.Argument(..., help="LoRA run folders, or a `train --split-by` folder (all its parts)."),
+        out: Path = out_option("Output folder: the merged run (run.json, model/), used like a training run.",
+                               required=True),
+        config: str = config_option("Merge settings (method, weights, density, majority_sign, seed)", shipped=False),
+        set_: list[str] = set_option("density=0.3"),
+        method: str = from_config(MergeConfig, "method", "--method",
+                                  help="linear | cat | ties | dare_ties | dare_linear (PEFT's combination_type)."),
+        weights: str = typer.Option(None, "--weights", help="One weight per run, comma-separated, e.g. 1,0.5 "
+                                                            "(default 1 each)."),
+        model: str = model_option(),
+    ) -> None:
+        from mtsft.train.merge import load_merge_config, merge_runs
+
+        cfg = load_merge_config(config, set_, {"out": path_str(out), "method": method, "model": model,
+                                               "weights": _weights(weights)})
+        info = merge_runs(runs, cfg, log=print_log)
+        console.print(f"run: {cfg.out}  merged: {len(info['merge']['parts'])} adapters ({cfg.method})")
 
     @app.command(help="Export a run as a plain Hugging Face model (--merge folds LoRA into the weights).")
     @friendly_errors
