@@ -22,8 +22,9 @@ def print_table(head: list[str], body: list[list[str]], title: str | None = None
     from rich.table import Table
 
     table = Table(title=title)
-    for col in head:
-        table.add_column(col)
+    for i, col in enumerate(head):
+        numeric = all(not row[i] or row[i][0] in "0123456789+-" for row in body)
+        table.add_column(col, justify="right" if numeric else "left")
     for row in body:
         table.add_row(*row, style="bold" if len(row) > 1 and row[1] in ("overall", "macro") else None)
     console.print(table)
