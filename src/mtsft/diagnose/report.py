@@ -131,7 +131,7 @@ def _turns_table(f: Finding) -> list[list[str]]:
     rows = f.extra.get("turns") or []
     if not rows:
         return []
-    head = ["by", "group", "n", "crossed", "base leaked", "base rate", "tuned leaked", "tuned rate", "tuned 95%",
+    head = ["by", "group", "n", "tuned crossed", "base leaked", "base rate", "tuned leaked", "tuned rate", "tuned 95%",
             "rise over base", "rise 95%", "verdict"]
     return [head] + [[r["by"], r["group"], str(r["n"]), str(r["crossed"]), _fmt(r.get("base_leaked")),
                       _fmt(r.get("base_rate"), True), str(r["leaked"]), _fmt(r["rate"], True), _ci(r["ci"], True),
