@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
                                   help="linear | cat | ties | dare_ties | dare_linear (PEFT's combination_type)."),
         weights: str = typer.Option(None, "--weights", help="One weight per run, comma-separated, e.g. 1,0.5 "
                                                             "(default 1 each)."),
-        model: str = model_option(),
+        model: str = typer.Option(None, "--model", help="Base model to load the adapters on (default: the runs' own)."),
     ) -> None:
         from mtsft.train.merge import load_merge_config, merge_runs
 
