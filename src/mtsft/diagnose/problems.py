@@ -338,7 +338,8 @@ def crosstalk(inputs: RunInputs, cfg: DiagnoseConfig, judge=None, log=None) -> F
     turns = turn_leaks(rows, verdicts, base_rows, base_verdicts, cfg)
     return Finding("crosstalk", [summary], table, evidence,
                    extra={"method": method, "labels": labels,
-                          "matrix": [[matrix[i][j] for j in labels] for i in labels], **({"turns": turns} if turns else {})},
+                          "matrix": [[matrix[i][j] for j in labels] for i in labels],
+                          **({"turns": turns} if turns else {})},
                    note=f"performed task read by: {method}" + _base_note(base))
 
 

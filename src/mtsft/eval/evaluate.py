@@ -201,11 +201,13 @@ def score_answers(records: list[dict], answers: list[str], cfg: EvalRunConfig,
     rows = []
     for i, (r, a, per) in enumerate(zip(records, answers, result["per_record"])):
         conversation = asked[i] if asked else last_prompt(r)
-        turn = {k: r["meta"].get(k) for k in ("turn", "turns", "prev_task", "conversation")} if "turn" in r["meta"] else {}
+        turn = ({k: r["meta"].get(k) for k in ("turn", "turns", "prev_task", "conversation")}
+                if "turn" in r["meta"] else {})
         rows.append({"id": r.get("id"), "task": r["task"], "lang": r.get("lang"), "suite": r["meta"].get("suite"),
                      "prompt": last_prompt(r)[-1]["content"], "prediction": a, "reference": r.get("reference"),
                      "score": per["score"], "metric": _metric(r["task"]), "violations": per["violations"],
-                     "looks_like": looks_like(a), "messages": conversation + [r["messages"][-1]] if turn else r["messages"], **turn,
+                     "looks_like": looks_like(a),
+                     "messages": conversation + [r["messages"][-1]] if turn else r["messages"], **turn,
                      **({"rejected": per["rejected"]} if "rejected" in per else {})})  # not scored: why
     kept = [row for row in rows if "rejected" not in row]
     for task, summary in result["tasks"].items():

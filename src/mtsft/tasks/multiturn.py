@@ -43,8 +43,8 @@ def _pools(n_convs: int, seed: int, lang: str, turns: int) -> dict[str, list[dic
     with warnings.catch_warnings():  # a short task only narrows the choice; the conversations still fill
         warnings.simplefilter("ignore", ShortSplitWarning)
         # its own draw (a string seed): content apart from the single-turn built-in suite's, same partition
-        drawn = synth_records(2 * n_convs * turns + 24, seed=f"multiturn-{seed}-{lang}", langs=(lang,),  # type: ignore[arg-type]
-                              clean=True, eval_split=True)
+        drawn = synth_records(2 * n_convs * turns + 24, seed=f"multiturn-{seed}-{lang}",  # type: ignore[arg-type]
+                              langs=(lang,), clean=True, eval_split=True)
     pools: dict[str, list[dict]] = {}
     for r in drawn:
         if _single_turn(r):
