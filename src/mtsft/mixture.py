@@ -13,8 +13,10 @@ Strategies (n_t = records available for task t, N = target total):
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import random
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -167,3 +169,167 @@ def augment(record: dict, how: str, k: int, rng: random.Random) -> dict:
             msgs[0]["content"] = choice
     new["meta"] = {**new.get("meta", {}), "upsampled": {"from": record["id"], "how": how}}
     return new
+
+
+# ---- records the task registry adds to a mixture (diagnosis's levers) ---------------------------------
+# Hard negatives and format exemplars are drawn from each task's own generator (training templates and
+# content only, never the held-out partition the eval split uses), so what a task looks like stays in the
+# registry; these functions only pick among the draws. Marked as copies (`meta.upsampled`, `from` naming the
+# registry) so curation counts them apart from the inputs.
+
+REGISTRY_TRIES = 40      # draws per wanted record before a task's pool counts as exhausted
+REGISTRY_MIN_TRIES = 200
+
+
+def parse_pair(pair: str) -> tuple[str, str]:
+    """'translation>open_qa' -> ('translation', 'open_qa'): prompts of the first task that read like the second."""
+    task, sep, like = pair.partition(">")
+    if not sep or not task.strip() or not like.strip() or task.strip() == like.strip():
+        raise ValueError(f"{pair!r}: expected 'task>other_task' (prompts of task that read like other_task)")
+    return task.strip(), like.strip()
+
+
+def _user_text(record: dict) -> str:
+    return "\n".join(m["content"] for m in record["messages"] if m["role"] == "user")
+
+
+def reads_like(record: dict, other: str) -> bool:
+    """Whether `record`'s request carries the registry's instruction signals of task `other`."""
+    from mtsft import tasks
+
+    text = _user_text(record)
+    return any(re.search(p, text, re.IGNORECASE) for p in tasks.get(other).signals.get(record.get("lang") or "en", []))
+
+
+def _registry_draws(task: str, want: int, seed: int, langs, skip: set[str], why: str):
+    """Fresh training-content records of `task` from its generator, prompts not in `skip`."""
+    from mtsft import tasks
+
+    generator = tasks.get(task)
+    langs = list(langs) or ["zh", "en"]
+    for k in range(max(REGISTRY_MIN_TRIES, REGISTRY_TRIES * want)):
+        try:
+            record = generator.generate(random.Random(f"{seed}:{why}:{task}:{k}"), langs[k % len(langs)])
+        except (NotImplementedError, KeyError, ValueError):   # a plug-in task without a generator
+            return
+        if _user_text(record) not in skip:
+            yield record
+
+
+def _as_added(records: list[dict], how: str, skip: set[str]) -> list[dict]:
+    for k, r in enumerate(records):
+        skip.add(_user_text(r))
+        r["id"] = f"registry-{how}-{r['task']}-{k}"
+        r["meta"] = {**r.get("meta", {}), how: True, "upsampled": {"from": f"registry:{r['task']}", "how": how}}
+    return records
+
+
+def hard_negative_records(task: str, like: str, want: int, *, seed: int = 0, langs=("zh", "en"),
+                          skip: set[str] | None = None) -> list[dict]:
+    """Up to `want` records of `task` whose prompt reads like task `like` (its signals), answered as `task`;
+    filled up with the generator's own hard negatives (`meta.hard_negative`: content shaped like another task)."""
+    if want <= 0:
+        return []
+    skip = set() if skip is None else skip
+    alike, marked = [], []
+    for r in _registry_draws(task, want, seed, langs, skip, f"hard>{like}"):
+        (alike if reads_like(r, like) else marked if r["meta"].get("hard_negative") else []).append(r)
+        if len(alike) >= want:
+            break
+    picked = (alike + marked)[:want]
+    for r in picked:
+        r["meta"]["hard_negative_of"] = like
+    return _as_added(picked, "hard_negative", skip)
+
+
+def format_exemplar_records(task: str, want: int, *, seed: int = 0, langs=("zh", "en"),
+                            skip: set[str] | None = None) -> list[dict]:
+    """Up to `want` records of `task` whose answer passes the task's own format check."""
+    from mtsft import tasks
+    from mtsft.records import response
+
+    if want <= 0:
+        return []
+    skip = set() if skip is None else skip
+    checker, picked = tasks.get(task), []
+    for r in _registry_draws(task, want, seed, langs, skip, "exemplar"):
+        if not checker.format_violations(response(r), r):
+            picked.append(r)
+        if len(picked) >= want:
+            break
+    return _as_added(picked, "format_exemplar", skip)
+
+
+def registry_additions(records: list[dict], hard_negatives: dict[str, float], exemplars: dict[str, float],
+                       seed: int = 0) -> list[dict]:
+    """The records `curate.balance.hard_negatives` ({'a>b': share}) and `format_exemplars` ({task: share}) add,
+    each share of the `records` given, in the languages the task's records use."""
+    from mtsft.records import task_of
+
+    skip = {_user_text(r) for r in records}
+    total, out = len(records), []
+
+    def langs(task: str) -> list[str]:
+        return sorted({r.get("lang") for r in records if task_of(r) == task} & {"zh", "en"}) or ["zh", "en"]
+
+    for pair, share in sorted(hard_negatives.items()):
+        task, like = parse_pair(pair)
+        out += hard_negative_records(task, like, round(share * total), seed=seed, langs=langs(task), skip=skip)
+    for task, share in sorted(exemplars.items()):
+        out += format_exemplar_records(task, round(share * total), seed=seed, langs=langs(task), skip=skip)
+    return out
+
+
+# ---- label tasks: the label list in the request --------------------------------------------------------
+
+LABEL_LIST = {"en": "Answer with one of: {labels}.", "zh": "只回答以下标签之一：{labels}。"}
+
+
+def label_sets(task: str, lang: str) -> list[list[str]]:
+    """The label lists the registry's generator of `task` offers in `lang` (its references' `labels`);
+    empty for a task that is no label task (or unknown to the registry)."""
+    return [list(s) for s in _label_sets(task, lang)]
+
+
+@functools.cache
+def _label_sets(task: str, lang: str) -> tuple[tuple[str, ...], ...]:
+    found: list[tuple[str, ...]] = []
+    for r in _registry_draws(task, 1, 0, [lang], set(), "labels") if is_label_task(task) else ():
+        labels = tuple((r.get("reference") or {}).get("labels") or ())
+        if labels and labels not in found:
+            found.append(labels)
+    return tuple(found)
+
+
+def is_label_task(task: str) -> bool:
+    from mtsft import tasks
+
+    try:
+        model = tasks.get(task).reference_model
+    except KeyError:
+        return False
+    return model is not None and "labels" in getattr(model, "model_fields", {})
+
+
+def record_labels(record: dict) -> list[str] | None:
+    """The labels a label task's record chooses from: its reference's `labels`, else the registry's list
+    holding its `label`; None for a record of no label task."""
+    ref = record.get("reference")
+    if not isinstance(ref, dict) or not is_label_task(record.get("task") or ""):
+        return None
+    if ref.get("labels"):
+        return list(ref["labels"])
+    return next((s for s in label_sets(record["task"], _lang(record)) if ref.get("label") in s), None)
+
+
+def with_label_list(record: dict) -> list[dict]:
+    """`record`'s messages, its last request ending with the label list when it does not name every label
+    already (`train.label_list`); a copy, the record untouched."""
+    msgs = [dict(m) for m in record["messages"]]
+    labels = record_labels(record)
+    last = max((i for i, m in enumerate(msgs) if m["role"] == "user"), default=None)
+    if not labels or last is None or all(label in msgs[last]["content"] for label in labels):
+        return msgs
+    joined = ", ".join(labels) if _lang(record) == "en" else "、".join(labels)
+    msgs[last]["content"] += "\n" + LABEL_LIST[_lang(record)].format(labels=joined)
+    return msgs

@@ -4,7 +4,9 @@ Down-sampling keeps the highest-quality records, stratified by difficulty (each 
 easy and hard records instead of only the easy ones). Up-sampling first makes augmented copies (the
 instruction re-phrased through a framing template, or a system prompt added/varied, in the record's
 language) and only when every record has had each augmentation once does it repeat records verbatim.
-Copies are new records (`meta.upsampled = {from, how}`), counted apart from the inputs.
+Copies are new records (`meta.upsampled = {from, how}`), counted apart from the inputs, and so are the
+records the task registry adds when `hard_negatives` / `format_exemplars` ask for them (how: hard_negative,
+format_exemplar; from: registry:TASK).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 from mtsft.data.common import RoundResult, curate_meta, reject, task_of
 from mtsft.data.config import BalanceConfig
 from mtsft.data.parallel import groups_of
-from mtsft.mixture import AUGMENTATIONS, augment
+from mtsft.mixture import AUGMENTATIONS, augment, registry_additions
 
 ROUND = "balance"
 
@@ -100,11 +102,15 @@ def balance_round(records: list[dict], cfg: BalanceConfig, seed: int = 0, max_to
         elif target > len(members):
             added += upsample(members, target - len(members), cfg.augment, rng, max_tokens)
     kept = [r for r in records if id(r) not in dropped_ids]
+    extra = registry_additions(kept + added, cfg.hard_negatives, cfg.format_exemplars, seed)
+    for a in extra:   # the registry's records join their task's target, so validation expects them
+        targets[task_of(a)] = targets.get(task_of(a), 0) + 1
+    added += extra
     rejected = [reject(r, ROUND, "downsampled", target=targets[task_of(r)]) for r in records if id(r) in dropped_ids]
     how = Counter((task_of(a), a["meta"]["upsampled"]["how"]) for a in added)
     wanted = mixture_targets(counts, cfg)
     notes = {"before": counts, "targets": targets, "strategy": cfg.strategy,
-             "capped": {t: {"mixture": wanted[t], "cap": targets[t]} for t in targets if targets[t] < wanted[t]},
+             "capped": {t: {"mixture": wanted[t], "cap": targets[t]} for t in wanted if targets[t] < wanted[t]},
              "upsampled": {f"{t}:{h}": n for (t, h), n in sorted(how.items())},
              "upsampled_by_kind": dict(Counter(a["meta"]["upsampled"]["how"] for a in added))}
     return RoundResult(kept + added, rejected, added=added, notes=notes)

@@ -8,12 +8,14 @@ nonsense is refused before any round runs.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from mtsft.config import Seed, StrictConfig
-from mtsft.mixture import MixtureConfig
+from mtsft.mixture import MixtureConfig, parse_pair
+
+Share = Annotated[float, Field(gt=0, le=0.5)]
 
 Policy = Literal["keep_best", "majority", "relabel", "drop", "review", "keep"]
 
@@ -88,6 +90,18 @@ class BalanceConfig(MixtureConfig):
     augment: bool = True               # up-sample with augmented copies before plain repeats
     max_upsample: float = Field(4.0, ge=1)  # a task grows to at most this many times its records (copies included)
     difficulty_bins: int = Field(4, ge=1)  # down-sampling keeps each task's difficulty spread
+    # Records the task registry's generators add (diagnosis's levers; mtsft.mixture.registry_additions), each a
+    # share of the balanced set: {"a>b": share}, prompts of task a that read like task b answered as a (hard
+    # negatives against crosstalk); {task: share}, records whose answers pass the task's format check.
+    hard_negatives: dict[str, Share] = {}
+    format_exemplars: dict[str, Share] = {}
+
+    @field_validator("hard_negatives")
+    @classmethod
+    def _pairs(cls, value: dict[str, float]) -> dict[str, float]:
+        for pair in value:
+            parse_pair(pair)
+        return value
 
 
 class ValidateConfig(StrictConfig):

@@ -73,6 +73,10 @@ class LeverConfig(StrictConfig):
     lr_factor: float = Field(0.5, gt=0, lt=1)    # forgetting: learning rate times this
     replay: float = Field(0.10, gt=0, le=1)      # forgetting / focus stage: replay share
     staged_above: float = Field(2.0, ge=1)       # uneven spread this many times its threshold: add a focus stage
+    # registry records a lever adds, as this fraction of the task's share of the training set: hard negatives
+    # per crossed pair (crosstalk), format exemplars per violating task (format)
+    hard_negatives: float = Field(0.25, gt=0, le=1)
+    exemplars: float = Field(0.25, gt=0, le=1)
 
 
 class DiagnoseConfig(StrictConfig):

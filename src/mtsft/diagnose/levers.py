@@ -3,11 +3,20 @@
 
     uneven      mixture weights toward the lagging tasks (up to `levers.max_boost`x); a focus stage on them
                 with replay when the spread is `levers.staged_above`x its threshold
-    crosstalk   task tags in the system prompt; more (hard-negative) examples of the crossed tasks
-    format      task tags; format checks in curation; more examples of the violating tasks
+    crosstalk   task tags in the system prompt; the crossed tasks up-weighted; hard negatives for each crossed
+                pair the registry can draw (curate.balance.hard_negatives {"a>b": share}: prompts of a that
+                read like b, answered as a); once tags are on, the staged schedule (train.stages: mixed ->
+                grouped -> hard on the crossed tasks); on a label task, the label list (train.label_list)
+    format      task tags; format checks in curation; the violating tasks up-weighted; format exemplars
+                (curate.balance.format_exemplars {task: share}: records passing the task's format check);
+                on a label task, the label list (train.label_list)
     forgetting  a lower learning rate; replay in staged runs; general-data replay (advice)
-    overfit     the overfitting / frequent tasks down-weighted (fewer epochs on them); fewer epochs when all
+    overfit     the overfitting / frequent tasks down-weighted; when the run trains more than one epoch, a
+                per-task epoch cap on the memorising tasks (train.max_task_epochs); fewer epochs when all
                 tasks overfit
+
+Registry records are drawn by `mtsft.mixture` (`hard_negative_records`, `format_exemplar_records`) from
+each task's own generator; a lever names only pairs and tasks for which the registry draws at least one.
 
 The levers read the run's config (`mtsft run -c`) with its `curate` and `train` sections typed by their own
 classes. `changed_config` and `apply_levers` return the changed config validated by the run's own class,
@@ -28,6 +37,7 @@ from mtsft.data.config import CurateConfig
 from mtsft.diagnose.config import DiagnoseConfig
 from mtsft.diagnose.inputs import RunInputs
 from mtsft.diagnose.problems import EMPTY, NO_TASK, Finding
+from mtsft.mixture import format_exemplar_records, hard_negative_records, is_label_task
 from mtsft.train.config import TrainConfig
 
 C = TypeVar("C", bound=BaseModel)
@@ -143,7 +153,7 @@ def propose(findings: list[Finding], inputs: RunInputs, cfg: DiagnoseConfig | No
             mine = contributions.setdefault(problem, {})
             mine[task] = mine.get(task, 1.0) * factor
 
-    tags_wanted = []
+    tags_wanted, labels_wanted = [], []
     # 1. uneven
     f = by.get("uneven")
     if f and f.fires:
@@ -185,29 +195,44 @@ def propose(findings: list[Finding], inputs: RunInputs, cfg: DiagnoseConfig | No
     f = by.get("crosstalk")
     if f and f.fires:
         crossed = [r["task"] for r in f.table if r.get("status") == "fires"]   # decided per task (rise over base)
-        lever = Lever("crosstalk", "task tags and more hard negatives for the crossed tasks", f.checks[0].detail)
+        lever = Lever("crosstalk", "task tags and hard negatives for the crossed tasks", f.checks[0].detail)
         for g in crossed:
             boost(_task_of(g), (1 + L.max_boost) / 2, "its outputs perform other tasks", "crosstalk")
         tags_wanted.append(lever)
         into = {t: o for t, o in _crossed_into(f).items()
                 if any(_task_of(g) == t for g in crossed)}
         into = dict(sorted(((t, o) for t, o in into.items() if o), key=lambda kv: kv[0])[:4])
-        lever.advice = ("add hard negatives: prompts of " + "; ".join(f"{t} whose content reads like {', '.join(o)}"
-                                                                      for t, o in into.items()) +
-                        " (e.g. a question to translate, a spec to summarise), answered as the asked task; "
-                        "`mtsft data synth` marks them meta.hard_negative") if into else ""
+        pairs = _hard_negative_pairs(into, shares, L.hard_negatives)
+        if pairs:
+            old = dict(curate.balance.hard_negatives)
+            lever.changes.append(Change("curate.balance.hard_negatives", old, {**old, **pairs}))
+        into = {t: [o for o in others if f"{t}>{o}" not in pairs] for t, others in into.items()}
+        into = {t: o for t, o in into.items() if o}
+        lever.advice = ("add hard negatives the task registry cannot draw: prompts of " + "; ".join(
+            f"{t} whose content reads like {', '.join(o)}" for t, o in into.items()) +
+                        ", answered as the asked task") if into else ""
+        if train.task_tags != "none" and not train.stages and not _writes(levers, "train.stages"):
+            hard = sorted({_task_of(g) for g in crossed} & set(shares))
+            lever.changes.append(Change("train.stages", None, staged_schedule(train, hard)))
+            lever.name += "; the staged schedule (mixed -> grouped -> hard)"
+        labels_wanted += [_task_of(g) for g in crossed]
         levers.append(lever)
     # 3. format
     f = by.get("format")
     if f and f.fires:
         bad = [r["task"] for r in f.table if r.get("status") == "fires"]
-        lever = Lever("format", "task tags, format checks in curation, more examples of the violating tasks",
+        lever = Lever("format", "task tags, format checks in curation, format exemplars of the violating tasks",
                       f.checks[0].detail)
         for g in bad:
             boost(_task_of(g), (1 + L.max_boost) / 2, "breaks its format", "format")
         if not curate.quality.check_format:
             lever.changes.append(Change("curate.quality.check_format", False, True))
+        exemplars = _exemplar_shares(sorted({_task_of(g) for g in bad}), shares, L.exemplars)
+        if exemplars:
+            old = dict(curate.balance.format_exemplars)
+            lever.changes.append(Change("curate.balance.format_exemplars", old, {**old, **exemplars}))
         tags_wanted.append(lever)
+        labels_wanted += [_task_of(g) for g in bad]
         levers.append(lever)
     # 4. forgetting
     f = by.get("forgetting")
@@ -240,6 +265,10 @@ def propose(findings: list[Finding], inputs: RunInputs, cfg: DiagnoseConfig | No
         elif "fires" in (gap.status, seen.status):
             for t in flagged:
                 boost(t, L.cut, "memorised: eval loss or held-out score far from training", "overfit")
+            if flagged and train.epochs > 1:   # fewer passes over the records it memorises
+                cap = max(0.25, round(train.epochs * L.cut, 3))
+                old = dict(train.max_task_epochs)
+                lever.changes.append(Change("train.max_task_epochs", old, {**old, **{t: cap for t in flagged}}))
         if corr.status == "fires" and shares:
             mean_root = sum(s ** 0.5 for s in shares.values()) / len(shares)
             for t, s in shares.items():  # temperature 2 on top of the current mixture: frequent tasks shrink
@@ -248,6 +277,11 @@ def propose(findings: list[Finding], inputs: RunInputs, cfg: DiagnoseConfig | No
     # task tags: one change shared by crosstalk and format
     if tags_wanted and train.task_tags == "none":
         tags_wanted[0].changes.append(Change("train.task_tags", "none", "system"))
+    # the label list: one switch, for crosstalk or format on a label task
+    if not train.label_list and any(is_label_task(t) for t in labels_wanted):
+        owner = next(lv for lv in levers if lv.problem in ("crosstalk", "format"))
+        owner.changes.append(Change("train.label_list", False, True))
+        owner.name += "; the label list in label tasks' requests"
     # mixture weights: every lever's factors folded into one weights mixture
     if shares and any(abs(v - 1.0) > 1e-6 for v in factors.values()):
         raw = {t: shares[t] * factors[t] for t in shares}
@@ -288,6 +322,53 @@ def _crossed_into(f: Finding) -> dict[str, list[str]]:
         if others:
             out[intended] = [name for _, name in others[:2]]
     return out
+
+
+def _writes(levers: list[Lever], path: str) -> bool:
+    return any(ch.path == path for lv in levers for ch in lv.changes)
+
+
+def _lever_share(task: str, shares: dict[str, float], fraction: float) -> float:
+    """Registry records for `task`: `fraction` of its share of the training set (of an even share when the
+    mixture is unknown), at least half a percent."""
+    return round(max(0.005, shares.get(task, 1 / max(len(shares), 12)) * fraction), 4)
+
+
+def _hard_negative_pairs(into: dict[str, list[str]], shares: dict[str, float], fraction: float) -> dict[str, float]:
+    """{'a>b': share} for each crossed pair whose hard negatives the task registry can draw."""
+    return {f"{t}>{o}": _lever_share(t, shares, fraction) for t, others in into.items() for o in others
+            if (t in shares or not shares) and _registry_has(lambda: hard_negative_records(t, o, 1))}
+
+
+def _exemplar_shares(tasks: list[str], shares: dict[str, float], fraction: float) -> dict[str, float]:
+    """{task: share} for each violating task whose format-passing records the task registry can draw."""
+    return {t: _lever_share(t, shares, fraction) for t in tasks
+            if (t in shares or not shares) and _registry_has(lambda: format_exemplar_records(t, 1))}
+
+
+def _registry_has(draw) -> bool:
+    try:
+        return bool(draw())
+    except KeyError:   # a task the registry does not know (a user label)
+        return False
+
+
+def staged_schedule(train: TrainConfig, hard_tasks: list[str]) -> list[dict]:
+    """The shipped staged recipe's stages (mixed -> grouped -> hard, recipes/train/staged.yaml) with their
+    learning rates scaled to the run's, the hard stage on `hard_tasks` (the crossed ones) when given."""
+    from mtsft.train.config import load_train_config
+
+    recipe = load_train_config("staged")
+    stages = []
+    for stage in recipe.stages or []:
+        data = stage.model_dump(mode="json", exclude_none=True)
+        if stage.lr is not None:
+            data["lr"] = float(f"{stage.lr * train.lr / recipe.lr:.3g}")
+        if (stage.tasks or stage.families) and hard_tasks:
+            data.pop("families", None)
+            data["tasks"] = hard_tasks
+        stages.append(data)
+    return stages
 
 
 def apply_levers(config: C, levers: list[Lever], *, out: str | None = None) -> C:

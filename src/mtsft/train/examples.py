@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from datasets import Dataset
 
+from mtsft.mixture import with_label_list
 from mtsft.records import read_records, task_of
 from mtsft.tags import apply_task_tag
 from mtsft.train.config import TrainStage, TrainConfig
@@ -64,7 +65,8 @@ class Encoded:
         self.augmented: dict[tuple[int, int], dict | None] = {}
 
     def _encode(self, record: dict, task: str) -> dict | None:
-        messages = apply_task_tag(record["messages"], record.get("task"), self.cfg.task_tags, record.get("lang"))
+        messages = with_label_list(record) if self.cfg.label_list else record["messages"]
+        messages = apply_task_tag(messages, record.get("task"), self.cfg.task_tags, record.get("lang"))
         tok = tokenize_conversation(self.tokenizer, messages, self.limit)
         if tok.n_trained == 0:  # the answer was truncated away entirely: nothing to learn from it
             return None
@@ -109,10 +111,29 @@ def stage_rows(encoded: Encoded, stage: TrainStage, cfg: TrainConfig, stage_inde
     for epoch in range(math.ceil(stage.epochs)):
         rng = random.Random(f"{cfg.seed}:{stage_index}:{epoch}:pack")
         groups = epoch_draws(encoded.tasks, stage, seed=cfg.seed + stage_index, epoch=epoch)
+        groups = capped_draws(groups, encoded.tasks, cfg.max_task_epochs, epoch)
         rows = [row for g in groups for row in encoded.rows(g, cfg, rng)]
         per_epoch.append(len(rows))
         all_rows += rows
     return all_rows, per_epoch[0]
+
+
+def capped_draws(groups: list[list[tuple[int, int]]], tasks: list[str], caps: dict[str, float],
+                 epoch: int) -> list[list[tuple[int, int]]]:
+    """One epoch's (index, copy) draws with each capped task's cut to what `max_task_epochs` leaves of it in
+    this epoch (cap 1.5: all of epoch 0, the first half of epoch 1's shuffled draws, none later)."""
+    if not caps:
+        return groups
+    drawn = Counter(tasks[i] for group in groups for i, _ in group)
+    left = {t: round(n * min(1.0, max(0.0, caps[t] - epoch))) for t, n in drawn.items() if t in caps}
+
+    def keep(task: str) -> bool:
+        if task not in left:
+            return True
+        left[task] -= 1
+        return left[task] >= 0
+
+    return [[d for d in group if keep(tasks[d[0]])] for group in groups]
 
 
 def rows_dataset(rows: list[dict]) -> Dataset:
