@@ -12,7 +12,7 @@ from mtsft.eval import evaluate as evaluate_module
 from mtsft.tasks.synth import synth_records
 from mtsft.train.config import load_train_config
 from mtsft.train.loop import train
-from mtsft.train.select import Candidate, candidate_count, pick_best, selection_records
+from mtsft.train.select import Candidate, CheckpointSelector, candidate_count, pick_best, selection_records
 
 TASKS = ("math", "classification")   # built-in tasks: the selection set draws them
 
@@ -74,6 +74,13 @@ def test_select_best_picks_the_planted_best_checkpoint(tmp_path, monkeypatch):
     saved = json.loads((run / "run.json").read_text())
     assert saved["stages"]["main"]["selection"]["chosen_step"] == 4
     assert (run / "stages" / "00-main" / "selection" / "step-4" / "scores.json").exists()
+    # a resume from checkpoint-4 reads back the candidates whose weights are still there (step 2 was rotated
+    # away; step 6 comes after the checkpoint it resumes from)
+    again = CheckpointSelector(None, [], load_train_config(None, []), run / "stages" / "00-main" / "selection",
+                               is_main=False)
+    again.reload(4)
+    assert [(c.step, c.scores) for c in again.candidates] == [(4, sel["candidates"][1]["scores"])]
+    assert again.candidates[0].eval_loss == pytest.approx(sel["candidates"][1]["eval_loss"], abs=1e-4)
 
 
 def test_select_last_scores_nothing_and_keeps_the_end(tmp_path, monkeypatch):

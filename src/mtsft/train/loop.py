@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import torch
 from accelerate import PartialState
+from transformers import TrainerCallback
 
 from mtsft import threads_per_process
 from mtsft.records import task_of
@@ -62,7 +64,8 @@ def _sft_args(cfg: TrainConfig, stage: TrainStage, out: Path, run_dir: Path, pre
         activation_checkpointing=cfg.gradient_checkpointing, seed=cfg.seed, data_seed=cfg.seed,
         train_sampling_strategy="sequential",  # epochs are drawn and shuffled by mtsft (resumable)
         remove_unused_columns=False, dataset_kwargs={"skip_prepare_dataset": True}, label_names=["labels"],
-        packing=False, padding_free=False, max_length=None, report_to=cfg.report_to,
+        packing=False, padding_free=False, max_length=None,
+        report_to=[r for r in cfg.report_to if r != "mlflow"],  # mtsft's own MlflowLog logs to MLflow
         disable_tqdm=True, ddp_find_unused_parameters=False,
         dataloader_num_workers=0, save_only_model=False,
         prediction_loss_only=True,  # eval keeps its losses only, not every batch's logits (49k vocab)
@@ -72,19 +75,25 @@ def _sft_args(cfg: TrainConfig, stage: TrainStage, out: Path, run_dir: Path, pre
 MLRUNS = "mlruns"
 
 
+def require_mlflow():
+    """The mlflow module, or a one-line error naming the extra that installs it."""
+    try:
+        import mlflow
+    except ImportError:
+        raise ValueError("report_to has mlflow, which is not installed: pip install 'mtsft[mlflow]'") from None
+    return mlflow
+
+
 @contextmanager
 def mlflow_tracking(run_dir: str | Path) -> Iterator[str]:
     """The MLflow store a run logs to while the block runs: MLFLOW_TRACKING_URI when the user set it, else a
     local file store in RUN/mlruns (offline; `mlflow ui --backend-store-uri URI` shows it). Yields the URI.
 
-    Set in the environment because transformers' MLflowCallback reads it there; put back afterwards so a
-    second run in this process gets its own store. MLflow 3 refuses a file store unless
-    MLFLOW_ALLOW_FILE_STORE is set, and its other local store (SQLite) needs the full mlflow package:
-    mlflow-skinny, the optional extra, has the file store only."""
-    try:
-        import mlflow  # noqa: F401
-    except ImportError:
-        raise ValueError("report_to has mlflow, which is not installed: pip install 'mtsft[mlflow]'") from None
+    Set in the environment, where the MLflow client looks, and put back afterwards so a second run in this
+    process gets its own store. MLflow 3 refuses a file store unless MLFLOW_ALLOW_FILE_STORE is set, and its
+    other local store (SQLite) needs the full mlflow package: mlflow-skinny, the optional extra, has the file
+    store only."""
+    require_mlflow()
     given = os.environ.get("MLFLOW_TRACKING_URI")
     env = {} if given else {"MLFLOW_TRACKING_URI": (Path(run_dir).resolve() / MLRUNS).as_uri(),
                             "MLFLOW_ALLOW_FILE_STORE": "true"}   # RUN/mlruns is in runinfo.RUN_ENTRIES
@@ -98,6 +107,57 @@ def mlflow_tracking(run_dir: str | Path) -> Iterator[str]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def start_mlflow_run(uri: str, name: str, params: dict | None = None):
+    """A new MLflow run named `name` in the experiment MLFLOW_EXPERIMENT_NAME names (else Default), through a
+    client on `uri` rather than mlflow's process-wide state; returns (client, run id)."""
+    from mlflow.entities import Param
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(uri)
+    experiment_name = os.environ.get("MLFLOW_EXPERIMENT_NAME", "Default")
+    experiment = client.get_experiment_by_name(experiment_name)
+    experiment_id = experiment.experiment_id if experiment else client.create_experiment(experiment_name)
+    run_id = client.create_run(experiment_id, run_name=name).info.run_id
+    if params:
+        client.log_batch(run_id, params=[Param(k, str(v)[:500]) for k, v in params.items()])
+    return client, run_id
+
+
+def mlflow_key(*parts: str) -> str:
+    """A metric or tag name MLflow accepts (letters, digits, _ - . space : /)."""
+    return re.sub(r"[^0-9A-Za-z_\-. :/]", "_", "/".join(parts))
+
+
+class MlflowLog(TrainerCallback):
+    """Every Trainer log line (loss, lr, per-task eval losses) as metrics of the training run's one MLflow run,
+    each stage's under its name when there are several. Written here instead of handing `mlflow` to the
+    Trainer: transformers' MLflowCallback opens a run per Trainer (one per stage) and ends whichever run is
+    active when it is garbage collected, which splits a staged run and the final evaluation across runs."""
+
+    def __init__(self, client, run_id: str, prefix: str = ""):
+        self.client, self.run_id, self.prefix = client, run_id, prefix
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        metrics = [Metric(mlflow_key(self.prefix + k), float(v), now, state.global_step) for k, v in logs.items()
+                   if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)]
+        if metrics:
+            self.client.log_batch(self.run_id, metrics=metrics)
+
+
+def _open_mlflow(tracking: ExitStack, run_dir: Path, cfg: TrainConfig):
+    """The training run's MLflow run, ended (FINISHED or FAILED) when `tracking` closes: (client, run id)."""
+    uri = tracking.enter_context(mlflow_tracking(run_dir))
+    params = {k: v for k, v in cfg.model_dump(mode="json").items() if isinstance(v, (str, int, float, bool))}
+    client, run_id = start_mlflow_run(uri, run_dir.name, params)
+    tracking.push(lambda kind, *_: client.set_terminated(run_id, "FAILED" if kind else "FINISHED"))
+    return client, run_id
 
 
 def _load_stage_weights(model, final_dir: Path, method: str) -> None:
@@ -122,12 +182,13 @@ def train(cfg: TrainConfig, *, resume: bool = False, log=print, callbacks: tuple
     """Run every stage of `cfg`; returns the final run.json content. `callbacks`: extra Trainer callbacks
     (a notebook's own logging, a test's fault injection). Freed memory is kept for reuse while training
     and handed back to the OS once the model and Trainer are gone (train/memory.py)."""
-    tracking = mlflow_tracking(cfg.out) if "mlflow" in cfg.report_to else nullcontext()
-    with freed_memory_kept(), tracking:
-        return _train(cfg, resume=resume, log=log, callbacks=callbacks)
+    if "mlflow" in cfg.report_to:
+        require_mlflow()                 # before any work
+    with freed_memory_kept(), ExitStack() as tracking:
+        return _train(cfg, resume=resume, log=log, callbacks=callbacks, tracking=tracking)
 
 
-def _train(cfg: TrainConfig, *, resume: bool, log, callbacks: tuple) -> dict:
+def _train(cfg: TrainConfig, *, resume: bool, log, callbacks: tuple, tracking: ExitStack) -> dict:
     import datasets
 
     datasets.disable_progress_bars()  # packing runs dataset.map per epoch; the training bar is enough
@@ -143,6 +204,9 @@ def _train(cfg: TrainConfig, *, resume: bool, log, callbacks: tuple) -> dict:
     info = RunInfo(run_dir, is_main=state.is_main_process)
     info.begin(cfg, resume=resume)
     try:
+        mlflow_run = None   # (client, run id) of this training's MLflow run, on the main process
+        if "mlflow" in cfg.report_to and state.is_main_process:   # after the run folder is claimed: RUN/mlruns is in it
+            mlflow_run = _open_mlflow(tracking, run_dir, cfg)
         if eval_file is not None:
             train_recs, eval_recs = records, eval_file
         else:
@@ -198,6 +262,9 @@ def _train(cfg: TrainConfig, *, resume: bool, log, callbacks: tuple) -> dict:
             from transformers.trainer_callback import PrinterCallback
 
             trainer.remove_callback(PrinterCallback)
+            if mlflow_run is not None:
+                staged = len(cfg.stage_list()) > 1
+                trainer.add_callback(MlflowLog(*mlflow_run, prefix=f"{stage.name}/" if staged else ""))
             for cb in (ProgressBar(trainer, stage.name), MetricsFiles(run_dir, stage.name, task_names),
                        trim_after_each_step(), *callbacks):
                 trainer.add_callback(cb)
@@ -206,6 +273,8 @@ def _train(cfg: TrainConfig, *, resume: bool, log, callbacks: tuple) -> dict:
             if selector is not None:  # select: best, 2+ candidates: each saved checkpoint answers the selection set
                 trainer.add_callback(selector.callback())
             checkpoint = _last_checkpoint(stage_dir) if resume else None
+            if selector is not None and checkpoint is not None:
+                selector.reload(int(Path(checkpoint).name.rsplit("-", 1)[-1]))
             info.stage_started(stage.name, steps=steps, rows=len(rows), lr=stage.lr, epochs=stage.epochs)
             try:
                 trainer.train(resume_from_checkpoint=checkpoint)

@@ -133,22 +133,40 @@ class CheckpointSelector:
         finally:
             model.train(was_training)
         rows, result = score_answers(self.records, answers, eval_cfg)
-        if self.is_main:  # what each candidate answered, for a user who wants to see why it won or lost
+        if step not in self.losses and self.trainer.eval_dataset:
+            self.losses[step] = _task_losses(self.trainer.evaluate())
+        cand = Candidate(step, checkpoint, {t: s["score"] for t, s in result["tasks"].items()},
+                         [row["score"] for row in rows], self.losses.get(step, {}))
+        if self.is_main:  # what each candidate answered (and what a resumed run reads back: `reload`)
             from mtsft import runfiles
             from mtsft.outputs import claim_folder
 
             out = claim_folder(self.out_dir / f"step-{step}")
             runfiles.write_predictions(out, rows)
+            result["run"] = {"suites": ["selection"], "selection": {"step": step, "checkpoint": checkpoint,
+                                                                    "eval_loss": cand.eval_loss}}
             runfiles.write_scores(out, result)
-        if step not in self.losses and self.trainer.eval_dataset:
-            self.losses[step] = _task_losses(self.trainer.evaluate())
-        cand = Candidate(step, checkpoint, {t: s["score"] for t, s in result["tasks"].items()},
-                         [row["score"] for row in rows], self.losses.get(step, {}))
         self.candidates.append(cand)
         loss = cand.mean_eval_loss()
         self.log(f"select: step {step}: macro score {cand.macro:.3f} (worst task {cand.worst:.3f})"
                  + (f", eval loss {loss:.4f}" if loss is not None else ""))
         return cand
+
+    def reload(self, upto_step: int) -> None:
+        """On resume: the candidates scored before the run stopped (their answers are on disk), up to the
+        checkpoint it resumes from and whose weights are still there, so a resumed stage chooses among the
+        same candidates as one that ran through."""
+        from mtsft import runfiles
+
+        for folder in sorted(self.out_dir.glob("step-*")):
+            scores, rows = runfiles.read_scores(folder), runfiles.read_predictions(folder)
+            meta = ((scores or {}).get("run") or {}).get("selection") or {}
+            ckpt = meta.get("checkpoint")
+            if not rows or not ckpt or meta.get("step", upto_step + 1) > upto_step or not Path(ckpt).is_dir():
+                continue
+            self.losses[meta["step"]] = meta.get("eval_loss") or {}
+            self.candidates.append(Candidate(meta["step"], ckpt, {t: s["score"] for t, s in scores["tasks"].items()},
+                                             [row["score"] for row in rows], self.losses[meta["step"]]))
 
     def callback(self):
         from transformers import TrainerCallback
@@ -156,6 +174,10 @@ class CheckpointSelector:
         selector = self
 
         class ScoreEachCheckpoint(TrainerCallback):
+            def on_train_begin(self, args, state, control, **kw):
+                if selector.candidates:  # resumed: the best so far stays out of the rotation, as it did
+                    state.best_model_checkpoint = pick_best(selector.candidates).checkpoint
+
             def on_evaluate(self, args, state, control, metrics=None, **kw):
                 selector.losses[state.global_step] = _task_losses(metrics or {})
 
