@@ -18,7 +18,7 @@ from mtsft.run import RunConfig
 runner = CliRunner()
 # the synthetic run's injected task (write_synthetic_run's `target`) in two of its variants; its share of
 # the mixture is 0.25, so a lever's registry records come to 0.25 x levers.hard_negatives (0.25) = 0.0625
-TRANSLATION, CLASSIFICATION = 4, 0
+TRANSLATION, CLASSIFICATION, CODE = 4, 0, 3
 LEVER_SHARE = 0.0625
 
 
@@ -52,6 +52,18 @@ def test_crosstalk_adds_hard_negatives_of_the_crossed_pair(tmp_path):
     assert len(added) == round(LEVER_SHARE * (len(kept) - len(added))) > 0
     assert all(r["task"] == "translation" and r["meta"]["hard_negative_of"] == "open_qa" for r in added)
     assert not any("hard_negative_of" in r["meta"] for r in originals)
+
+
+def test_a_crossed_pair_the_registry_cannot_draw_stays_advice(tmp_path):
+    import json
+
+    run = write_synthetic_run(tmp_path / "run", inject="crosstalk", variant=CODE)   # code -> open_qa
+    cfg = _applied(run, tmp_path)
+    assert cfg.curate.balance.hard_negatives == {}          # no code prompt of the registry reads like open_qa
+    lever = next(lv for lv in json.loads((run / "diagnose" / "diagnosis.json").read_text())["levers"]
+                 if lv["problem"] == "crosstalk")
+    assert "code whose content reads like open_qa" in lever["advice"]
+    assert not any(c["path"] == "curate.balance.hard_negatives" for c in lever["changes"])
 
 
 def test_crosstalk_with_task_tags_on_adds_the_staged_schedule(tmp_path):

@@ -2,6 +2,9 @@
 
 Shared by `data curate` (the balance round) and `train` (per-epoch resampling), so both read a mixture
 the same way and train the same augmentations: one `MixtureConfig`, one `mixture_counts`, one `augment`.
+Also what diagnosis's levers add to a mixture: records drawn from the task registry's generators (hard
+negatives of a crossed pair, format exemplars: `registry_additions`, used by the balance round) and a label
+task's label list in its requests (`with_label_list`, used by training).
 
 Strategies (n_t = records available for task t, N = target total):
 - proportional: p_t ∝ min(n_t, cap)                      (T5 "examples-proportional" / FLAN's cap)
@@ -231,9 +234,12 @@ def hard_negative_records(task: str, like: str, want: int, *, seed: int = 0, lan
     if want <= 0:
         return []
     skip = set() if skip is None else skip
-    alike, marked = [], []
+    alike, marked = [], []   # prompts with `like`'s signals first, then the generator's own hard negatives
     for r in _registry_draws(task, want, seed, langs, skip, f"hard>{like}"):
-        (alike if reads_like(r, like) else marked if r["meta"].get("hard_negative") else []).append(r)
+        if reads_like(r, like):
+            alike.append(r)
+        elif r["meta"].get("hard_negative"):
+            marked.append(r)
         if len(alike) >= want:
             break
     picked = (alike + marked)[:want]

@@ -202,15 +202,7 @@ def propose(findings: list[Finding], inputs: RunInputs, cfg: DiagnoseConfig | No
         into = {t: o for t, o in _crossed_into(f).items()
                 if any(_task_of(g) == t for g in crossed)}
         into = dict(sorted(((t, o) for t, o in into.items() if o), key=lambda kv: kv[0])[:4])
-        pairs = _hard_negative_pairs(into, shares, L.hard_negatives)
-        if pairs:
-            old = dict(curate.balance.hard_negatives)
-            lever.changes.append(Change("curate.balance.hard_negatives", old, {**old, **pairs}))
-        into = {t: [o for o in others if f"{t}>{o}" not in pairs] for t, others in into.items()}
-        into = {t: o for t, o in into.items() if o}
-        lever.advice = ("add hard negatives the task registry cannot draw: prompts of " + "; ".join(
-            f"{t} whose content reads like {', '.join(o)}" for t, o in into.items()) +
-                        ", answered as the asked task") if into else ""
+        _add_hard_negatives(lever, into, shares, curate.balance.hard_negatives, L.hard_negatives)
         if train.task_tags != "none" and not train.stages and not _writes(levers, "train.stages"):
             hard = sorted({_task_of(g) for g in crossed} & set(shares))
             lever.changes.append(Change("train.stages", None, staged_schedule(train, hard)))
@@ -228,9 +220,7 @@ def propose(findings: list[Finding], inputs: RunInputs, cfg: DiagnoseConfig | No
         if not curate.quality.check_format:
             lever.changes.append(Change("curate.quality.check_format", False, True))
         exemplars = _exemplar_shares(sorted({_task_of(g) for g in bad}), shares, L.exemplars)
-        if exemplars:
-            old = dict(curate.balance.format_exemplars)
-            lever.changes.append(Change("curate.balance.format_exemplars", old, {**old, **exemplars}))
+        _merge(lever, "curate.balance.format_exemplars", curate.balance.format_exemplars, exemplars)
         tags_wanted.append(lever)
         labels_wanted += [_task_of(g) for g in bad]
         levers.append(lever)
@@ -265,10 +255,9 @@ def propose(findings: list[Finding], inputs: RunInputs, cfg: DiagnoseConfig | No
         elif "fires" in (gap.status, seen.status):
             for t in flagged:
                 boost(t, L.cut, "memorised: eval loss or held-out score far from training", "overfit")
-            if flagged and train.epochs > 1:   # fewer passes over the records it memorises
+            if train.epochs > 1:   # fewer passes over the records it memorises
                 cap = max(0.25, round(train.epochs * L.cut, 3))
-                old = dict(train.max_task_epochs)
-                lever.changes.append(Change("train.max_task_epochs", old, {**old, **{t: cap for t in flagged}}))
+                _merge(lever, "train.max_task_epochs", train.max_task_epochs, {t: cap for t in flagged})
         if corr.status == "fires" and shares:
             mean_root = sum(s ** 0.5 for s in shares.values()) / len(shares)
             for t, s in shares.items():  # temperature 2 on top of the current mixture: frequent tasks shrink
@@ -324,6 +313,13 @@ def _crossed_into(f: Finding) -> dict[str, list[str]]:
     return out
 
 
+def _merge(lever: Lever, path: str, old: dict, new: dict) -> None:
+    """`new`'s entries written over the config's mapping at `path`, a change only where one differs."""
+    merged = {**old, **new}
+    if merged != old:
+        lever.changes.append(Change(path, dict(old), merged))
+
+
 def _writes(levers: list[Lever], path: str) -> bool:
     return any(ch.path == path for lv in levers for ch in lv.changes)
 
@@ -332,6 +328,19 @@ def _lever_share(task: str, shares: dict[str, float], fraction: float) -> float:
     """Registry records for `task`: `fraction` of its share of the training set (of an even share when the
     mixture is unknown), at least half a percent."""
     return round(max(0.005, shares.get(task, 1 / max(len(shares), 12)) * fraction), 4)
+
+
+def _add_hard_negatives(lever: Lever, into: dict[str, list[str]], shares: dict[str, float], current: dict,
+                        fraction: float) -> None:
+    """Hard negatives for each crossed pair (task -> what its outputs performed) the registry can draw;
+    advice for the rest."""
+    pairs = _hard_negative_pairs(into, shares, fraction)
+    _merge(lever, "curate.balance.hard_negatives", current, pairs)
+    left = {t: [o for o in others if f"{t}>{o}" not in pairs] for t, others in into.items()}
+    left = {t: o for t, o in left.items() if o}
+    lever.advice = ("add hard negatives the task registry cannot draw: prompts of " + "; ".join(
+        f"{t} whose content reads like {', '.join(o)}" for t, o in left.items()) +
+                    ", answered as the asked task") if left else ""
 
 
 def _hard_negative_pairs(into: dict[str, list[str]], shares: dict[str, float], fraction: float) -> dict[str, float]:
