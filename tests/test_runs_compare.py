@@ -160,13 +160,15 @@ def test_mtsft_run_logs_its_scores_and_verdicts_to_a_local_mlflow_store(tmp_path
     store = out / "train" / "mlruns"
     assert store.is_dir()
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
-    data = MlflowClient(store.as_uri()).get_run(run_id).data
+    run = MlflowClient(store.as_uri()).get_run(run_id)
+    data = run.data
+    assert run.info.run_name == "run scores" and run.info.status == "FINISHED"
     assert data.metrics == {"base/builtin/math": 0.25, "tuned/builtin/math": 0.5, "change/builtin/math": 0.25,
                             "base/builtin/macro": 0.3}
     assert data.tags["verdict.crosstalk"] == "fires" and data.tags["verdict.uneven"] == "ok"
 
 
-def test_report_to_mlflow_logs_the_trainers_metrics_in_the_run_folder(tmp_path, monkeypatch):
+def test_report_to_mlflow_logs_every_stages_metrics_in_the_run_folder(tmp_path, monkeypatch):
     pytest.importorskip("mlflow")
     from mlflow.tracking import MlflowClient
 
@@ -182,6 +184,7 @@ def test_report_to_mlflow_logs_the_trainers_metrics_in_the_run_folder(tmp_path, 
         + "\n" for i in range(12)))
     cfg = load_train_config(None, ["model=tiny", "precision=fp32", "threads=1", "max_length=64", "batch_size=2",
                                    "logging_steps=1", "max_steps=2", "eval.fraction=0", "report_to=[mlflow]",
+                                   "stages=[{name: first, epochs: 1}, {name: second, epochs: 1, lr: 1e-4}]",
                                    f"data={data}", f"out={tmp_path / 'run'}"])
     train(cfg, log=lambda *_: None)
     store = tmp_path / "run" / "mlruns"
@@ -189,4 +192,8 @@ def test_report_to_mlflow_logs_the_trainers_metrics_in_the_run_folder(tmp_path, 
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
     client = MlflowClient(store.as_uri())
     runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
-    assert any("loss" in r.data.metrics for r in runs)
+    assert [r.info.run_name for r in runs] == ["run"] and runs[0].info.status == "FINISHED"
+    logged = runs[0].data
+    assert {"first/loss", "second/loss", "first/learning_rate"} <= set(logged.metrics)   # each stage's steps
+    assert logged.params["model"] == "tiny" and logged.params["max_steps"] == "2"
+    assert [m.step for m in client.get_metric_history(runs[0].info.run_id, "second/loss")] == [1, 2]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -427,33 +426,25 @@ def run_pipeline(cfg: RunConfig, *, log=print_log) -> dict:
 def log_to_mlflow(out: Path, summary: dict) -> str:
     """One MLflow run beside the trainer's, in the same store (OUT/train/mlruns unless MLFLOW_TRACKING_URI is
     set): every per-task score (base and tuned) and change as metrics, each problem's verdict as a tag.
-    Returns its run id. A client on the store's URI, not mlflow's global state, so nothing leaks to later runs."""
-    import re
-
+    Returns its run id."""
     from mlflow.entities import Metric, RunTag
-    from mlflow.tracking import MlflowClient
 
-    from mtsft.train.loop import mlflow_tracking
+    from mtsft.train.loop import mlflow_key, mlflow_tracking, start_mlflow_run
 
-    key = lambda *parts: re.sub(r"[^0-9A-Za-z_\-. :/]", "_", "/".join(parts))  # noqa: E731  (MLflow's key rule)
     now = int(time.time() * 1000)
-    metrics = [Metric(key(name, r["suite"], r["task"]), value, now, 0) for r in summary["rows"]
+    metrics = [Metric(mlflow_key(name, r["suite"], r["task"]), value, now, 0) for r in summary["rows"]
                for name, value in zip(summary["runs"], r["scores"]) if value is not None]
-    metrics += [Metric(key("change", r["suite"], r["task"]), r["delta"], now, 0) for r in summary["rows"]
+    metrics += [Metric(mlflow_key("change", r["suite"], r["task"]), r["delta"], now, 0) for r in summary["rows"]
                 if r["delta"] is not None]
     verdicts = (summary.get("diagnosis") or {}).get("verdicts") or {}
-    tags = [RunTag(f"verdict.{problem}", status) for problem, status in verdicts.items()]
-    tags += [RunTag("mtsft.run", str(out.resolve())), RunTag("mlflow.runName", f"{out.name} scores")]
+    tags = [RunTag(mlflow_key(f"verdict.{problem}"), status) for problem, status in verdicts.items()]
     with mlflow_tracking(out / "train") as uri:
-        client = MlflowClient(uri)
-        name = os.environ.get("MLFLOW_EXPERIMENT_NAME", "Default")
-        experiment = client.get_experiment_by_name(name)
-        run = client.create_run(experiment.experiment_id if experiment else client.create_experiment(name))
-        client.log_batch(run.info.run_id, tags=tags)
+        client, run_id = start_mlflow_run(uri, f"{out.name} scores", {"run": str(out.resolve())})
+        client.log_batch(run_id, tags=tags)
         for i in range(0, len(metrics), 1000):               # MLflow takes at most 1000 metrics a batch
-            client.log_batch(run.info.run_id, metrics=metrics[i:i + 1000])
-        client.set_terminated(run.info.run_id)
-    return run.info.run_id
+            client.log_batch(run_id, metrics=metrics[i:i + 1000])
+        client.set_terminated(run_id)
+    return run_id
 
 
 def write_run_config(cfg: RunConfig, out: Path) -> Path:

@@ -19,6 +19,7 @@ import html
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import Field
@@ -37,7 +38,7 @@ class RunsConfig(StrictConfig):
     """`mtsft runs ls` and `mtsft runs compare`."""
 
     depth: int = Field(3, ge=1, le=20)            # ls: how many folders down to look for runs
-    eval: str = Field("tuned", pattern="^(tuned|base)$")  # which model of a `mtsft run` folder is compared
+    eval: Literal["tuned", "base"] = "tuned"     # which model of a `mtsft run` folder is compared
     samples: int = Field(1000, ge=100)            # bootstrap resamples per interval
     seed: Seed = 0
 
@@ -242,9 +243,10 @@ def _change(row: dict, first_rows: set[str], other_rows: set[str]) -> dict | Non
         return None
     paired = bool(row["paired"])
     why = None
-    if not paired:
-        suites = first_rows & other_rows if row["suite"] == "all" else {row["suite"]}
-        why = "different records" if suites and suites <= (first_rows & other_rows) else "no per-record scores"
+    if not paired:      # both sides kept per-record scores, so the records differ; else the scores are missing
+        both = first_rows & other_rows
+        suites = both if row["suite"] == "all" else {row["suite"]}
+        why = "different records" if suites and suites <= both else "no per-record scores"
     return {"delta": row["delta"], "ci": row["delta_ci"] if paired else None, "paired": paired,
             "decided": paired and row["decided"], "why": why}
 
