@@ -106,8 +106,8 @@ def test_selection_set_has_eight_per_task_and_no_eval_prompt():
     assert sorted({r["task"] for r in records}) == ["code", "math"]
     assert all(sum(r["task"] == t for r in records) == 8 for t in ("math", "code"))
     key = lambda r: tuple(m["content"] for m in r["messages"] if m["role"] != "assistant")  # noqa: E731
-    eval_prompts = {key(r) for seed in (1, cfg.seed + 1)
-                    for r in synth_records(192, seed=seed, clean=True, eval_split=True)}
+    draws = [(1, 192)] + [(cfg.seed + 1, n) for n in (24, 288, 576)]  # eval run's; mtsft run's eval_n sizes
+    eval_prompts = {key(r) for seed, n in draws for r in synth_records(n, seed=seed, clean=True, eval_split=True)}
     assert not eval_prompts & {key(r) for r in records}
     assert all(r["meta"]["held_out"] for r in records)
 
@@ -116,3 +116,19 @@ def test_selection_set_has_eight_per_task_and_no_eval_prompt():
 def test_select_per_task_under_eight_is_refused(value):
     with pytest.raises(ValueError, match="per_task"):
         load_train_config(None, [f"selection.per_task={value}"])
+
+
+def test_the_avoided_eval_draws_are_the_ones_mtsft_run_and_eval_run_make():
+    import yaml
+
+    from mtsft.config import resolve_recipe, shipped_recipes
+    from mtsft.eval.evaluate import EvalRunConfig
+    from mtsft.run import RunConfig
+    from mtsft.tasks.synth import TASK_WEIGHTS
+
+    avoided = set(load_train_config(None, []).selection.avoid_eval_n)
+    sizes = {RunConfig().eval_n} | {(yaml.safe_load(resolve_recipe(name, "run").read_text()) or {}).get(
+        "eval_n", RunConfig().eval_n) for name in shipped_recipes("run")}
+    assert sizes <= avoided
+    defaults = EvalRunConfig()
+    assert (defaults.seed, defaults.per_task * len(defaults.langs) * len(TASK_WEIGHTS)) == (1, 192)

@@ -87,7 +87,7 @@ def register(app: typer.Typer) -> None:
         main_process_ip: str = typer.Option(None, "--main-process-ip", help="Multi-node: address of rank 0."),
         main_process_port: int = typer.Option(None, "--main-process-port", help="Multi-node: port of rank 0."),
         split_by: str = typer.Option(None, "--split-by", help="task | family: one LoRA adapter per task (or registry "
-                                     "family) in OUT/<part>/, each with split_replay of the others (see `mtsft merge`)."),
+                                     "family) in OUT/<part>/, each with split_replay of the others (mtsft merge)."),
         select: str = from_config(TrainConfig, "select", "--select", help="best: each stage ends with the checkpoint "
                                   "scoring best on a held-out selection set (when 2+ are kept); last: its end."),
     ) -> None:
@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
                       "add_weighted_adapter; the result is a run like any other (eval run, diagnose, export, serve).")
     @friendly_errors
     def merge(
-        runs: list[Path] = typer.Argument(..., help="LoRA run folders, or a `train --split-by` folder (all its parts)."),
+        runs: list[Path] = typer.Argument(..., help="LoRA run folders, or a `train --split-by` folder (its parts)."),
         out: Path = out_option("Output folder: the merged run (run.json, model/), used like a training run.",
                                required=True),
         config: str = config_option("Merge settings (method, weights, density, majority_sign, seed)", shipped=False),

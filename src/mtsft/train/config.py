@@ -53,6 +53,9 @@ class SelectionConfig(StrictConfig):
     per_task: int = Field(8, ge=8)           # records per task (at least 8: fewer cannot tell checkpoints apart)
     max_new_tokens: int = Field(64, ge=1)    # the short answer cap (eval's own caps are 96-256 tokens)
     seed: Seed = 7919                        # the draw; eval suites draw with seed 1 / the run's seed + 1
+    # prompts left out: `mtsft eval run`'s default built-in draw, and `mtsft run`'s (seed + 1) of these sizes
+    # (its eval_n: default 288, profiles tiny 24 and full 576; tests/test_select.py keeps them in step)
+    avoid_eval_n: list[int] = [24, 288, 576]
 
 
 class TrainConfig(StrictConfig):

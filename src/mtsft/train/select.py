@@ -11,8 +11,9 @@ against the stage's end.
 
 The selection set: built-in synth records of the run's tasks, drawn from the held-out content
 (`synth_records(..., eval_split=True)`) with their own seed (`selection.seed`); any prompt that the default
-built-in eval draws also hold (`mtsft eval run`'s seed and the run pipeline's `seed + 1`) is dropped, so
-the set never repeats an eval prompt there. Tasks the built-in synth cannot draw are not scored (named in
+built-in eval draws also hold (`mtsft eval run`'s, and `mtsft run`'s at `seed + 1` of each size in
+`selection.avoid_eval_n`) is dropped: the two draw from one held-out content pool, so only that keeps the
+selection set off the prompts the run is later scored on. Tasks the built-in synth cannot draw are not scored (named in
 the report); a run with none of them keeps its end weights.
 
 Written by hand: HF's `metric_for_best_model` takes one number from `compute_metrics` over the eval
@@ -21,6 +22,7 @@ loss's forward passes, not greedy generations scored per task, and it cannot bre
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +81,14 @@ def _prompt_key(record: dict) -> tuple:
     return tuple(m["content"] for m in record["messages"] if m["role"] != "assistant")
 
 
+@functools.lru_cache(maxsize=16)
+def _eval_prompts(seed: int, n: int, langs: tuple[str, ...]) -> frozenset:
+    """The prompts of a built-in eval draw (drawn once per process: every stage of a run asks again)."""
+    from mtsft.tasks.synth import synth_records
+
+    return frozenset(_prompt_key(r) for r in synth_records(n, seed=seed, langs=langs, clean=True, eval_split=True))
+
+
 def selection_records(task_names: list[str], cfg: TrainConfig) -> list[dict]:
     """`cfg.selection.per_task` held-out records of each of `task_names` the built-in synth draws (its own
     seed; prompts of the default built-in eval draws dropped). Empty when it draws none of them."""
@@ -91,8 +101,8 @@ def selection_records(task_names: list[str], cfg: TrainConfig) -> list[dict]:
     per_task, defaults = cfg.selection.per_task, EvalRunConfig()
     langs = tuple(defaults.langs)
     eval_n = defaults.per_task * len(langs) * len(TASK_WEIGHTS)
-    avoid = {_prompt_key(r) for seed in sorted({defaults.seed, cfg.seed + 1})
-             for r in synth_records(eval_n, seed=seed, langs=langs, clean=True, eval_split=True)}
+    draws = [(defaults.seed, eval_n)] + [(cfg.seed + 1, n) for n in cfg.selection.avoid_eval_n]
+    avoid = set().union(*(_eval_prompts(seed, n, langs) for seed, n in draws))
     # eval_split draws every built-in task equally: twice the need leaves room for the dropped prompts
     drawn = synth_records(2 * per_task * len(TASK_WEIGHTS), seed=cfg.selection.seed, langs=langs, clean=True,
                           eval_split=True)
@@ -252,4 +262,5 @@ def make_selector(trainer, cfg: TrainConfig, *, steps: int, task_names: list[str
     unscored = sorted(set(task_names) - {r["task"] for r in records})
     if unscored and is_main:
         log(f"select: not scored (the built-in synth does not draw them): {', '.join(unscored)}")
-    return CheckpointSelector(trainer, records, cfg, out_dir, is_main=is_main, log=log if is_main else (lambda *_: None))
+    quiet = lambda *_: None  # noqa: E731 - the other ranks score too (same answers) but do not log
+    return CheckpointSelector(trainer, records, cfg, out_dir, is_main=is_main, log=log if is_main else quiet)
