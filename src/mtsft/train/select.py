@@ -23,6 +23,7 @@ loss's forward passes, not greedy generations scored per task, and it cannot bre
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -262,5 +263,9 @@ def make_selector(trainer, cfg: TrainConfig, *, steps: int, task_names: list[str
     unscored = sorted(set(task_names) - {r["task"] for r in records})
     if unscored and is_main:
         log(f"select: not scored (the built-in synth does not draw them): {', '.join(unscored)}")
+    counts = Counter(r["task"] for r in records)
+    short = sorted(t for t, n in counts.items() if n < cfg.selection.per_task)
+    if short and is_main:  # a task whose held-out prompts ran out (or were all eval prompts)
+        log("select: fewer than selection.per_task records for " + ", ".join(f"{t} ({counts[t]})" for t in short))
     quiet = lambda *_: None  # noqa: E731 - the other ranks score too (same answers) but do not log
     return CheckpointSelector(trainer, records, cfg, out_dir, is_main=is_main, log=log if is_main else quiet)
