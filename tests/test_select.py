@@ -102,9 +102,9 @@ def test_ties_go_to_the_better_worst_task():
 
 def test_selection_set_has_eight_per_task_and_no_eval_prompt():
     cfg = load_train_config(None, [])
-    records = selection_records(["math", "code", "not_a_builtin_task"], cfg)
-    assert sorted({r["task"] for r in records}) == ["code", "math"]
-    assert all(sum(r["task"] == t for r in records) == 8 for t in ("math", "code"))
+    records = selection_records(["math", "chitchat", "not_a_builtin_task"], cfg)
+    assert sorted({r["task"] for r in records}) == ["chitchat", "math"]
+    assert all(sum(r["task"] == t for r in records) == 8 for t in ("math", "chitchat"))  # chitchat: few prompts
     key = lambda r: tuple(m["content"] for m in r["messages"] if m["role"] != "assistant")  # noqa: E731
     draws = [(1, 192)] + [(cfg.seed + 1, n) for n in (24, 288, 576)]  # eval run's; mtsft run's eval_n sizes
     eval_prompts = {key(r) for seed, n in draws for r in synth_records(n, seed=seed, clean=True, eval_split=True)}

@@ -104,13 +104,17 @@ def selection_records(task_names: list[str], cfg: TrainConfig) -> list[dict]:
     eval_n = defaults.per_task * len(langs) * len(TASK_WEIGHTS)
     draws = [(defaults.seed, eval_n)] + [(cfg.seed + 1, n) for n in cfg.selection.avoid_eval_n]
     avoid = set().union(*(_eval_prompts(seed, n, langs) for seed, n in draws))
-    # eval_split draws every built-in task equally: twice the need leaves room for the dropped prompts
-    drawn = synth_records(2 * per_task * len(TASK_WEIGHTS), seed=cfg.selection.seed, langs=langs, clean=True,
-                          eval_split=True)
-    picked: dict[str, list[dict]] = {t: [] for t in wanted}
-    for r in drawn:
-        if r["task"] in picked and len(picked[r["task"]]) < per_task and _prompt_key(r) not in avoid:
-            picked[r["task"]].append(r)
+    # eval_split draws every built-in task equally; a task with few held-out prompts (chitchat) loses many to
+    # the eval draws, so the draw grows until each task has its records (or 8x the need)
+    for times in (2, 4, 8):
+        drawn = synth_records(times * per_task * len(TASK_WEIGHTS), seed=cfg.selection.seed, langs=langs,
+                              clean=True, eval_split=True)
+        picked: dict[str, list[dict]] = {t: [] for t in wanted}
+        for r in drawn:
+            if r["task"] in picked and len(picked[r["task"]]) < per_task and _prompt_key(r) not in avoid:
+                picked[r["task"]].append(r)
+        if all(len(rs) == per_task for rs in picked.values()):
+            break
     return [{**r, "meta": {**(r.get("meta") or {}), "suite": "selection"}} for t in wanted for r in picked[t]]
 
 
