@@ -121,7 +121,7 @@ def register(app: typer.Typer) -> None:
     @friendly_errors
     def merge(
         runs: list[Path] = typer.Argument(..., help="LoRA run folders, or a `train --split-by` folder (its parts)."),
-        out: Path = out_option("Output folder: the merged run (run.json, model/), used like a training run.",
+        out: Path = out_option("Output folder: the merged adapter, written as a training run (eval run, export, serve load it).",
                                required=True),
         config: str = config_option("Merge settings (method, weights, density, majority_sign, seed)", shipped=False),
         set_: list[str] = set_option("density=0.3"),

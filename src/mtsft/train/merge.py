@@ -63,7 +63,7 @@ def expand_runs(runs: list[str | Path]) -> list[Path]:
             continue
         parts = sorted(p for p in run.iterdir() if p.is_dir() and read_run_info(p) is not None)
         if not parts:
-            raise FileNotFoundError(f"{run}: not a run (no run.json) and no runs in it")
+            raise FileNotFoundError(f"{run}: not a training run, and no training runs in it")
         out += parts
     return out
 
