@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench_memory.py --out /tmp/memrun --stages train # redo train only (earlier stages reused)
     .venv/bin/python bench/bench_memory.py --profile tiny --name memory_tiny   # the cheap check (about a minute)
     .venv/bin/python bench/bench_memory.py --stages train --set train.max_batch_tokens=null --name memory_before
+    python3 bench/bench_memory.py --pipeline --interval 2 --name memory_demo   # a fresh clone's `bash run_full_pipeline.sh`
 
 The run is `python -m mtsft run --profile PROFILE --out OUT` in a child process. Every `--interval` seconds the
 bench sums the proportional set size (PSS, /proc/PID/smaps_rollup) of that process and all its descendants
@@ -145,9 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cap-mb", type=float, default=4096, help="the target: each stage's peak summed PSS")
     p.add_argument("--name", default="memory", help="bench/results/NAME.json")
     p.add_argument("--quiet", action="store_true", help="do not echo the run's output")
+    p.add_argument("--pipeline", action="store_true",
+                   help="run `bash run_full_pipeline.sh` (set-up included, charged to 'startup') instead of `mtsft run`")
     args = p.parse_args(argv)
 
     cmd = [sys.executable, "-m", "mtsft", "run", "--profile", args.profile, "--out", args.out]
+    if args.pipeline:
+        cmd = ["bash", "run_full_pipeline.sh", "--profile", args.profile, "--out", args.out]
     for stage in args.stages or []:
         cmd += ["--force", stage]
     for item in args.sets:
