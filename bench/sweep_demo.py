@@ -195,7 +195,8 @@ def score(folder: Path, prep: Path, level: str, adapter: str | None) -> None:
 
 
 def child(args) -> int:
-    """One job in this process: train a point, or score the base model or a point at a level."""
+    """One job in this process: train a point, train a point's recipe split by task, merge those parts, or
+    score the base model or a point at a level."""
     from mtsft.train.loop import train
 
     out, prep = Path(args.out), Path(args.out) / "prep"
@@ -203,6 +204,23 @@ def child(args) -> int:
         folder = out / "points" / args.name
         if not _trained(folder):
             train(train_config(args.name, prep, folder))
+        return 0
+    if args.job == "split":
+        from mtsft.train.split import train_split
+
+        joint = args.name.split("-")[0]
+        cfg = train_config(joint, prep, out / "points" / args.name).model_copy(
+            update={"out": str(out / "points" / args.name / "train"), "select": "last"})
+        train_split(cfg, "task", resume=True)
+        return 0
+    if args.job == "merge":
+        from mtsft.train.merge import MergeConfig, merge_runs
+
+        joint, method = args.name.split("-merge-")
+        parts = sorted(p for p in (out / "points" / f"{joint}-split" / "train").iterdir() if p.is_dir())
+        weights = [1.0 / len(parts)] * len(parts) if method == "linear" else None
+        merge_runs([out / "points" / f"{joint}-split" / "train"],
+                   MergeConfig(method=method, weights=weights, out=str(out / "points" / args.name / "train")))
         return 0
     adapter = None if args.name == "base" else str(out / "points" / args.name / "train")
     folder = (out / "base" if args.name == "base" else out / "points" / args.name) / args.level
@@ -256,7 +274,7 @@ def print_table(results: dict) -> None:
     print(f"\n{'pt':<3} {'recipe':<34} {'train s':>8} {'peak MB':>8}  {'built-in macro change':<28} "
           f"{'real macro change':<28} {'tasks down':>10}")
     for name, point in results["points"].items():
-        recipe = " ".join(f"{k}={v}" for k, v in POINTS[name].items() if v is not None)
+        recipe = " ".join(f"{k}={v}" for k, v in point["recipe"].items() if v is not None)
         for level in ("screen", "confirm"):
             table = point.get(level)
             if not table:
@@ -268,7 +286,53 @@ def print_table(results: dict) -> None:
                   f"{down:>10}  ({level})")
 
 
+def markdown_table(results: dict) -> str:
+    """The README's sweep table: per point its recipe, training time and peak memory, and at each level the
+    built-in and real macro change over base with its paired 95% interval."""
+    lines = ["| point | recipe | train min | peak GB | level | built-in macro change | real macro change | "
+             "tasks up / down | floor |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, point in results["points"].items():
+        recipe = ", ".join(f"{k} {v}" for k, v in point["recipe"].items() if v is not None)
+        for level in ("screen", "confirm"):
+            table = point.get(level)
+            if not table:
+                continue
+            tasks = [r for r in table["rows"] if r["suite"] == "builtin" and r["task"] not in ("macro", "overall")]
+            up = sum(1 for r in tasks if r["decided"] and r["delta"] > 0)
+            down = sum(1 for r in tasks if r["decided"] and r["delta"] < 0)
+            floor = ("met" if point["checks"]["floor_met"] else "not met") if level == "confirm" and "checks" in point \
+                else ""
+            train = point.get("train", {})
+            minutes = f"{train['train_seconds'] / 60:.1f}" if train.get("train_seconds") else ""
+            peak = f"{train['peak_pss_mb'] / 1024:.1f}" if train.get("peak_pss_mb") else ""
+            lines.append(f"| {name} | {recipe} | {minutes} | {peak} | {level} | {fmt(macro(table, 'builtin'))} | "
+                         f"{fmt(macro(table, 'real'))} | {up} / {down} | {floor} |")
+    return "\n".join(lines)
+
+
 # ---- the driver -----------------------------------------------------------------------------------------
+
+def merge_experiment(joint: str, out: Path, results: dict, point_figures, save) -> None:
+    """`joint`'s recipe as 12 per-task adapters (train --split-by task, 10% replay each), merged by linear
+    (weights 1/12) and ties (weights 1, density 0.5), each confirmed like a point, beside `joint` confirmed."""
+    split = f"{joint}-split"
+    entry = results["points"].setdefault(split, {"recipe": {"split_by": "task", "of": joint}})
+    if "train" not in entry:
+        entry["train"] = run_child(out, "split", split)
+        parts = [json.loads(p.read_text()) for p in (out / "points" / split / "train").glob("*/run.json")]
+        entry["train"]["train_seconds"] = round(sum(i["metrics"].get("train_seconds") or 0 for i in parts), 1)
+        save()
+    for method in ("linear", "ties"):
+        name = f"{joint}-merge-{method}"
+        if not _trained(out / "points" / name):
+            results["points"].setdefault(name, {"recipe": {"merge": method, "of": split}})["train"] = \
+                run_child(out, "merge", name)
+            info = json.loads((out / "points" / name / "train" / "run.json").read_text())
+            results["points"][name]["adapter_mb"] = round(info["metrics"]["adapter_bytes"] / 2**20, 2)
+            save()
+        point_figures(name, "confirm")
+    point_figures(joint, "confirm")
+
 
 def screen_gain(point: dict) -> float:
     table = point["screen"]
@@ -281,7 +345,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stage", choices=["screen", "confirm", "all"], default="all")
     p.add_argument("--points", default=",".join(POINTS), help="points to screen, in order")
     p.add_argument("--confirm", default=None, help="points to confirm (default: the best three screened)")
-    p.add_argument("--child", choices=["train", "score"], default=None, help=argparse.SUPPRESS)
+    p.add_argument("--merge", default=None, metavar="POINT",
+                   help="issue 32: POINT's recipe trained as one adapter per task, merged by linear and ties, "
+                        "confirmed beside POINT itself")
+    p.add_argument("--table", action="store_true", help="print the README table of the saved results and stop")
+    p.add_argument("--child", choices=["train", "score", "split", "merge"], default=None, help=argparse.SUPPRESS)
     p.add_argument("--name", default="", help=argparse.SUPPRESS)
     p.add_argument("--level", default="", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -292,6 +360,9 @@ def main(argv: list[str] | None = None) -> int:
     out = (ROOT / args.out) if not Path(args.out).is_absolute() else Path(args.out)
     result_path = ROOT / "bench" / "results" / "sweep_demo.json"
     results = json.loads(result_path.read_text()) if result_path.exists() else {"points": {}}
+    if args.table:
+        print(markdown_table(results))
+        return 0
     results.update({"what": "demo recipe sweep on a dev draw (issue 30.1)", "dev_seed": DEV_SEED, "levels": LEVELS,
                     "grid": POINTS, "machine": {"cores": os.cpu_count()}})
     print("== prepare", flush=True)
@@ -323,6 +394,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.stage in ("screen", "all"):
         for name in args.points.split(","):
             point_figures(name, "screen")
+    if args.merge:
+        merge_experiment(args.merge, out, results, point_figures, save)
     if args.stage in ("confirm", "all"):
         screened = [n for n, e in results["points"].items() if "screen" in e]
         chosen = args.confirm.split(",") if args.confirm else sorted(
@@ -331,6 +404,7 @@ def main(argv: list[str] | None = None) -> int:
             point_figures(name, "confirm")
     save()
     print_table(results)
+    print("\n" + markdown_table(results))
     print(f"wrote {result_path.relative_to(ROOT)}")
     return 0
 
