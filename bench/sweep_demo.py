@@ -178,14 +178,13 @@ def eval_config(level: str, adapter: str | None):
 
 
 def score(folder: Path, prep: Path, level: str, adapter: str | None) -> None:
-    from mtsft.eval.evaluate import evaluate_records
-    from mtsft.model import load_for_inference
+    from mtsft.eval.evaluate import evaluate_records, load_generator
     from mtsft.records import read_records
 
     if (folder / "done.json").exists():
         return
-    model, tokenizer = load_for_inference("builtin", adapter)
     cfg = eval_config(level, adapter)
+    model, tokenizer = load_generator(cfg)   # the eval precision of the demo (bf16 where it is faster)
     start = time.perf_counter()
     for suite in ("builtin", "real"):
         records = [{**r, "meta": {**(r.get("meta") or {}), "suite": suite}}

@@ -113,3 +113,23 @@ def test_generation_dispatches_to_a_vllm_generator_with_the_rendered_prompts(tok
     assert answers == ["answer 0", "answer 0"]                      # one call per token cap, order kept
     assert sorted(cap for _, cap in fake.calls) == [160, 256]       # transform and reasoning families
     assert all("Translate: hi" in p[0] or "1+1?" in p[0] for p, _ in fake.calls)
+
+
+@pytest.mark.parametrize("precision, dtype", [("fp32", "float32"), ("bf16", "bfloat16")])
+def test_eval_precision_sets_the_generating_weights_dtype_and_is_recorded(tmp_path, precision, dtype):
+    path, _ = small_suite(tmp_path, n_per_task=1)
+    cfg = EvalRunConfig(model="tiny", max_new_tokens=2, progress=False, bootstrap=0, precision=precision)
+    result = evaluate_records(load_suite(str(path), cfg), cfg, tmp_path / "out", log=lambda *_: None)
+    assert result["run"]["dtype"] == dtype
+
+
+def test_eval_precision_auto_follows_the_measured_rule(monkeypatch):
+    import torch
+
+    from mtsft import precision
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(precision, "cpu_bf16_is_faster", lambda: False)
+    assert precision.resolve_precision("auto") == "fp32"
+    monkeypatch.setattr(precision, "cpu_bf16_is_faster", lambda: True)
+    assert precision.torch_dtype(precision.resolve_precision("auto")) == torch.bfloat16

@@ -192,16 +192,17 @@ def run_task_tags(run: str | Path) -> str:
     return ((read_run_info(run) or {}).get("config") or {}).get("task_tags", "none")
 
 
-def load_for_inference(model: str = BUILTIN, adapter: str | Path | None = None, *, log=print):
+def load_for_inference(model: str = BUILTIN, adapter: str | Path | None = None, *, dtype=None, log=print):
     """(model, tokenizer) for generation: `model` alone, or the run/adapter `adapter` on top of it (a
-    LoRA run's base comes from its run.json when `model` is left at the default)."""
+    LoRA run's base comes from its run.json when `model` is left at the default). `dtype`: the weights'
+    dtype for generation (default fp32); a LoRA update is merged in fp32 first."""
     if adapter is None:
-        return load_model(model, log=log), load_tokenizer(model, log=log)
+        return load_model(model, dtype=dtype, log=log), load_tokenizer(model, log=log)
     weights, base = run_weights(adapter)
     if base is None:  # a full fine-tune: the run's weights are the whole model
-        return load_model(str(weights), log=log), load_tokenizer(str(weights), log=log)
+        return load_model(str(weights), dtype=dtype, log=log), load_tokenizer(str(weights), log=log)
     from peft import PeftModel
 
     base_spec = base if model == BUILTIN else model
     merged = PeftModel.from_pretrained(load_model(base_spec, log=log), str(weights)).merge_and_unload()
-    return merged, load_tokenizer(str(weights), log=log)
+    return (merged.to(dtype) if dtype is not None else merged), load_tokenizer(str(weights), log=log)

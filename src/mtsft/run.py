@@ -247,11 +247,10 @@ def eval_suites(cfg: RunConfig, data: Path) -> dict[str, list[dict]]:
 
 
 def run_eval(cfg: RunConfig, data: Path, folder: Path, adapter: str | None, log) -> dict:
-    from mtsft.eval.evaluate import evaluate_records
-    from mtsft.model import load_for_inference
+    from mtsft.eval.evaluate import evaluate_records, load_generator
 
     eval_cfg = cfg.eval.model_copy(update={"model": cfg.model, "adapter": adapter})
-    model, tokenizer = load_for_inference(cfg.model, adapter, log=log)
+    model, tokenizer = load_generator(eval_cfg, log=log)
     results = {}
     for name, records in eval_suites(cfg, data).items():
         result = evaluate_records(records, eval_cfg, folder / name, model=model, tokenizer=tokenizer, log=log)
