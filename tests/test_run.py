@@ -89,7 +89,7 @@ def test_a_rerun_reuses_finished_stages_and_redoes_what_changed(run_dir):
     assert sum("reusing" in str(m) for m in logged) == len(STAGES) - 1
     assert read_diagnosis(out / "diagnose")["config"]["uneven"]["max_spread"] == 0.3
     # a training change redoes training and the tuned eval, nothing upstream
-    run_pipeline(tiny_run_config(out, "train.lr=1e-3"), log=QUIET)
+    run_pipeline(tiny_run_config(out, "train.lr=5e-4"), log=QUIET)
     after = markers(out)
     assert after["data"] == before["data"] and after["curate"] == before["curate"]
     assert after["train"] != before["train"]
@@ -156,7 +156,7 @@ def test_a_saved_run_config_still_loads_with_the_stage_fields_at_their_defaults(
 def test_the_runs_eval_defaults_hold_when_the_eval_section_is_partly_set():
     """The run re-defaults two eval fields (RunEvalConfig); setting another eval key must not undo them."""
     cfg = load_config(RunConfig, "run-demo", ["eval.batch_size=4"])
-    assert (cfg.eval.batch_size, cfg.eval.max_new_tokens, cfg.eval.real_per_set) == (4, 96, 24)
+    assert (cfg.eval.batch_size, cfg.eval.max_new_tokens, cfg.eval.real_per_set) == (4, 96, 48)
     assert load_config(RunConfig, "run-demo", ["eval.max_new_tokens=null"]).eval.max_new_tokens is None
 
 

@@ -228,7 +228,7 @@ def test_a_second_run_with_another_train_config_reuses_the_base_eval(tmp_path, m
     assert None in generated                                    # the base model answered once
     generated.clear()
     logged = []
-    run.run_pipeline(config(tmp_path / "b", "train.lr=1e-3"), log=logged.append)
+    run.run_pipeline(config(tmp_path / "b", "train.lr=5e-4"), log=logged.append)
     assert None not in generated and generated                  # only the tuned model generated
     assert any("eval_base" in str(m) and "reusing" in str(m) for m in logged)
     for suite in ("builtin", "real"):

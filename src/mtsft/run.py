@@ -23,13 +23,14 @@ from typing import ClassVar
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from mtsft.config import Seed, StrictConfig
+from mtsft.config import LearningRate, Seed, StrictConfig
 from mtsft.data.config import CurateConfig
 from mtsft.diagnose.config import DiagnoseConfig
 from mtsft.eval.evaluate import EvalRunConfig
 from mtsft.logs import print_log
 from mtsft.outputs import claim_folder, write_json_atomic, write_text_atomic
 from mtsft.runfiles import read_diagnosis, read_stage, stage_path, write_stage
+from mtsft.tags import TagMode
 from mtsft.train.config import TrainConfig
 from mtsft.train.memory import release_freed_memory
 
@@ -60,7 +61,17 @@ def _refuse_set_by_run(section: str, value, info: ValidationInfo, defaults: dict
 
 class RunTrainConfig(TrainConfig):
     """`train` under `mtsft run`: the run trains its top-level `model` with its `seed` on the curated data,
-    into OUT/train; those four fields are the run's (SET_BY_RUN) and refused here."""
+    into OUT/train; those four fields are the run's (SET_BY_RUN) and refused here. Three defaults differ
+    from `mtsft train`'s: the demo's recipe, chosen by bench/sweep_demo.py (README, "The demo recipe")."""
+
+    # lr 1e-3 with task tags in the system turn: on the sweep's dev draw the built-in macro rose +0.138
+    # [+0.055, +0.217] and no task fell, where 2e-4 untagged (the earlier default) rose +0.070 [-0.007, +0.151]
+    # with translation falling (bench/results/sweep_demo.json, points A and B)
+    lr: LearningRate = 1e-3
+    task_tags: TagMode = "system"
+    # half of `mtsft train`'s 1,024: the demo's long CMRC rows peaked at 4.8 GB summed PSS with 1,024-token
+    # passes; the memory cap is 4 GB (issue 29.1)
+    max_batch_tokens: int | None = Field(512, ge=8)
 
     @field_validator("model", "seed", "data", "out")
     @classmethod
