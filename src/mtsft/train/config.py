@@ -6,7 +6,7 @@ with its own mixture, epochs and learning rate (unset stage fields fall back to 
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -55,7 +55,7 @@ class SelectionConfig(StrictConfig):
     seed: Seed = 7919                        # the draw; eval suites draw with seed 1 / the run's seed + 1
     # prompts left out: `mtsft eval run`'s default built-in draw, and `mtsft run`'s (seed + 1) of these sizes
     # (its eval_n: default 288, profiles tiny 24 and full 576; tests/test_select.py keeps them in step)
-    avoid_eval_n: list[int] = [24, 288, 576]
+    avoid_eval_n: list[Annotated[int, Field(ge=12)]] = [24, 288, 576]   # RunConfig.eval_n's own lower bound
 
 
 class TrainConfig(StrictConfig):
