@@ -269,22 +269,6 @@ def macro(table: dict, suite: str) -> dict:
     return next(r for r in table["rows"] if r["suite"] == suite and r["task"] == "macro")
 
 
-def print_table(results: dict) -> None:
-    print(f"\n{'pt':<3} {'recipe':<34} {'train s':>8} {'peak MB':>8}  {'built-in macro change':<28} "
-          f"{'real macro change':<28} {'tasks down':>10}")
-    for name, point in results["points"].items():
-        recipe = " ".join(f"{k}={v}" for k, v in point["recipe"].items() if v is not None)
-        for level in ("screen", "confirm"):
-            table = point.get(level)
-            if not table:
-                continue
-            down = sum(1 for r in table["rows"] if r["suite"] == "builtin" and r["task"] not in ("macro", "overall")
-                       and r["decided"] and r["delta"] < 0)
-            print(f"{name:<3} {recipe[:34]:<34} {point['train']['seconds']:>8} {point['train']['peak_pss_mb']:>8}  "
-                  f"{fmt(macro(table, 'builtin')):<28} {fmt(macro(table, 'real')):<28} "
-                  f"{down:>10}  ({level})")
-
-
 def markdown_table(results: dict) -> str:
     """The README's sweep table: per point its recipe, training time and peak memory, and at each level the
     built-in and real macro change over base with its paired 95% interval."""
@@ -402,7 +386,6 @@ def main(argv: list[str] | None = None) -> int:
         for name in chosen:
             point_figures(name, "confirm")
     save()
-    print_table(results)
     print("\n" + markdown_table(results))
     print(f"wrote {result_path.relative_to(ROOT)}")
     return 0

@@ -8,17 +8,16 @@ import copy
 import pytest
 import torch
 
-from conftest import build_tiny_model
 from mtsft.eval.generate import generate, generate_with_transformers
 
 WORDS = "the cat sat on a mat while rain fell over the old town and its long grey hills".split()
 
 
-@pytest.fixture(scope="module")
-def varied_model(tokenizer):
+@pytest.fixture
+def varied_model(tiny_model):
     """The tiny model with larger random weights: the default init answers newline after newline, which
     would make every comparison trivially equal."""
-    model = build_tiny_model(tokenizer)
+    model = tiny_model
     torch.manual_seed(1)
     with torch.no_grad():
         for p in model.parameters():

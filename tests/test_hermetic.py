@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import TEST_CACHE
-
 from mtsft import model as M
+
+TEST_CACHE = Path(__file__).resolve().parent.parent / ".test-cache"   # the checkout's, as tests/conftest.py sets it
 
 
 def test_tests_use_their_own_cache_not_the_home_cache():
