@@ -348,6 +348,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     results.update({"what": "demo recipe sweep on a dev draw (issue 30.1)", "dev_seed": DEV_SEED, "levels": LEVELS,
                     "grid": POINTS, "machine": {"cores": os.cpu_count()}})
+    from mtsft.outputs import claim_folder, own
+
+    # the output rule: never into a folder of the user's; the sweep's three folders are listed as mtsft's
+    try:
+        claim_folder(out)
+    except (OSError, ValueError) as e:   # OutputRefused among them: one line, nothing touched
+        raise SystemExit(f"error: {e}") from None
+    own(out, "prep", "points", "base")
     print("== prepare", flush=True)
     prep = prepare(out)
 
