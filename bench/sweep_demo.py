@@ -363,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         result_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
     def point_figures(name: str, level: str) -> None:
-        entry = results["points"].setdefault(name, {"recipe": POINTS[name]})
+        entry = results["points"].get(name) or results["points"].setdefault(name, {"recipe": POINTS[name]})
         folder = out / "points" / name
         if "train" not in entry or not _trained(folder):
             entry["train"] = run_child(out, "train", name)

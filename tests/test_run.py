@@ -198,3 +198,21 @@ def test_your_files_join_the_synth_suite_and_your_held_out_file_is_scored_and_ke
     assert [r["task"] for r in yours if r["task"] not in ("overall", "macro")] == ["classification"]
     assert all(len(r["scores"]) == 2 for r in yours)
     assert len(read_records(out / "eval_tuned" / "yours" / "predictions.jsonl")) == 2
+
+
+def test_a_stage_in_its_own_process_gives_the_result_it_gives_in_this_one(run_dir, finished_run):
+    """`stage_processes`: the diagnosis redone in a child process reads the same run and decides the same."""
+    from mtsft.run import in_child
+
+    cfg = tiny_run_config(run_dir, "stage_processes=true")
+    result = in_child(cfg, run_dir, "diagnose", run_dir / "diagnose")
+    assert result["verdicts"] == json.loads((run_dir / "diagnose" / "stage.json").read_text())["result"]["verdicts"]
+
+
+def test_a_failing_stage_process_raises_its_error_here_with_its_type(tmp_path):
+    from mtsft.run import in_child
+
+    cfg = tiny_run_config(tmp_path / "run", "stage_processes=true")
+    (tmp_path / "run" / "eval_seen").mkdir(parents=True)
+    with pytest.raises(ValueError, match="kept.jsonl"):   # its own subclass of ValueError there
+        in_child(cfg, tmp_path / "run", "eval_seen", tmp_path / "run" / "eval_seen")

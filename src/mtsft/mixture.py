@@ -266,6 +266,27 @@ def format_exemplar_records(task: str, want: int, *, seed: int = 0, langs=("zh",
     return _as_added(picked, "format_exemplar", skip)
 
 
+def prompt_set(records: list[dict]) -> set[str]:
+    """The requests of `records`: what a registry draw must not repeat."""
+    return {_user_text(r) for r in records}
+
+
+def registry_upsample(task: str, want: int, members: list[dict], skip: set[str], seed: int = 0) -> list[dict]:
+    """Up to `want` fresh records of `task` (answers passing its format check) in the languages of its
+    `members`, prompts not in `skip` (which grows by theirs), marked as the balance round's (how: registry);
+    none for a task the registry cannot generate."""
+    langs = sorted({r.get("lang") for r in members} & {"zh", "en"}) or ["zh", "en"]
+    try:
+        drawn = format_exemplar_records(task, want, seed=seed, langs=langs, skip=skip)
+    except KeyError:   # a task the registry does not know (a user's label)
+        return []
+    for k, r in enumerate(drawn):
+        r["id"] = f"registry-upsample-{task}-{k}"
+        r["meta"]["upsampled"] = {"from": f"registry:{task}", "how": "registry"}
+        r["meta"].pop("format_exemplar", None)
+    return drawn
+
+
 def registry_additions(records: list[dict], hard_negatives: dict[str, float], exemplars: dict[str, float],
                        seed: int = 0) -> list[dict]:
     """The records `curate.balance.hard_negatives` ({'a>b': share}) and `format_exemplars` ({task: share}) add,

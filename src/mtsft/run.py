@@ -24,7 +24,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from mtsft.config import LearningRate, Seed, StrictConfig
-from mtsft.data.config import CurateConfig
+from mtsft.data.config import BalanceConfig, CurateConfig, UpsampleWith
 from mtsft.diagnose.config import DiagnoseConfig
 from mtsft.eval.evaluate import EvalRunConfig
 from mtsft.logs import print_log
@@ -77,6 +77,19 @@ class RunTrainConfig(TrainConfig):
     @classmethod
     def _set_by_run(cls, value, info: ValidationInfo):
         return _refuse_set_by_run("train", value, info, TrainConfig.model_fields)
+
+
+class RunBalanceConfig(BalanceConfig):
+    """`curate.balance` under `mtsft run`: the demo trains on the registry's synth suite, whose generators can
+    draw more of a rare task, so a task below its target grows with fresh records before copies."""
+
+    upsample_with: UpsampleWith = "registry"
+
+
+class RunCurateConfig(CurateConfig):
+    """`curate` under `mtsft run`: one default differs from `mtsft curate`'s (RunBalanceConfig)."""
+
+    balance: RunBalanceConfig = Field(default_factory=RunBalanceConfig)
 
 
 class RunEvalConfig(EvalRunConfig):
@@ -132,7 +145,7 @@ class RunConfig(StrictConfig):
     # Share of the training set drawn from the shipped general instruction slices (alpaca en/zh) on top of
     # what real_per_set takes: replay against forgetting; diagnosis raises it when forgetting fires.
     replay: float = Field(0.0, ge=0, lt=0.5)
-    curate: CurateConfig = Field(default_factory=CurateConfig)
+    curate: RunCurateConfig = Field(default_factory=RunCurateConfig)
     train: RunTrainConfig = Field(default_factory=RunTrainConfig)
     eval: RunEvalConfig = Field(default_factory=RunEvalConfig)   # its own defaults: see RunEvalConfig
     # Built-in training records per task scored again by the tuned model (eval_seen): the gap between
@@ -143,6 +156,11 @@ class RunConfig(StrictConfig):
     # What that diagnosis decides on (its thresholds, the levers' sizes): part of the diagnose stage's key,
     # so changing a threshold redoes the diagnosis and nothing before it.
     diagnosis: DiagnoseConfig = Field(default_factory=DiagnoseConfig)
+    # Run train, the evals and diagnose each in a Python process of its own (`python -m mtsft.run OUT STAGE`),
+    # so what one stage held goes back to the OS before the next loads its model. In one process the demo's
+    # base eval peaked at 5.4 GB summed PSS after training, against 1.4 GB alone (issue 29.1); a child costs a
+    # few seconds of imports. The tiny profile turns it off (tests, notebooks that want the `log` callback).
+    stage_processes: bool = True
     force: list[str] = []                       # stages to redo even when their marker matches
     overwrite: bool = False                     # redo every stage (an earlier run's folder is cleared)
 
@@ -166,7 +184,8 @@ def stage_key(config: dict, inputs: list[Path]) -> dict:
 def run_stage(out: Path, name: str, config: dict, inputs: list[Path], fn: Callable[[Path], dict], *,
               force: bool, log) -> dict:
     """Reuse `out/name` when its marker matches (config and input hashes), else clear it and run `fn(dir)`;
-    the marker, holding `fn`'s result, is written last, so a stage killed midway is never reused."""
+    the marker, holding `fn`'s result, is written last, so a stage killed midway is never reused.
+    `fn` may run the work in a child process (`in_child`)."""
     folder = out / name
     key = stage_key(config, inputs)
     done = None if force else read_stage(folder)
@@ -370,10 +389,106 @@ def run_eval_seen(cfg: RunConfig, kept: Path, folder: Path, adapter: str, log) -
     return {"seen": {"overall": result["overall"]["score"], "records": len(records)}}
 
 
+# ---- the model stages, each a function of (config, run folder, stage folder, log) -------------------------
+# Module-level, so that a child process can run one by name with the run's config (`stage_processes`).
+
+def run_folders(out: Path) -> tuple[Path, Path, Path]:
+    """The data, curate and train folders of a run."""
+    return out / "data", out / "curate", out / "train"
+
+
+def run_train_config(cfg: RunConfig, out: Path) -> TrainConfig:
+    """`cfg.train` with what the run sets itself: its model and seed, the curated data, OUT/train."""
+    _, curated, trained = run_folders(out)
+    return cfg.train.model_copy(update={"data": str(curated / "kept.jsonl"), "out": str(trained),
+                                        "model": cfg.model, "seed": cfg.seed})
+
+
+def stage_train(cfg: RunConfig, out: Path, folder: Path, log) -> dict:
+    from mtsft.train.loop import train
+
+    info = train(run_train_config(cfg, out), log=log)
+    return {"status": info["status"], "final_loss": info["metrics"].get("final_loss")}
+
+
+def stage_eval_base(cfg: RunConfig, out: Path, folder: Path, log) -> dict:
+    data = run_folders(out)[0]
+    return run_eval_base(cfg, data, folder, eval_files(cfg, data), log, refresh="eval_base" in cfg.force)
+
+
+def stage_eval_tuned(cfg: RunConfig, out: Path, folder: Path, log) -> dict:
+    data, _, trained = run_folders(out)
+    return run_eval(cfg, data, folder, str(trained), log)
+
+
+def stage_eval_seen(cfg: RunConfig, out: Path, folder: Path, log) -> dict:
+    _, curated, trained = run_folders(out)
+    return run_eval_seen(cfg, curated / "kept.jsonl", folder, str(trained), log)
+
+
+def stage_diagnose(cfg: RunConfig, out: Path, folder: Path, log) -> dict:
+    return run_diagnose(cfg, out, folder, log)
+
+
+MODEL_STAGES: dict[str, Callable[[RunConfig, Path, Path, Callable], dict]] = {
+    "train": stage_train, "eval_base": stage_eval_base, "eval_tuned": stage_eval_tuned,
+    "eval_seen": stage_eval_seen, "diagnose": stage_diagnose}
+# Exceptions a stage's child reports that keep their type in the parent (the CLI's one-line errors)
+CHILD_ERRORS = {e.__name__: e for e in (ValueError, MemoryError, FileNotFoundError, PermissionError, OSError,
+                                         RuntimeError, KeyError, TypeError)}
+
+
+def in_child(cfg: RunConfig, out: Path, name: str, folder: Path) -> dict:
+    """Run model stage `name` in a child Python process, handed `cfg` through a temporary file that brings
+    its result back. Its output goes to this process's terminal; an exception in it is raised here with its
+    type and message."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    import mtsft
+
+    handle, result_path = tempfile.mkstemp(prefix=f"mtsft-{name}-", suffix=".json")   # config in, result out
+    with os.fdopen(handle, "w", encoding="utf-8") as f:
+        json.dump({"config": cfg.model_dump(mode="json", by_alias=True)}, f)
+    env = dict(os.environ)
+    package_root = str(Path(mtsft.__file__).resolve().parents[1])   # the same mtsft, however it was found here
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    try:
+        code = subprocess.run([sys.executable, "-m", "mtsft.run", str(out), name, result_path], env=env).returncode
+        try:
+            reply = json.loads(Path(result_path).read_text(encoding="utf-8") or "null")
+        except ValueError:
+            reply = None
+    finally:
+        Path(result_path).unlink(missing_ok=True)
+    if code == 0 and reply and "result" in reply:
+        return reply["result"]
+    if reply and "error" in reply:
+        kind = next((CHILD_ERRORS[k] for k in reply["error"] if k in CHILD_ERRORS), RuntimeError)
+        raise kind(reply["message"])
+    raise RuntimeError(f"stage {name}: its process ended with exit code {code} and no result")
+
+
+def child_main(argv: list[str]) -> int:
+    """`python -m mtsft.run OUT STAGE FILE`: one model stage of the run in OUT, with the config FILE holds;
+    its result (or its error) replaces it, as JSON."""
+    out, name, result_path = Path(argv[0]), argv[1], Path(argv[2])
+    try:
+        cfg = RunConfig.model_validate(json.loads(result_path.read_text(encoding="utf-8"))["config"])
+        result = MODEL_STAGES[name](cfg, out, out / name, print_log)
+    except Exception as e:  # reported to the parent, which raises it with its type
+        kinds = [k.__name__ for k in type(e).__mro__]   # the parent raises the first built-in one it knows
+        result_path.write_text(json.dumps({"error": kinds, "message": str(e)}), encoding="utf-8")
+        raise
+    result_path.write_text(json.dumps({"result": result}, default=str), encoding="utf-8")
+    return 0
+
+
 def run_pipeline(cfg: RunConfig, *, log=print_log) -> dict:
     """Every stage (reusing finished ones), then `summary.json`; returns the summary."""
     from mtsft.data.curate import curate_files
-    from mtsft.train.loop import train
 
     out = Path(cfg.out)
     unknown = sorted(set(cfg.force) - set(STAGES))
@@ -384,9 +499,14 @@ def run_pipeline(cfg: RunConfig, *, log=print_log) -> dict:
     claim_folder(out, [*cfg.data, *cfg.eval_data], overwrite=cfg.overwrite)
     dump = lambda c: c.model_dump(mode="json", by_alias=True)  # noqa: E731
     write_run_config(cfg, out)
-    data, curated, trained = out / "data", out / "curate", out / "train"
+    data, curated, trained = run_folders(out)
     stage = lambda name, config, inputs, fn: run_stage(  # noqa: E731
         out, name, config, inputs, fn, force=name in cfg.force, log=log)
+
+    def model_stage(name: str) -> Callable[[Path], dict]:
+        if cfg.stage_processes:
+            return lambda folder: in_child(cfg, out, name, folder)
+        return lambda folder: MODEL_STAGES[name](cfg, out, folder, log)
 
     # with_synth, eval_data and eval_seed join the key only when set, so runs made before they existed are
     # still reused
@@ -403,30 +523,19 @@ def run_pipeline(cfg: RunConfig, *, log=print_log) -> dict:
         return {"inputs": res.inputs, "kept": len(res.kept), "ok": res.ok}
 
     results["curate"] = stage("curate", dump(cfg.curate), [data / "train.jsonl", *held_out], do_curate)
-    train_cfg = cfg.train.model_copy(update={"data": str(curated / "kept.jsonl"), "out": str(trained),
-                                             "model": cfg.model, "seed": cfg.seed})
-
-    def do_train(folder: Path) -> dict:
-        info = train(train_cfg, log=log)
-        return {"status": info["status"], "final_loss": info["metrics"].get("final_loss")}
-
-    results["train"] = stage("train", dump(train_cfg), [curated / "kept.jsonl"], do_train)
+    results["train"] = stage("train", dump(run_train_config(cfg, out)), [curated / "kept.jsonl"], model_stage("train"))
     eval_config = dump(cfg.eval) | {"model": cfg.model}
     if cfg.score_base:
-        results["eval_base"] = stage("eval_base", eval_config, held_out,
-                                     lambda d: run_eval_base(cfg, data, d, held_out, log,
-                                                             refresh="eval_base" in cfg.force))
+        results["eval_base"] = stage("eval_base", eval_config, held_out, model_stage("eval_base"))
     results["eval_tuned"] = stage("eval_tuned", eval_config, [*held_out, stage_path(trained)],
-                                  lambda d: run_eval(cfg, data, d, str(trained), log))
+                                  model_stage("eval_tuned"))
     if cfg.seen_per_task:
         results["eval_seen"] = stage("eval_seen", eval_config | {"seen_per_task": cfg.seen_per_task},
-                                     [curated / "kept.jsonl", stage_path(trained)],
-                                     lambda d: run_eval_seen(cfg, curated / "kept.jsonl", d, str(trained), log))
+                                     [curated / "kept.jsonl", stage_path(trained)], model_stage("eval_seen"))
     if cfg.diagnose and cfg.score_base:
         evals = [stage_path(out / "eval_base"), stage_path(out / "eval_tuned"),
                  *([stage_path(out / "eval_seen")] if cfg.seen_per_task else [])]
-        results["diagnose"] = stage("diagnose", dump(cfg.diagnosis), evals,
-                                    lambda d: run_diagnose(cfg, out, d, log))
+        results["diagnose"] = stage("diagnose", dump(cfg.diagnosis), evals, model_stage("diagnose"))
     summary = build_summary(out, results)
     write_json_atomic(out / "summary.json", summary)
     if "mlflow" in cfg.train.report_to:
@@ -512,3 +621,11 @@ def build_summary(out: Path, results: dict) -> dict:
             "train": results["train"], "runs": [r.name.removeprefix("eval_") for r in runs], "rows": rows,
             "diagnosis": results.get("diagnose"), "problems": headline_checks(out / "diagnose"),
             "seconds": {name: r.get("seconds") for name, r in results.items()}}
+
+
+if __name__ == "__main__":   # a model stage's child process (`in_child`), through the module's own import
+    import sys
+
+    from mtsft.run import child_main as _child_main
+
+    sys.exit(_child_main(sys.argv[1:]))

@@ -5,8 +5,8 @@ easy and hard records instead of only the easy ones). Up-sampling first makes au
 instruction re-phrased through a framing template, or a system prompt added/varied, in the record's
 language) and only when every record has had each augmentation once does it repeat records verbatim.
 Copies are new records (`meta.upsampled = {from, how}`), counted apart from the inputs, and so are the
-records the task registry adds when `hard_negatives` / `format_exemplars` ask for them (how: hard_negative,
-format_exemplar; from: registry:TASK).
+records the task registry adds: when `hard_negatives` / `format_exemplars` ask for them (how: hard_negative,
+format_exemplar; from: registry:TASK), and with `upsample_with: registry`, before any copy (how: registry).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 from mtsft.data.common import RoundResult, curate_meta, reject, task_of
 from mtsft.data.config import BalanceConfig
 from mtsft.data.parallel import groups_of
-from mtsft.mixture import AUGMENTATIONS, augment, registry_additions
+from mtsft.mixture import AUGMENTATIONS, augment, prompt_set, registry_additions, registry_upsample
 
 ROUND = "balance"
 
@@ -94,13 +94,19 @@ def balance_round(records: list[dict], cfg: BalanceConfig, seed: int = 0, max_to
     targets = targets_for(counts, cfg)
     rng = random.Random(seed)
     dropped_ids, added = set(), []
+    seen = prompt_set(records) if cfg.upsample_with == "registry" else set()
     for task, members in sorted(by_task.items()):
         target = targets.get(task, 0)
         if target < len(members):
             keep = select_best(members, target, cfg.difficulty_bins, seed)
             dropped_ids.update(id(m) for i, m in enumerate(members) if i not in keep)
         elif target > len(members):
-            added += upsample(members, target - len(members), cfg.augment, rng, max_tokens)
+            need = target - len(members)
+            if cfg.upsample_with == "registry":
+                fresh = registry_upsample(task, need, members, seen, seed)
+                added += fresh
+                need -= len(fresh)
+            added += upsample(members, need, cfg.augment, rng, max_tokens)
     kept = [r for r in records if id(r) not in dropped_ids]
     extra = registry_additions(kept + added, cfg.hard_negatives, cfg.format_exemplars, seed)
     for a in extra:   # the registry's records join their task's target, so validation expects them

@@ -18,6 +18,7 @@ from mtsft.mixture import MixtureConfig, parse_pair
 Share = Annotated[float, Field(gt=0, le=0.5)]
 
 Policy = Literal["keep_best", "majority", "relabel", "drop", "review", "keep"]
+UpsampleWith = Literal["copies", "registry"]   # how the balance round grows a task (BalanceConfig)
 
 
 class ClassifyConfig(StrictConfig):
@@ -90,6 +91,11 @@ class BalanceConfig(MixtureConfig):
     augment: bool = True               # up-sample with augmented copies before plain repeats
     max_upsample: float = Field(4.0, ge=1)  # a task grows to at most this many times its records (copies included)
     difficulty_bins: int = Field(4, ge=1)  # down-sampling keeps each task's difficulty spread
+    # How a task below its target grows. "copies": augmented copies of its own records, then repeats.
+    # "registry": first fresh records from the task registry's generator (training content, answers that pass
+    # the task's format check), then copies for what the registry cannot draw. A rare task then learns from
+    # new examples of its form instead of a few seen four times; the counts stay the same.
+    upsample_with: UpsampleWith = "copies"
     # Records the task registry's generators add (diagnosis's levers; mtsft.mixture.registry_additions), each a
     # share of the balanced set: {"a>b": share}, prompts of task a that read like task b answered as a (hard
     # negatives against crosstalk); {task: share}, records whose answers pass the task's format check.

@@ -280,7 +280,9 @@ def _train(cfg: TrainConfig, *, resume: bool, log, callbacks: tuple, tracking: E
                 trainer.train(resume_from_checkpoint=checkpoint)
             except torch.OutOfMemoryError:
                 raise MemoryError("out of memory") from None
-            metrics = trainer.evaluate() if evals else {}
+            # the eval loss at the last step, measured once: the selector's checkpoint there already did
+            done = selector.metrics.get(trainer.state.global_step) if selector is not None else None
+            metrics = done or (trainer.evaluate() if evals else {})
             selection = None
             if selector is not None:  # the stage ends with the best-scoring weights (train/select.py)
                 best, selection = selector.finish(model, trainer.state.global_step, metrics)

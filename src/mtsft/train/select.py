@@ -135,6 +135,7 @@ class CheckpointSelector:
         self.is_main, self.log = is_main, log
         self.candidates: list[Candidate] = []
         self.losses: dict[int, dict[str, float]] = {}
+        self.metrics: dict[int, dict] = {}   # the Trainer's eval metrics per step, as `evaluate` returned them
 
     def score(self, model, step: int, checkpoint: str | None) -> Candidate:
         """Answer the selection set with the current weights and score each task (the eval code)."""
@@ -149,7 +150,8 @@ class CheckpointSelector:
             model.train(was_training)
         rows, result = score_answers(self.records, answers, eval_cfg)
         if step not in self.losses and self.trainer.eval_dataset:
-            self.losses[step] = _task_losses(self.trainer.evaluate())
+            self.metrics[step] = self.trainer.evaluate()
+            self.losses[step] = _task_losses(self.metrics[step])
         cand = Candidate(step, checkpoint, {t: s["score"] for t, s in result["tasks"].items()},
                          [row["score"] for row in rows], self.losses.get(step, {}))
         if self.is_main:  # what each candidate answered (and what a resumed run reads back: `reload`)
@@ -194,6 +196,7 @@ class CheckpointSelector:
                     state.best_model_checkpoint = pick_best(selector.candidates).checkpoint
 
             def on_evaluate(self, args, state, control, metrics=None, **kw):
+                selector.metrics[state.global_step] = dict(metrics or {})
                 selector.losses[state.global_step] = _task_losses(metrics or {})
 
             def on_save(self, args, state, control, model=None, **kw):
