@@ -217,7 +217,7 @@ def child(args) -> int:
 
         joint, method = args.name.split("-merge-")
         parts = sorted(p for p in (out / "points" / f"{joint}-split" / "train").iterdir() if p.is_dir())
-        weights = [1.0 / len(parts)] * len(parts) if method == "linear" else None
+        weights = [1.0 / len(parts)] * len(parts) if method in ("linear", "cat") else None   # cat: the mean update
         merge_runs([out / "points" / f"{joint}-split" / "train"],
                    MergeConfig(method=method, weights=weights, out=str(out / "points" / args.name / "train")))
         return 0
@@ -297,7 +297,8 @@ def markdown_table(results: dict) -> str:
 
 def merge_experiment(joint: str, out: Path, results: dict, point_figures, save) -> None:
     """`joint`'s recipe as 12 per-task adapters (train --split-by task, 10% replay each), merged by linear
-    (weights 1/12) and ties (weights 1, density 0.5), each confirmed like a point, beside `joint` confirmed."""
+    (weights 1/12), ties (weights 1, density 0.5) and cat (weights 1/12: the mean of the parts' updates,
+    exactly), each confirmed like a point, beside `joint` confirmed."""
     split = f"{joint}-split"
     entry = results["points"].setdefault(split, {"recipe": {"split_by": "task", "of": joint}})
     if "train" not in entry:
@@ -305,7 +306,7 @@ def merge_experiment(joint: str, out: Path, results: dict, point_figures, save) 
         parts = [json.loads(p.read_text()) for p in (out / "points" / split / "train").glob("*/run.json")]
         entry["train"]["train_seconds"] = round(sum(i["metrics"].get("train_seconds") or 0 for i in parts), 1)
         save()
-    for method in ("linear", "ties"):
+    for method in ("linear", "ties", "cat"):
         name = f"{joint}-merge-{method}"
         if not _trained(out / "points" / name):
             results["points"].setdefault(name, {"recipe": {"merge": method, "of": split}})["train"] = \
