@@ -293,6 +293,60 @@ def markdown_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def merge_markdown(joint: str, results: dict, out: Path) -> str:
+    """The README's merge table (issue 32): per built-in task, and for the macros, the change over base with
+    its paired 95% interval, for `joint` and its per-task adapters merged each way; then the crosstalk and
+    format rates over every output (base -> tuned), training time and adapter size."""
+    from mtsft.diagnose.problems import overall_rate
+    from mtsft.runfiles import read_diagnosis
+
+    names = [joint] + [n for n in results["points"] if n.startswith(f"{joint}-merge-")
+                       and "confirm" in results["points"][n]]
+    points = {n: results["points"][n] for n in names}
+    head = ["joint" if n == joint else n.rsplit("-", 1)[-1] for n in names]
+    lines = ["| | " + " | ".join(head) + " |", "|---" * (len(names) + 1) + "|"]
+    tasks = [r["task"] for r in points[joint]["confirm"]["rows"]
+             if r["suite"] == "builtin" and r["task"] not in ("macro", "overall")]
+    for suite, task in [("builtin", "macro"), ("real", "macro")] + [("builtin", t) for t in tasks]:
+        cells = [fmt(next(r for r in p["confirm"]["rows"] if r["suite"] == suite and r["task"] == task))
+                 for p in points.values()]
+        label = f"**{suite} macro**" if task == "macro" else task
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    for problem in ("crosstalk", "format"):
+        cells = []
+        for n in names:
+            found = {f["problem"]: f for f in (read_diagnosis(out / "points" / n / "diagnose") or {}).get("findings", [])}
+            table = found.get(problem, {}).get("table") or []
+            base, tuned = overall_rate(table, "base"), overall_rate(table)
+            cells.append(f"{base:.1%} -> {tuned:.1%} ({tuned - base:+.1%})" if base is not None else "")
+        lines.append(f"| {problem}, all outputs (base -> tuned) | " + " | ".join(cells) + " |")
+    split = results["points"].get(f"{joint}-split", {}).get("train", {})
+    minutes = [f"{points[joint]['train']['train_seconds'] / 60:.1f}"] + \
+              [f"{split.get('train_seconds', 0) / 60:.1f} (12 parts) + {p['train']['seconds']:.0f} s merge"
+               for n, p in points.items() if n != joint]
+    lines.append("| training time, min | " + " | ".join(minutes) + " |")
+    sizes = [f"{(out / 'points' / joint / 'train' / 'model' / 'adapter_model.safetensors').stat().st_size / 2**20:.1f}"] + \
+            [f"{p.get('adapter_mb', 0):.1f}" for n, p in points.items() if n != joint]
+    lines.append("| adapter, MiB | " + " | ".join(sizes) + " |")
+    return "\n".join(lines)
+
+
+def noise_markdown(first: str, second: str, out: Path) -> str:
+    """Issue 28's noise table: one recipe trained with two seeds (`first`, `second`), scored on the very same
+    confirmation records; per built-in task and macro, each seed's score and the paired change second - first
+    with its 95% interval. Only seed noise separates them."""
+    table = paired_table(out / "points" / first / "confirm", out / "points" / second / "confirm")
+    lines = [f"| task | {first} | {second} | {second} - {first} [paired 95%] |", "|---|---|---|---|"]
+    for r in table["rows"]:
+        if r["task"] == "overall" or (r["suite"] != "builtin" and r["task"] != "macro"):
+            continue
+        label = f"**{r['suite']} macro**" if r["task"] == "macro" else r["task"]
+        ci = r["delta_ci"]
+        change = f"{r['delta']:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else f"{r['delta']:+.3f}"
+        lines.append(f"| {label} | {r['scores'][0]:.3f} | {r['scores'][1]:.3f} | {change} |")
+    return "\n".join(lines)
+
+
 # ---- the driver -----------------------------------------------------------------------------------------
 
 def merge_experiment(joint: str, out: Path, results: dict, point_figures, save) -> None:
@@ -333,6 +387,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="issue 32: POINT's recipe trained as one adapter per task, merged by linear and ties, "
                         "confirmed beside POINT itself")
     p.add_argument("--table", action="store_true", help="print the README table of the saved results and stop")
+    p.add_argument("--noise-table", default=None, metavar="A,B",
+                   help="print the seed-noise table of points A and B (one recipe, two seeds; both confirmed) and stop")
+    p.add_argument("--merge-table", default=None, metavar="POINT",
+                   help="print the README merge table of POINT and its merges (saved results) and stop")
     p.add_argument("--child", choices=["train", "score", "split", "merge"], default=None, help=argparse.SUPPRESS)
     p.add_argument("--name", default="", help=argparse.SUPPRESS)
     p.add_argument("--level", default="", help=argparse.SUPPRESS)
@@ -346,6 +404,12 @@ def main(argv: list[str] | None = None) -> int:
     results = json.loads(result_path.read_text()) if result_path.exists() else {"points": {}}
     if args.table:
         print(markdown_table(results))
+        return 0
+    if args.merge_table:
+        print(merge_markdown(args.merge_table, results, out))
+        return 0
+    if args.noise_table:
+        print(noise_markdown(*args.noise_table.split(","), out))
         return 0
     results.update({"what": "demo recipe sweep on a dev draw (issue 30.1)", "dev_seed": DEV_SEED, "levels": LEVELS,
                     "grid": POINTS, "machine": {"cores": os.cpu_count()}})

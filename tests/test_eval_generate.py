@@ -81,3 +81,26 @@ def test_finished_rows_leave_the_running_batch(tokenizer, varied_model, monkeypa
     assert rows_per_step[:2] == [1, 4]  # the prompts' shared system turn once, then one prefill of all four
     assert sum(rows_per_step[2:]) == sum(c - 1 for c in caps)  # then only the tokens each row still needs
     assert rows_per_step[-1] == 1
+
+
+def test_a_kv_budget_bounds_the_rows_of_long_prompts_and_keeps_the_answers(tokenizer, varied_model, monkeypatch):
+    """Rows join only while rows x (longest prompt + cap) fits KV_BYTES: long prompts decode a few at a time,
+    short ones many, and every answer is the one a prompt gets alone."""
+    import mtsft.eval.generate as gen
+
+    prompts = chat_prompts(tokenizer, [3, 5, 8, 4, 6, 300, 280, 320, 310])
+    expected = one_at_a_time(varied_model, tokenizer, prompts, 6)
+    longest = max(len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts) + 6
+    monkeypatch.setattr(gen, "KV_BYTES", 2 * longest * gen.kv_bytes_per_token(varied_model))  # two long rows
+    rows_per_step: list[int] = []
+    forward = varied_model.forward
+
+    def counting(*args, **kwargs):
+        rows_per_step.append(kwargs["input_ids"].shape[0])
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(varied_model, "forward", counting)
+    assert generate(varied_model, tokenizer, prompts, max_new_tokens=6, batch_size=16) == expected
+    assert max(rows_per_step) >= 5          # the five short prompts together
+    long_steps = rows_per_step[-6:]         # the last prompts decoded are the longest (sorted by length)
+    assert max(long_steps) <= 2

@@ -27,6 +27,24 @@ from mtsft.tags import apply_task_tag
 # Prompt tokens (rows x padded length) one prefill forward may take: bounds its activations (a chunk of 16
 # rows of 256 tokens); the running batch stays at most `batch_size` rows.
 PREFILL_TOKENS = 4096
+# Bytes the running batch's KV cache may reach (rows x (longest prompt + its answer cap) x the model's bytes a
+# token): rows join only while it fits. Every row's cache is padded to the longest row's width, and joining
+# copies it, so 64 rows of ~1,000-token real prompts held ~5 GB in the demo's eval (summed PSS 6.2 GB); short
+# prompts still decode 64 together.
+KV_BYTES = 512 * 2**20
+
+
+def kv_bytes_per_token(model) -> int:
+    """Bytes one token's keys and values take across the model's layers, in its weights' dtype."""
+    cfg = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    heads = getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads
+    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+    return 2 * cfg.num_hidden_layers * heads * head_dim * next(model.parameters()).element_size()
+
+
+def rows_within(budget_bytes: int, per_token: int, width: int) -> int:
+    """How many rows of `width` tokens (prompt and answer) fit the KV budget; at least one."""
+    return max(1, budget_bytes // max(1, per_token * width))
 
 
 def render_prompts(tokenizer, conversations: Sequence[list[dict]], tasks: Sequence[str | None] | None = None,
@@ -62,6 +80,18 @@ def _growing_layer_class():
             self._k[..., :keys.shape[-2], :], self._v[..., :keys.shape[-2], :] = keys, values
             self.keys, self.values = self._k[..., :keys.shape[-2], :], self._v[..., :keys.shape[-2], :]
             self.device, self.is_initialized = keys.device, True
+
+        def stack(self, keys: torch.Tensor, values: torch.Tensor, width: int) -> None:
+            """Append rows below the current ones, both right-aligned at `width` columns (zeros on the left):
+            one new buffer, where padding both and concatenating made three copies of the cache."""
+            rows, mine = self.keys.shape[0], self.keys.shape[-2]
+            shape = (rows + keys.shape[0], *keys.shape[1:-2], width + self.SPARE, keys.shape[-1])
+            k, v = keys.new_zeros(shape), values.new_zeros(shape)
+            k[:rows, ..., width - mine:width, :], v[:rows, ..., width - mine:width, :] = self.keys, self.values
+            k[rows:, ..., width - keys.shape[-2]:width, :] = keys
+            v[rows:, ..., width - keys.shape[-2]:width, :] = values
+            self._k, self._v = k, v
+            self.keys, self.values = k[..., :width, :], v[..., :width, :]
 
         def update(self, key_states, value_states, *args, **kwargs):
             if not self.is_initialized:
@@ -124,11 +154,10 @@ class _Batch:
             for mine, theirs in zip(self.cache.layers, cache.layers):
                 mine.put(theirs.keys, theirs.values)
             self.mask = mask
-        else:  # left-pad the shorter of the two caches so their columns line up, then stack the rows
+        else:  # stack the rows, the shorter of the two caches left-padded so their columns line up
             width = max(self.mask.shape[1], mask.shape[1])
             for mine, theirs in zip(self.cache.layers, cache.layers):
-                mine.put(torch.cat([_left_pad(mine.keys, width), _left_pad(theirs.keys, width)]),
-                         torch.cat([_left_pad(mine.values, width), _left_pad(theirs.values, width)]))
+                mine.stack(theirs.keys, theirs.values, width)
             self.mask = torch.cat([_left_pad(self.mask, width), _left_pad(mask, width)])
         self.position = torch.cat([self.position, position[:, -1] + 1])
         self.last = torch.cat([self.last, first])
@@ -182,11 +211,16 @@ def generate(model, tokenizer, prompts: Sequence[str], *, max_new_tokens: int | 
     model.eval()
     batch = _Batch(model, _shared_prefix(encoded))
     bar = tqdm(total=len(prompts), desc="generate", disable=not progress)
-    refill = max(1, batch_size // 4)  # prefill a chunk at a time: one forward per row would cost more
+    per_token = kv_bytes_per_token(model)
     while waiting or len(batch):
-        free = batch_size - len(batch)
-        if waiting and (free >= refill or not len(batch) or len(waiting) <= free):
-            chunk = _prefill_chunk(waiting, encoded, free)
+        # waiting is sorted by length: its first prompt is the longest the batch would hold
+        limit = min(batch_size, rows_within(KV_BYTES, per_token, len(encoded[waiting[0]]) + max(caps))) \
+            if waiting else batch_size
+        refill = max(1, limit // 4)  # prefill a chunk at a time: one forward per row would cost more
+        free = limit - len(batch)
+        if waiting and free > 0 and (free >= refill or not len(batch) or len(waiting) <= free):
+            fits = lambda rows, width: rows * (width + max(caps)) * per_token <= KV_BYTES  # noqa: E731
+            chunk = _prefill_chunk(waiting, encoded, free, lambda n, width: fits(len(batch) + n, width))
             waiting = waiting[len(chunk):]
             batch.join(chunk, [encoded[i] for i in chunk], pad_id)
         for r, (row, token) in enumerate(zip(batch.rows, batch.last.tolist())):
@@ -252,11 +286,13 @@ def generate_with_transformers(model, tokenizer, prompts: Sequence[str], *, max_
     return results
 
 
-def _prefill_chunk(waiting: list[int], encoded: list[list[int]], free: int) -> list[int]:
-    """The next waiting prompts for one prefill: at most `free` rows and PREFILL_TOKENS padded tokens."""
+def _prefill_chunk(waiting: list[int], encoded: list[list[int]], free: int, fits) -> list[int]:
+    """The next waiting prompts for one prefill: at most `free` rows and PREFILL_TOKENS padded tokens, and
+    only while `fits(rows, width)` says the running batch's KV cache stays within its budget."""
     chunk: list[int] = []
     for i in waiting[:free]:
-        if chunk and (len(chunk) + 1) * len(encoded[i]) > PREFILL_TOKENS:  # sorted: this one is the longest
+        width = len(encoded[i])   # sorted: this one is the longest yet
+        if chunk and ((len(chunk) + 1) * width > PREFILL_TOKENS or not fits(len(chunk) + 1, width)):
             break
         chunk.append(i)
     return chunk
