@@ -87,3 +87,31 @@ def test_token_budget_step_has_the_unbatched_loss_and_gradients(trainer_for, tin
         torch.testing.assert_close(g_chunked[name], g, rtol=1e-4, atol=1e-6)
     torch.testing.assert_close(task_chunked, task_whole, rtol=1e-5, atol=1e-7)
     assert (trained, seen) == (trained_whole, seen_whole) == (int(n_items), int((batch["task_ids"] >= 0).sum()))
+
+
+def test_a_row_over_the_budget_runs_checkpointed_with_the_same_gradients(trainer_for, tiny_model, monkeypatch):
+    """A row longer than `max_batch_tokens` cannot be split: its chunk recomputes its activations in the backward
+    (activation checkpointing, on for that chunk only) and gives the gradients the whole batch gives."""
+    import mtsft.train.trainer as trainer_mod
+
+    batch = _batch("grouped")
+    n_items = (batch["labels"][:, 1:] != IGNORE).sum()
+    used = []
+    real = trainer_mod.checkpointed
+
+    def watching(model):
+        used.append(True)
+        return real(model)
+
+    monkeypatch.setattr(trainer_mod, "checkpointed", watching)
+    grads = []
+    for budget in (None, 8):   # 8 tokens: every row is over the budget
+        trainer = trainer_for(budget)
+        tiny_model.zero_grad(set_to_none=True)
+        trainer.training_step(tiny_model, dict(batch), num_items_in_batch=n_items)
+        grads.append({n: p.grad.clone() for n, p in tiny_model.named_parameters() if p.grad is not None})
+        assert not tiny_model.is_activation_checkpointing   # switched off again after each chunk
+    over = [c for c in token_budget_chunks(batch, 8) if c["input_ids"].numel() > 8]
+    assert len(used) == len(over) >= 5    # each chunk over the budget checkpointed, none without a budget
+    for name, g in grads[0].items():
+        torch.testing.assert_close(grads[1][name], g, rtol=1e-4, atol=1e-6)
