@@ -32,6 +32,19 @@ def chat_prompts(tokenizer, lengths: list[int]) -> list[str]:
                                           add_generation_prompt=True) for t in texts]
 
 
+def count_rows_per_forward(model, monkeypatch) -> list[int]:
+    """The rows of every forward pass the model runs from now on (prefills and decoding steps), in order."""
+    rows: list[int] = []
+    forward = model.forward
+
+    def counting(*args, **kwargs):
+        rows.append(kwargs["input_ids"].shape[0])
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(model, "forward", counting)
+    return rows
+
+
 def one_at_a_time(model, tokenizer, prompts, caps):
     return generate_with_transformers(model, tokenizer, prompts, max_new_tokens=caps, batch_size=1)
 
@@ -69,14 +82,7 @@ def test_finished_rows_leave_the_running_batch(tokenizer, varied_model, monkeypa
     """A long answer does not hold finished rows: each decoding step runs only the rows still writing."""
     prompts = chat_prompts(tokenizer, [4, 6, 8, 10])
     caps = [1, 2, 3, 12]
-    rows_per_step: list[int] = []
-    forward = varied_model.forward
-
-    def counting(*args, **kwargs):
-        rows_per_step.append(kwargs["input_ids"].shape[0])
-        return forward(*args, **kwargs)
-
-    monkeypatch.setattr(varied_model, "forward", counting)
+    rows_per_step = count_rows_per_forward(varied_model, monkeypatch)
     generate(varied_model, tokenizer, prompts, max_new_tokens=caps, batch_size=4)
     assert rows_per_step[:2] == [1, 4]  # the prompts' shared system turn once, then one prefill of all four
     assert sum(rows_per_step[2:]) == sum(c - 1 for c in caps)  # then only the tokens each row still needs
@@ -92,14 +98,7 @@ def test_a_kv_budget_bounds_the_rows_of_long_prompts_and_keeps_the_answers(token
     expected = one_at_a_time(varied_model, tokenizer, prompts, 6)
     longest = max(len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts) + 6
     monkeypatch.setattr(gen, "KV_BYTES", 2 * longest * gen.kv_bytes_per_token(varied_model))  # two long rows
-    rows_per_step: list[int] = []
-    forward = varied_model.forward
-
-    def counting(*args, **kwargs):
-        rows_per_step.append(kwargs["input_ids"].shape[0])
-        return forward(*args, **kwargs)
-
-    monkeypatch.setattr(varied_model, "forward", counting)
+    rows_per_step = count_rows_per_forward(varied_model, monkeypatch)
     assert generate(varied_model, tokenizer, prompts, max_new_tokens=6, batch_size=16) == expected
     assert max(rows_per_step) >= 5          # the five short prompts together
     long_steps = rows_per_step[-6:]         # the last prompts decoded are the longest (sorted by length)
