@@ -157,9 +157,10 @@ class RunConfig(StrictConfig):
     # so changing a threshold redoes the diagnosis and nothing before it.
     diagnosis: DiagnoseConfig = Field(default_factory=DiagnoseConfig)
     # Run train, the evals and diagnose each in a Python process of its own (`python -m mtsft.run OUT STAGE`),
-    # so what one stage held goes back to the OS before the next loads its model. In one process the demo's
-    # base eval peaked at 5.4 GB summed PSS after training, against 1.4 GB alone (issue 29.1); a child costs a
-    # few seconds of imports. The tiny profile turns it off (tests, notebooks that want the `log` callback).
+    # so what one stage held goes back to the OS before the next loads its model, and each stage's peak is its
+    # own (issue 29.1: in one process, whatever training left held counted into every eval after it). A child
+    # costs a few seconds of imports. The tiny profile turns it off (tests, notebooks that want the `log`
+    # callback).
     stage_processes: bool = True
     force: list[str] = []                       # stages to redo even when their marker matches
     overwrite: bool = False                     # redo every stage (an earlier run's folder is cleared)
